@@ -1,0 +1,480 @@
+//! Configuration: the TOML file parsed raw, then resolved once into [`Config`].
+//!
+//! The rest of the program sees only the resolved form: durations parsed, `${VAR}` expanded,
+//! globs compiled, names checked. Every error carries the file, line and column of the value
+//! at fault, and an unknown key comes with the nearest valid one.
+
+mod error;
+mod expand;
+mod raw;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+pub use error::{ConfigError, Location};
+pub use expand::expand;
+use raw::{RawConfig, RawFilter, RawServer, Text};
+
+/// The commented default configuration, the same text as `examples/mcpgw.toml`.
+pub const EXAMPLE: &str = include_str!("../../examples/mcpgw.toml");
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from; `None` when no file exists yet.
+    pub path: Option<PathBuf>,
+    pub gateway: GatewaySettings,
+    /// Servers sorted by name.
+    pub servers: Vec<ServerConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Between a server's name and its tool's name in the exposed name.
+    pub separator: String,
+    /// How long a request may wait for an answer without progress.
+    pub request_timeout: Duration,
+    /// The ceiling for a request that keeps reporting progress.
+    pub max_timeout: Duration,
+    /// How long list requests wait for upstreams that are still starting.
+    pub startup_timeout: Duration,
+    /// The longest line accepted from the client or from an upstream.
+    pub max_message_bytes: usize,
+    /// The longest exposed tool or prompt name.
+    pub max_name_length: usize,
+    /// Items per page in list answers; 0 sends every item in one page.
+    pub page_size: usize,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings {
+            separator: "__".into(),
+            request_timeout: Duration::from_secs(120),
+            max_timeout: Duration::from_secs(3600),
+            startup_timeout: Duration::from_secs(30),
+            max_message_bytes: 16 * 1024 * 1024,
+            // 64, less what Claude Code puts in front: `mcp__<entry>__` for an entry of up to
+            // five characters, such as "mcpgw".
+            max_name_length: 52,
+            page_size: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub name: String,
+    pub enabled: bool,
+    pub transport: Transport,
+    pub tools: NameFilter,
+    pub prompts: NameFilter,
+    pub request_timeout: Duration,
+    pub startup_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Transport {
+    Stdio(StdioConfig),
+}
+
+impl Transport {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Transport::Stdio(_) => "stdio",
+        }
+    }
+
+    /// A one-line description for `mcpgw list`.
+    pub fn target(&self) -> String {
+        match self {
+            Transport::Stdio(s) => std::iter::once(s.command.as_str())
+                .chain(s.args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StdioConfig {
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+}
+
+/// Which tools (or prompts) of a server are exposed: `allow` (when given) then `deny`.
+#[derive(Debug, Clone, Default)]
+pub struct NameFilter {
+    allow: Option<GlobSet>,
+    deny: Option<GlobSet>,
+}
+
+impl NameFilter {
+    pub fn allows(&self, name: &str) -> bool {
+        self.allow.as_ref().is_none_or(|a| a.is_match(name))
+            && !self.deny.as_ref().is_some_and(|d| d.is_match(name))
+    }
+}
+
+impl Config {
+    /// Where the config lives when neither `--config` nor `MCPGW_CONFIG` says.
+    pub fn default_path() -> Option<PathBuf> {
+        use etcetera::BaseStrategy;
+        let dirs = etcetera::choose_base_strategy().ok()?;
+        Some(dirs.config_dir().join("mcpgw").join("config.toml"))
+    }
+
+    /// Loads `explicit`, or the default file. A missing default file is an empty config; a
+    /// missing explicit one is an error.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, required) = match explicit {
+            Some(p) => (p.to_owned(), true),
+            None => match Self::default_path() {
+                Some(p) => (p, false),
+                None => return Ok(Self::empty()),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                tracing::warn!(
+                    "no config at {}; serving no upstreams (see examples/mcpgw.toml)",
+                    path.display()
+                );
+                Ok(Self::empty())
+            }
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    fn empty() -> Config {
+        Config {
+            path: None,
+            gateway: GatewaySettings::default(),
+            servers: vec![],
+        }
+    }
+
+    /// Parses and resolves config text; `path` is only used to name the file in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Self::parse_with_env(path, text, |k| std::env::var(k).ok())
+    }
+
+    pub fn parse_with_env(
+        path: &Path,
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let at = Location::new(path, text, e.span().map_or(0, |s| s.start));
+            ConfigError::Invalid {
+                at,
+                message: describe_toml_error(&e),
+            }
+        })?;
+        Resolver {
+            path,
+            text,
+            env: &env,
+        }
+        .resolve(raw)
+    }
+}
+
+/// toml's message, with the nearest valid key added to an unknown-key error.
+fn describe_toml_error(e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_owned();
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let candidates: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let nearest = candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(unknown, c), c))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match nearest {
+        Some((_, key)) => format!("unknown key `{unknown}`; did you mean `{key}`?"),
+        None => format!("unknown key `{unknown}`; valid keys here: {}", candidates.join(", ")),
+    }
+}
+
+struct Resolver<'a> {
+    path: &'a Path,
+    text: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Resolver<'_> {
+    fn error(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            at: Location::new(self.path, self.text, offset),
+            message: message.into(),
+        }
+    }
+
+    /// The string with `${VAR}` expanded; `{secret}` is refused until a secret store exists.
+    fn string(&self, t: &Text, what: &str) -> Result<String, ConfigError> {
+        let value = expand(t.get_ref(), self.env)
+            .map_err(|e| self.error(t.span().start, format!("{what}: {e}")))?;
+        if value.contains("{secret}") {
+            return Err(self.error(
+                t.span().start,
+                format!("{what}: `{{secret}}` needs the credential store, which this version of mcpgw does not have yet"),
+            ));
+        }
+        Ok(value)
+    }
+
+    fn duration(&self, t: &Option<Text>, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+        let Some(t) = t else { return Ok(default) };
+        let d = humantime::parse_duration(t.get_ref()).map_err(|e| {
+            self.error(t.span().start, format!("`{key}`: {e} (write it like \"30s\" or \"2m\")"))
+        })?;
+        if d.is_zero() {
+            return Err(self.error(t.span().start, format!("`{key}` must be longer than zero")));
+        }
+        Ok(d)
+    }
+
+    fn resolve(&self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let defaults = GatewaySettings::default();
+        let g = &raw.gateway;
+        let separator = match &g.separator {
+            Some(s) if s.get_ref().is_empty() || !is_name(s.get_ref()) => {
+                return Err(self.error(
+                    s.span().start,
+                    "`separator` must be made of letters, digits, `_` and `-`",
+                ));
+            }
+            Some(s) => s.get_ref().clone(),
+            None => defaults.separator,
+        };
+        let max_message_bytes = match &g.max_message_size {
+            Some(t) => {
+                let size: bytesize::ByteSize = t.get_ref().parse().map_err(|e| {
+                    self.error(t.span().start, format!("`max_message_size`: {e} (write it like \"16MiB\")"))
+                })?;
+                if size.as_u64() < 1024 {
+                    return Err(self.error(t.span().start, "`max_message_size` must be at least 1KiB"));
+                }
+                size.as_u64() as usize
+            }
+            None => defaults.max_message_bytes,
+        };
+        let max_name_length = match &g.max_name_length {
+            Some(n) if !(16..=128).contains(n.get_ref()) => {
+                return Err(self.error(n.span().start, "`max_name_length` must be between 16 and 128"));
+            }
+            Some(n) => *n.get_ref() as usize,
+            None => defaults.max_name_length,
+        };
+        let page_size = match &g.page_size {
+            Some(n) if *n.get_ref() < 0 => {
+                return Err(self.error(n.span().start, "`page_size` cannot be negative"));
+            }
+            Some(n) => *n.get_ref() as usize,
+            None => defaults.page_size,
+        };
+        let request_timeout = self.duration(&g.request_timeout, "request_timeout", defaults.request_timeout)?;
+        let gateway = GatewaySettings {
+            separator,
+            request_timeout,
+            max_timeout: self.duration(&g.max_timeout, "max_timeout", defaults.max_timeout)?.max(request_timeout),
+            startup_timeout: self.duration(&g.startup_timeout, "startup_timeout", defaults.startup_timeout)?,
+            max_message_bytes,
+            max_name_length,
+            page_size,
+        };
+        let servers = raw
+            .servers
+            .iter()
+            .map(|(name, server)| self.server(name, server, &gateway))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Config {
+            path: Some(self.path.to_owned()),
+            gateway,
+            servers,
+        })
+    }
+
+    fn server(
+        &self,
+        name: &toml::Spanned<String>,
+        raw: &RawServer,
+        gateway: &GatewaySettings,
+    ) -> Result<ServerConfig, ConfigError> {
+        let at = name.span().start;
+        let name = name.get_ref().clone();
+        if !is_name(&name) || name.len() > 32 {
+            return Err(self.error(
+                at,
+                format!("server name `{name}`: use 1 to 32 letters, digits, `_` or `-` (it prefixes every tool name)"),
+            ));
+        }
+        let what = |key: &str| format!("servers.{name}.{key}");
+        let transport = match (&raw.command, &raw.url) {
+            (Some(command), None) => Transport::Stdio(StdioConfig {
+                command: self.string(command, &what("command"))?,
+                args: raw
+                    .args
+                    .iter()
+                    .map(|a| self.string(a, &what("args")))
+                    .collect::<Result<_, _>>()?,
+                env: raw
+                    .env
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.string(v, &what(&format!("env.{k}")))?)))
+                    .collect::<Result<_, ConfigError>>()?,
+                cwd: raw
+                    .cwd
+                    .as_ref()
+                    .map(|c| self.string(c, &what("cwd")).map(PathBuf::from))
+                    .transpose()?,
+            }),
+            (None, Some(url)) => {
+                return Err(self.error(
+                    url.span().start,
+                    format!("{}: remote (url) servers are not supported by this version of mcpgw yet; only `command` servers", what("url")),
+                ));
+            }
+            (Some(_), Some(url)) => {
+                return Err(self.error(url.span().start, format!("server `{name}` has both `command` and `url`; keep one")));
+            }
+            (None, None) => {
+                return Err(self.error(at, format!("server `{name}` needs a `command` to run")));
+            }
+        };
+        if let Transport::Stdio(s) = &transport
+            && s.command.trim().is_empty()
+        {
+            return Err(self.error(at, format!("{} is empty", what("command"))));
+        }
+        Ok(ServerConfig {
+            enabled: raw.enabled.unwrap_or(true),
+            tools: self.filter(&raw.tools)?,
+            prompts: self.filter(&raw.prompts)?,
+            request_timeout: self.duration(&raw.request_timeout, "request_timeout", gateway.request_timeout)?,
+            startup_timeout: self.duration(&raw.startup_timeout, "startup_timeout", gateway.startup_timeout)?,
+            transport,
+            name,
+        })
+    }
+
+    fn filter(&self, raw: &RawFilter) -> Result<NameFilter, ConfigError> {
+        let set = |globs: &[Text]| -> Result<Option<GlobSet>, ConfigError> {
+            if globs.is_empty() {
+                return Ok(None);
+            }
+            let mut b = GlobSetBuilder::new();
+            for g in globs {
+                b.add(Glob::new(g.get_ref()).map_err(|e| self.error(g.span().start, e.to_string()))?);
+            }
+            Ok(Some(b.build().expect("globs that compiled alone build a set")))
+        };
+        Ok(NameFilter {
+            allow: match &raw.allow {
+                Some(a) => Some(set(a)?.unwrap_or_else(GlobSet::empty)),
+                None => None,
+            },
+            deny: set(&raw.deny)?,
+        })
+    }
+}
+
+/// Letters, digits, `_` and `-`: what MCP hosts accept in tool names.
+pub fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with_env(Path::new("c.toml"), text, |k| {
+            (k == "TOKEN").then(|| "t0k".to_owned())
+        })
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_example_config_loads() {
+        let c = Config::parse(Path::new("examples/mcpgw.toml"), EXAMPLE).unwrap();
+        assert!(!c.servers.is_empty());
+    }
+
+    #[test]
+    fn resolves_servers_and_settings() {
+        let c = parse(
+            r#"
+            [gateway]
+            separator = "-"
+            request_timeout = "5s"
+            [servers.b]
+            command = "node"
+            args = ["x.js", "${TOKEN}"]
+            env = { K = "v-${TOKEN}" }
+            tools = { allow = ["get_*", "echo"], deny = ["get_secret"] }
+            [servers.a]
+            command = "a"
+            enabled = false
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.gateway.separator, "-");
+        assert_eq!(c.gateway.request_timeout, Duration::from_secs(5));
+        let names: Vec<_> = c.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(!c.servers[0].enabled);
+        let b = &c.servers[1];
+        let Transport::Stdio(s) = &b.transport;
+        assert_eq!(s.args, ["x.js", "t0k"]);
+        assert_eq!(s.env, [("K".to_owned(), "v-t0k".to_owned())]);
+        assert!(b.tools.allows("get_sum") && b.tools.allows("echo"));
+        assert!(!b.tools.allows("get_secret") && !b.tools.allows("other"));
+        assert!(b.prompts.allows("anything"));
+        assert_eq!(b.request_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unknown_keys_name_line_and_nearest_key() {
+        let e = err("[servers.x]\ncommand = \"a\"\ncomand = \"b\"\n");
+        assert!(e.starts_with("c.toml:3:1: unknown key `comand`; did you mean `command`?"), "{e}");
+        let e = err("[gatway]\n");
+        assert!(e.contains("did you mean `gateway`"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let e = err("[servers.x]\ncommand = \"a\"\nargs = [\"${MISSING}\"]\n");
+        assert!(e.contains("c.toml:3:") && e.contains("`MISSING` is not set"), "{e}");
+        assert!(e.contains("servers.x.args"), "{e}");
+        let e = err("[gateway]\nrequest_timeout = \"soon\"\n");
+        assert!(e.starts_with("c.toml:2:19: `request_timeout`"), "{e}");
+        let e = err("[servers.\"a.b\"]\ncommand = \"a\"\n");
+        assert!(e.contains("server name `a.b`"), "{e}");
+        let e = err("[servers.x]\nargs = []\n");
+        assert!(e.contains("needs a `command`"), "{e}");
+        let e = err("[servers.x]\ncommand = \"a\"\ntools = { deny = [\"[\"] }\n");
+        assert!(e.starts_with("c.toml:3:"), "{e}");
+        let e = err("[servers.x]\ncommand = \"a\"\nenv = { K = \"{secret}\" }\n");
+        assert!(e.contains("credential store"), "{e}");
+        let e = err("[servers.x]\ncommand = 3\n");
+        assert!(e.starts_with("c.toml:2:"), "{e}");
+    }
+}

@@ -1,0 +1,59 @@
+//! The config file exactly as written: serde structs that only check shape.
+//!
+//! Every table denies unknown keys so a typo is an error with a line number, not a silently
+//! ignored setting. Strings that are validated later keep their span for the same reason.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type Text = Spanned<String>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub gateway: RawGateway,
+    #[serde(default)]
+    pub servers: BTreeMap<Spanned<String>, RawServer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGateway {
+    pub separator: Option<Text>,
+    pub request_timeout: Option<Text>,
+    pub max_timeout: Option<Text>,
+    pub startup_timeout: Option<Text>,
+    pub max_message_size: Option<Text>,
+    pub max_name_length: Option<Spanned<i64>>,
+    pub page_size: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub command: Option<Text>,
+    #[serde(default)]
+    pub args: Vec<Text>,
+    #[serde(default)]
+    pub env: BTreeMap<String, Text>,
+    pub cwd: Option<Text>,
+    pub url: Option<Text>,
+    pub enabled: Option<bool>,
+    pub request_timeout: Option<Text>,
+    pub startup_timeout: Option<Text>,
+    #[serde(default)]
+    pub tools: RawFilter,
+    #[serde(default)]
+    pub prompts: RawFilter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilter {
+    pub allow: Option<Vec<Text>>,
+    #[serde(default)]
+    pub deny: Vec<Text>,
+}

@@ -1,0 +1,9 @@
+//! mcpgw: one MCP server entry for every MCP server a person uses.
+//!
+//! The binary wires these rooms together: [`config`] (parse raw, resolve once), [`protocol`]
+//! (the JSON-RPC wire), [`upstream`] (one actor per server), [`gateway`] (the client-facing
+//! session and its routing), [`client`] (a small JSON-RPC client the commands, tests and
+//! benchmarks drive the gateway with) and [`commands`] (one file per subcommand).
+
+pub mod config;
+pub mod protocol;

@@ -1,0 +1,228 @@
+//! Newline-delimited framing with a maximum line length.
+//!
+//! MCP's stdio transport is one JSON message per line. A peer can still send a line of any size,
+//! so lines are capped: past the cap the rest of the line is discarded as it arrives (memory
+//! stays bounded) and the reader gets [`Frame::TooLong`] with the line's first bytes. From that
+//! head [`recover_id`] can usually read the message's `id`, so the one request that was too big
+//! gets an error of its own instead of hanging forever.
+
+use bytes::{Bytes, BytesMut};
+use tokio_util::codec::Decoder;
+
+use super::RequestId;
+
+/// How much of an over-long line is kept to recover its id from.
+const HEAD_BYTES: usize = 4096;
+
+#[derive(Debug, PartialEq)]
+pub enum Frame {
+    /// One line, without its `\n` (or `\r\n`).
+    Line(Bytes),
+    /// A line longer than the limit: its first bytes and its full length.
+    TooLong { head: Bytes, len: usize },
+}
+
+#[derive(Debug)]
+pub struct LineCodec {
+    max: usize,
+    /// How far the current buffer has been searched for a newline already.
+    scanned: usize,
+    /// Set while the rest of an over-long line is being skipped.
+    skipping: Option<(Bytes, usize)>,
+}
+
+impl LineCodec {
+    pub fn new(max_line_bytes: usize) -> Self {
+        LineCodec {
+            max: max_line_bytes,
+            scanned: 0,
+            skipping: None,
+        }
+    }
+}
+
+fn trim_cr(mut line: BytesMut) -> Bytes {
+    if line.last() == Some(&b'\r') {
+        line.truncate(line.len() - 1);
+    }
+    line.freeze()
+}
+
+impl Decoder for LineCodec {
+    type Item = Frame;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
+        if let Some((head, len)) = &mut self.skipping {
+            return Ok(match memchr(buf) {
+                Some(i) => {
+                    *len += i;
+                    let _ = buf.split_to(i + 1);
+                    let (head, len) = self.skipping.take().expect("skipping");
+                    Some(Frame::TooLong { head, len })
+                }
+                None => {
+                    *len += buf.len();
+                    let _ = head;
+                    buf.clear();
+                    None
+                }
+            });
+        }
+        let from = self.scanned;
+        if let Some(i) = memchr(&buf[from..]).map(|i| i + from) {
+            self.scanned = 0;
+            if i > self.max {
+                let head = Bytes::copy_from_slice(&buf[..HEAD_BYTES.min(i)]);
+                let _ = buf.split_to(i + 1);
+                return Ok(Some(Frame::TooLong { head, len: i }));
+            }
+            let mut line = buf.split_to(i + 1);
+            line.truncate(i);
+            return Ok(Some(Frame::Line(trim_cr(line))));
+        }
+        if buf.len() > self.max {
+            let head = Bytes::copy_from_slice(&buf[..HEAD_BYTES.min(buf.len())]);
+            self.skipping = Some((head, buf.len()));
+            self.scanned = 0;
+            buf.clear();
+        } else {
+            self.scanned = buf.len();
+        }
+        Ok(None)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
+        if let Some(frame) = self.decode(buf)? {
+            return Ok(Some(frame));
+        }
+        if let Some((head, len)) = self.skipping.take() {
+            return Ok(Some(Frame::TooLong { head, len }));
+        }
+        self.scanned = 0;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        // The last line of a stream need not end with a newline.
+        Ok(Some(Frame::Line(trim_cr(buf.split()))))
+    }
+}
+
+fn memchr(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+/// Reads the top-level `"id"` of a JSON object from its first bytes, when it is there.
+///
+/// Walks the object's top level only (nested `"id"` keys inside params do not count), which
+/// is enough for every client that writes `jsonrpc`/`id`/`method` before `params`.
+pub fn recover_id(head: &[u8]) -> Option<RequestId> {
+    let text = String::from_utf8_lossy(head);
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut expect_key = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => {
+                depth += 1;
+                expect_key = depth == 1 && bytes[i] == b'{';
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect_key = true,
+            b'"' => {
+                let end = string_end(bytes, i)?;
+                if expect_key && depth == 1 {
+                    expect_key = false;
+                    if &bytes[i..=end] == b"\"id\"" {
+                        let rest = text[end + 1..].trim_start().strip_prefix(':')?;
+                        let mut values =
+                            serde_json::Deserializer::from_str(rest).into_iter::<RequestId>();
+                        return values.next()?.ok();
+                    }
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the quote that closes the string opening at `start`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(codec: &mut LineCodec, chunks: &[&[u8]]) -> Vec<Frame> {
+        let mut buf = BytesMut::new();
+        let mut out = vec![];
+        for chunk in chunks {
+            buf.extend_from_slice(chunk);
+            while let Some(f) = codec.decode(&mut buf).unwrap() {
+                out.push(f);
+            }
+        }
+        while let Some(f) = codec.decode_eof(&mut buf).unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    fn line(s: &str) -> Frame {
+        Frame::Line(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn splits_lines_across_chunks() {
+        let mut c = LineCodec::new(100);
+        let got = frames(&mut c, &[b"ab", b"c\r\nd", b"\n\nlast"]);
+        assert_eq!(got, vec![line("abc"), line("d"), line(""), line("last")]);
+    }
+
+    #[test]
+    fn over_long_lines_are_skipped_and_reported_once() {
+        let mut c = LineCodec::new(8);
+        let got = frames(&mut c, &[b"0123", b"456789", b"abcdef\nok\n"]);
+        assert_eq!(got.len(), 2);
+        match &got[0] {
+            Frame::TooLong { head, len } => {
+                assert_eq!(*len, 16);
+                assert_eq!(&head[..], b"0123456789");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(got[1], line("ok"));
+        // Too long but arriving in one piece with its newline.
+        let got = frames(&mut c, &[b"0123456789abc\nok\n"]);
+        assert!(matches!(got[0], Frame::TooLong { len: 13, .. }));
+        assert_eq!(got[1], line("ok"));
+    }
+
+    #[test]
+    fn recovers_top_level_ids_only() {
+        assert_eq!(
+            recover_id(br#"{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"#),
+            Some(17.into())
+        );
+        assert_eq!(
+            recover_id(br#"{"method":"x","params":{"id":1,"s":"\"id\":2"},"id":"q\"1"}"#),
+            Some(RequestId::String("q\"1".into()))
+        );
+        assert_eq!(recover_id(br#"{"method":"x","params":{"id":1,"#), None);
+        assert_eq!(recover_id(b"garbage"), None);
+    }
+}
