@@ -7,3 +7,5 @@
 
 pub mod config;
 pub mod protocol;
+pub mod gateway;
+pub mod upstream;

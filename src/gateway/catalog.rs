@@ -1,0 +1,371 @@
+//! What each upstream offers (tools, prompts, resources, resource templates), fetched by
+//! following the upstream's own cursors, and the merged view the client sees.
+//!
+//! Tools and prompts are renamed through [`NameTable`]. Resource URIs are kept as the server
+//! wrote them, because they also appear inside tool results. Only a true collision (two
+//! servers listing the same URI or template) gets the later server's copy rewritten as
+//! `mcpgw://<server>/<uri>`, and the log says so.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::names::NameTable;
+use crate::config::ServerConfig;
+use crate::protocol;
+use crate::upstream::UpstreamHandle;
+
+pub type Item = Map<String, Value>;
+
+/// The lists an upstream offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Tools,
+    Prompts,
+    Resources,
+    Templates,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Tools, Kind::Prompts, Kind::Resources, Kind::Templates];
+
+    pub fn list_method(self) -> &'static str {
+        match self {
+            Kind::Tools => "tools/list",
+            Kind::Prompts => "prompts/list",
+            Kind::Resources => "resources/list",
+            Kind::Templates => "resources/templates/list",
+        }
+    }
+
+    /// The member of a list result that holds the items.
+    pub fn field(self) -> &'static str {
+        match self {
+            Kind::Tools => "tools",
+            Kind::Prompts => "prompts",
+            Kind::Resources => "resources",
+            Kind::Templates => "resourceTemplates",
+        }
+    }
+
+    /// The server capability that says the list exists.
+    pub fn capability(self) -> &'static str {
+        match self {
+            Kind::Tools => "tools",
+            Kind::Prompts => "prompts",
+            Kind::Resources | Kind::Templates => "resources",
+        }
+    }
+
+    /// The notification that tells a client this list changed.
+    pub fn list_changed(self) -> &'static str {
+        match self {
+            Kind::Tools => "notifications/tools/list_changed",
+            Kind::Prompts => "notifications/prompts/list_changed",
+            Kind::Resources | Kind::Templates => "notifications/resources/list_changed",
+        }
+    }
+
+    pub fn from_list_method(method: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.list_method() == method)
+    }
+}
+
+/// One upstream's lists, as it sent them.
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    lists: [Vec<Item>; 4],
+}
+
+impl Catalog {
+    pub fn get(&self, kind: Kind) -> &[Item] {
+        &self.lists[kind as usize]
+    }
+
+    pub fn set(&mut self, kind: Kind, items: Vec<Item>) {
+        self.lists[kind as usize] = items;
+    }
+}
+
+/// Upper bound on pages followed per list, against a server whose cursors never end.
+const MAX_PAGES: usize = 1000;
+
+/// Fetches one whole list from an upstream, following `nextCursor`.
+pub async fn fetch(handle: UpstreamHandle, kind: Kind, timeout: Duration) -> Result<Vec<Item>, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page {
+        #[serde(default)]
+        next_cursor: Option<String>,
+        #[serde(flatten)]
+        rest: Map<String, Value>,
+    }
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let params = cursor.as_ref().map(|c| protocol::raw(&serde_json::json!({ "cursor": c })));
+        let call = handle.request(kind.list_method(), params);
+        let reply = match tokio::time::timeout(timeout, call.reply).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(_)) => return Err(format!("{} got no answer", kind.list_method())),
+            Err(_) => {
+                handle.cancel(call.id, "timed out");
+                return Err(format!("{} timed out after {timeout:?}", kind.list_method()));
+            }
+        };
+        let result = match reply {
+            Ok(Ok(result)) => result,
+            Ok(Err(error)) => return Err(format!("{} failed: {error}", kind.list_method())),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut page: Page = serde_json::from_str(result.get())
+            .map_err(|e| format!("{} answer is malformed: {e}", kind.list_method()))?;
+        match page.rest.remove(kind.field()) {
+            Some(Value::Array(list)) => {
+                items.extend(list.into_iter().filter_map(|v| match v {
+                    Value::Object(item) => Some(item),
+                    _ => None,
+                }))
+            }
+            _ => return Err(format!("{} answer has no `{}` list", kind.list_method(), kind.field())),
+        }
+        match page.next_cursor {
+            Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+            _ => return Ok(items),
+        }
+    }
+    Err(format!("{} kept paginating past {MAX_PAGES} pages", kind.list_method()))
+}
+
+/// How a resource URI (or template) is reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub server: usize,
+    /// The URI as the server knows it.
+    pub uri: String,
+}
+
+const COLLISION_SCHEME: &str = "mcpgw://";
+
+/// The client's view of every ready upstream, rebuilt whenever a catalog changes.
+#[derive(Debug, Default)]
+pub struct Merged {
+    pub lists: [Vec<Value>; 4],
+    pub tools: NameTable,
+    pub prompts: NameTable,
+    resources: HashMap<String, Route>,
+    templates: Vec<(Template, Route)>,
+}
+
+impl Merged {
+    pub fn list(&self, kind: Kind) -> &[Value] {
+        &self.lists[kind as usize]
+    }
+
+    /// `servers` pairs each config with its catalog, `None` for upstreams that are not ready.
+    pub fn build(servers: &[(&ServerConfig, Option<&Catalog>)], separator: &str, max_name: usize) -> Merged {
+        let mut merged = Merged::default();
+        for kind in [Kind::Tools, Kind::Prompts] {
+            let mut entries = vec![];
+            let mut items = vec![];
+            for (index, (config, catalog)) in servers.iter().enumerate() {
+                let Some(catalog) = catalog else { continue };
+                let filter = if kind == Kind::Tools { &config.tools } else { &config.prompts };
+                for item in catalog.get(kind) {
+                    let Some(name) = item.get("name").and_then(Value::as_str) else { continue };
+                    if filter.allows(name) {
+                        entries.push((index, config.name.as_str(), name));
+                        items.push(item);
+                    }
+                }
+            }
+            let (table, names) = NameTable::build(entries, separator, max_name);
+            merged.lists[kind as usize] = items
+                .into_iter()
+                .zip(names)
+                .map(|(item, name)| {
+                    let mut item = item.clone();
+                    item.insert("name".into(), Value::String(name));
+                    Value::Object(item)
+                })
+                .collect();
+            match kind {
+                Kind::Tools => merged.tools = table,
+                _ => merged.prompts = table,
+            }
+        }
+        for (index, (config, catalog)) in servers.iter().enumerate() {
+            let Some(catalog) = catalog else { continue };
+            for item in catalog.get(Kind::Resources) {
+                let Some(uri) = item.get("uri").and_then(Value::as_str) else { continue };
+                let route = Route { server: index, uri: uri.to_owned() };
+                let exposed = merged.expose(uri, &config.name, |m, u| m.resources.contains_key(u));
+                merged.resources.insert(exposed.clone(), route);
+                merged.lists[Kind::Resources as usize].push(with(item, "uri", exposed));
+            }
+            for item in catalog.get(Kind::Templates) {
+                let Some(uri) = item.get("uriTemplate").and_then(Value::as_str) else { continue };
+                let route = Route { server: index, uri: uri.to_owned() };
+                let exposed = merged.expose(uri, &config.name, |m, u| m.templates.iter().any(|(t, _)| t.source == u));
+                merged.templates.push((Template::parse(&exposed), route));
+                merged.lists[Kind::Templates as usize].push(with(item, "uriTemplate", exposed));
+            }
+        }
+        merged
+    }
+
+    fn expose(&self, uri: &str, server: &str, taken: impl Fn(&Self, &str) -> bool) -> String {
+        if taken(self, uri) {
+            let exposed = format!("{COLLISION_SCHEME}{server}/{uri}");
+            tracing::info!(server, "`{uri}` is also offered by another server; exposed as `{exposed}`");
+            exposed
+        } else {
+            uri.to_owned()
+        }
+    }
+
+    /// Where a resource URI from the client goes: a listed resource, a rewritten collision,
+    /// or a URI matching a template. `None` when nothing claims it.
+    pub fn route_resource(&self, uri: &str, server_names: &[&str]) -> Option<Route> {
+        if let Some(route) = self.resources.get(uri) {
+            return Some(route.clone());
+        }
+        if let Some(rest) = uri.strip_prefix(COLLISION_SCHEME)
+            && let Some((server, inner)) = rest.split_once('/')
+            && let Some(index) = server_names.iter().position(|s| *s == server)
+        {
+            return Some(Route { server: index, uri: inner.to_owned() });
+        }
+        self.templates
+            .iter()
+            .filter_map(|(t, route)| t.specificity(uri).map(|s| (s, route)))
+            .max_by_key(|(s, _)| *s)
+            .map(|(_, route)| Route { server: route.server, uri: uri.to_owned() })
+    }
+
+    /// Where a `ref/resource` (a template as the client sees it) goes.
+    pub fn route_template(&self, template: &str, server_names: &[&str]) -> Option<Route> {
+        self.templates
+            .iter()
+            .find(|(t, _)| t.source == template)
+            .map(|(_, route)| route.clone())
+            .or_else(|| self.route_resource(template, server_names))
+    }
+}
+
+fn with(item: &Item, key: &str, value: String) -> Value {
+    let mut item = item.clone();
+    item.insert(key.into(), Value::String(value));
+    Value::Object(item)
+}
+
+/// An RFC 6570 URI template, reduced to what routing needs: its literal parts in order.
+#[derive(Debug)]
+struct Template {
+    source: String,
+    /// Literal text, and whether the expression after it may span `/` (`{+x}`, `{/x}`…).
+    parts: Vec<(String, bool)>,
+}
+
+impl Template {
+    fn parse(source: &str) -> Template {
+        let mut parts = vec![];
+        let mut rest = source;
+        let mut literal = String::new();
+        while let Some(open) = rest.find('{') {
+            literal.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find('}') else { break };
+            let expr = &rest[open + 1..open + close];
+            let spans = expr.starts_with(['+', '#', '/', '?', '&', ';', '.']);
+            parts.push((std::mem::take(&mut literal), spans));
+            rest = &rest[open + close + 1..];
+        }
+        literal.push_str(rest);
+        parts.push((literal, false));
+        Template { source: source.to_owned(), parts }
+    }
+
+    /// The number of literal bytes matched when `uri` fits the template; more is more specific.
+    fn specificity(&self, uri: &str) -> Option<usize> {
+        let (first, _) = &self.parts[0];
+        let mut rest = uri.strip_prefix(first.as_str())?;
+        let mut matched = first.len();
+        let exprs = &self.parts[..self.parts.len() - 1];
+        for (i, (_, spans)) in exprs.iter().enumerate() {
+            let next = &self.parts[i + 1].0;
+            let last = i + 1 == self.parts.len() - 1;
+            let value_end = if next.is_empty() {
+                if last { rest.len() } else { 0 }
+            } else if last {
+                rest.len().checked_sub(next.len()).filter(|&e| rest[e..] == **next)?
+            } else {
+                rest.find(next.as_str())?
+            };
+            if !spans && rest[..value_end].contains('/') {
+                return None;
+            }
+            rest = &rest[value_end + next.len()..];
+            matched += next.len();
+        }
+        rest.is_empty().then_some(matched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn catalog(tools: &[&str], resources: &[&str], templates: &[&str]) -> Catalog {
+        let items = |key: &str, v: &[&str]| {
+            v.iter().map(|s| serde_json::json!({ key: s, "description": "d" }).as_object().unwrap().clone()).collect()
+        };
+        let mut c = Catalog::default();
+        c.set(Kind::Tools, items("name", tools));
+        c.set(Kind::Resources, items("uri", resources));
+        c.set(Kind::Templates, items("uriTemplate", templates));
+        c
+    }
+
+    #[test]
+    fn templates_match_literal_skeletons() {
+        let t = Template::parse("demo://resource/dynamic/text/{resourceId}");
+        assert_eq!(t.specificity("demo://resource/dynamic/text/7"), Some(29));
+        assert_eq!(t.specificity("demo://resource/dynamic/text/7/x"), None);
+        assert_eq!(t.specificity("demo://resource/dynamic/blob/7"), None);
+        let t = Template::parse("file:///{+path}");
+        assert!(t.specificity("file:///a/b/c.txt").is_some());
+        let t = Template::parse("db://{table}/rows/{id}.json");
+        assert_eq!(t.specificity("db://users/rows/3.json"), Some(16));
+        assert_eq!(t.specificity("db://users/rows/3.txt"), None);
+    }
+
+    #[test]
+    fn merges_routes_and_rewrites_only_true_collisions() {
+        let config = Config::parse(
+            std::path::Path::new("t.toml"),
+            "[servers.a]\ncommand='a'\ntools={deny=['secret']}\n[servers.b]\ncommand='b'\n",
+        )
+        .unwrap();
+        let a = catalog(&["echo", "secret"], &["demo://x", "a://only"], &["demo://t/{id}"]);
+        let b = catalog(&["echo"], &["demo://x"], &["demo://t/{id}", "b://{+path}"]);
+        let servers = [(&config.servers[0], Some(&a)), (&config.servers[1], Some(&b))];
+        let m = Merged::build(&servers, "__", 52);
+        let names: Vec<_> = m.list(Kind::Tools).iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["a__echo", "b__echo"]);
+        let uris: Vec<_> = m.list(Kind::Resources).iter().map(|t| t["uri"].as_str().unwrap()).collect();
+        assert_eq!(uris, ["demo://x", "a://only", "mcpgw://b/demo://x"]);
+        let names = ["a", "b"];
+        let route = |uri: &str| m.route_resource(uri, &names).map(|r| (r.server, r.uri));
+        assert_eq!(route("demo://x"), Some((0, "demo://x".into())));
+        assert_eq!(route("mcpgw://b/demo://x"), Some((1, "demo://x".into())));
+        assert_eq!(route("demo://t/5"), Some((0, "demo://t/5".into())));
+        assert_eq!(route("mcpgw://b/demo://t/5"), Some((1, "demo://t/5".into())));
+        assert_eq!(route("b://deep/path"), Some((1, "b://deep/path".into())));
+        assert_eq!(route("nobody://x"), None);
+        let t = m.route_template("mcpgw://b/demo://t/{id}", &names).unwrap();
+        assert_eq!((t.server, t.uri.as_str()), (1, "demo://t/{id}"));
+    }
+}

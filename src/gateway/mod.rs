@@ -1,0 +1,84 @@
+//! The gateway: one MCP server towards the client, one MCP client towards every upstream.
+//!
+//! [`run`] serves a client on any byte stream (stdin/stdout for `mcpgw serve`, an in-memory
+//! pipe for `mcpgw tools` and `mcpgw call`). The protocol details live in [`session`],
+//! naming in [`names`], the upstream lists and resource routing in [`catalog`].
+
+mod catalog;
+mod names;
+mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio_util::codec::FramedRead;
+
+pub use names::{NameTable, Target};
+pub use session::Control;
+
+use crate::config::Config;
+use crate::protocol::LineCodec;
+
+/// Where an upstream is in its life.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum ServerState {
+    Disabled,
+    Starting,
+    Ready,
+    Failed {
+        reason: String,
+        #[serde(serialize_with = "as_secs")]
+        retry_in: Duration,
+    },
+}
+
+fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// One upstream as `mcpgw list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerStatus {
+    pub name: String,
+    pub transport: &'static str,
+    pub target: String,
+    #[serde(flatten)]
+    pub state: ServerState,
+    pub server_info: Option<serde_json::Value>,
+    pub protocol_version: Option<String>,
+    pub tools: Option<usize>,
+    pub prompts: Option<usize>,
+    pub resources: Option<usize>,
+}
+
+/// Serves one client on `input`/`output` until `input` ends, then stops every upstream.
+pub async fn run<R, W>(config: Arc<Config>, input: R, output: W, control: mpsc::UnboundedReceiver<Control>)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
+    let writer = tokio::spawn(async move {
+        let mut output = output;
+        while let Some(mut line) = out_rx.recv().await {
+            line.push('\n');
+            if output.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+            if out_rx.is_empty() && output.flush().await.is_err() {
+                break;
+            }
+        }
+        let _ = output.shutdown().await;
+    });
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
+    let session = session::Session::new(config, out_tx, events_tx);
+    session.run(input, events_rx, control).await;
+    let _ = writer.await;
+}

@@ -1,0 +1,177 @@
+//! The one place where upstream tool and prompt names become exposed names, and back.
+//!
+//! The exposed name is `<server><separator><name>` when that fits `^[a-zA-Z0-9_-]{1,max}$`.
+//! Characters outside that set become `_`. A name that is too long, or that collides with one
+//! already given, is cut and ends in `_` plus a hash of the server and the original name. So the
+//! same tools always get the same names (across restarts too), two tools never share one, and
+//! [`NameTable::resolve`] maps every exposed name back to exactly one server and tool.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+/// Where an exposed name leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub server: usize,
+    pub name: String,
+}
+
+#[derive(Debug, Default)]
+pub struct NameTable {
+    exposed: HashMap<String, Target>,
+}
+
+impl NameTable {
+    /// Names every `(server index, server name, original name)` entry; returns the exposed name
+    /// of each entry, in the order given.
+    pub fn build<'a>(
+        entries: impl IntoIterator<Item = (usize, &'a str, &'a str)>,
+        separator: &str,
+        max_len: usize,
+    ) -> (NameTable, Vec<String>) {
+        let entries: Vec<_> = entries.into_iter().collect();
+        // Plain names first, in a fixed order, so that which entry keeps the plain form of a
+        // contested name does not depend on the order upstreams happened to answer in.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by_key(|&i| (entries[i].1, entries[i].2));
+        let mut table = NameTable::default();
+        let mut names = vec![String::new(); entries.len()];
+        for i in order {
+            let (server, server_name, original) = entries[i];
+            let plain = sanitize(&format!("{server_name}{separator}{original}"));
+            let mut name = if plain.len() <= max_len {
+                plain.clone()
+            } else {
+                hashed(&plain, server_name, original, max_len, 8)
+            };
+            let mut digits = 8;
+            while table.exposed.contains_key(&name) {
+                name = hashed(&plain, server_name, original, max_len, digits);
+                digits += 4;
+            }
+            table.exposed.insert(
+                name.clone(),
+                Target {
+                    server,
+                    name: original.to_owned(),
+                },
+            );
+            names[i] = name;
+        }
+        (table, names)
+    }
+
+    pub fn resolve(&self, exposed: &str) -> Option<&Target> {
+        self.exposed.get(exposed)
+    }
+
+    pub fn len(&self) -> usize {
+        self.exposed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exposed.is_empty()
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `plain` cut to fit, then `_` and `digits` hex digits of a hash of the original identity.
+fn hashed(plain: &str, server: &str, original: &str, max_len: usize, digits: usize) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(server.as_bytes());
+    hasher.update([0]);
+    hasher.update(original.as_bytes());
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let digits = digits.min(hex.len()).min(max_len - 2);
+    let keep = plain.len().min(max_len - digits - 1);
+    format!("{}_{}", &plain[..keep], &hex[..digits])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid(name: &str, max: usize) -> bool {
+        !name.is_empty()
+            && name.len() <= max
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+
+    #[test]
+    fn plain_names_are_prefixed() {
+        let (t, names) = NameTable::build([(0, "a", "echo"), (1, "b", "echo")], "__", 52);
+        assert_eq!(names, ["a__echo", "b__echo"]);
+        assert_eq!(t.resolve("b__echo"), Some(&Target { server: 1, name: "echo".into() }));
+        assert_eq!(t.resolve("echo"), None);
+    }
+
+    #[test]
+    fn long_and_odd_names_are_shortened_stably() {
+        let long = "x".repeat(80);
+        let (t, names) = NameTable::build([(0, "srv", long.as_str()), (0, "srv", "get.file/v2")], "__", 52);
+        assert_eq!(names[0].len(), 52);
+        assert!(names[0].starts_with("srv__xxx"));
+        assert_eq!(names[1], "srv__get_file_v2");
+        assert_eq!(t.resolve(&names[0]).unwrap().name, long);
+        let (_, again) = NameTable::build([(0, "srv", "get.file/v2"), (0, "srv", long.as_str())], "__", 52);
+        assert_eq!(again, [names[1].clone(), names[0].clone()], "stable across order");
+    }
+
+    #[test]
+    fn collisions_are_disambiguated_not_dropped() {
+        // "a_" + "__" + "b" and "a" + "__" + "_b" are both "a___b"; "x.y" and "x_y" sanitize alike.
+        let (t, names) = NameTable::build(
+            [(0, "a_", "b"), (1, "a", "_b"), (1, "a", "x.y"), (1, "a", "x_y")],
+            "__",
+            52,
+        );
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 4, "{names:?}");
+        assert_eq!(t.len(), 4);
+        for (name, (server, original)) in names.iter().zip([(0, "b"), (1, "_b"), (1, "x.y"), (1, "x_y")]) {
+            assert!(valid(name, 52), "{name}");
+            assert_eq!(t.resolve(name), Some(&Target { server, name: original.into() }));
+        }
+    }
+
+    #[test]
+    fn every_name_maps_back_to_exactly_one_tool() {
+        // A cheap property test over many near-identical names at a tight length.
+        let originals: Vec<String> = (0..400)
+            .map(|i| format!("{}{}", "tool.name-".repeat(i % 7), i % 150))
+            .collect();
+        let entries: Vec<_> = originals
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (i % 3, ["s1", "s2", "s_1"][i % 3], o.as_str()))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let deduped: Vec<_> = entries.into_iter().filter(|e| seen.insert((e.0, e.2))).collect();
+        let (t, names) = NameTable::build(deduped.clone(), "_", 20);
+        assert_eq!(t.len(), deduped.len());
+        for (name, (server, _, original)) in names.iter().zip(&deduped) {
+            assert!(valid(name, 20), "{name}");
+            assert_eq!(t.resolve(name), Some(&Target { server: *server, name: original.to_string() }));
+        }
+    }
+}

@@ -1,0 +1,1074 @@
+//! The downstream session: one task that owns every routing table.
+//!
+//! It selects over lines from the client, events from the upstream actors, and the completion
+//! of requests it forwarded. Nothing here is shared or locked: the id maps (client ids →
+//! upstream ids for requests, and gateway ids → upstream ids for server→client requests),
+//! the progress-token table and the merged catalog belong to this task alone.
+//!
+//! Decisions the design left open:
+//! - `initialize` is answered at once with fixed capabilities (every kind of list, with
+//!   `listChanged`), because upstreams only start their handshake once the client's
+//!   capabilities are known. The first list requests wait up to `startup_timeout` for
+//!   upstreams still starting; later arrivals are announced with `list_changed`.
+//! - Failures of tool calls (upstream down, died mid-call, timed out) are tool results with
+//!   `isError`, so the model sees which server failed and why; other methods get JSON-RPC errors.
+//! - An upstream's `ping` is answered by its actor: the gateway is that server's peer.
+//! - Batches (allowed only by 2025-03-26) are answered element by element in one array.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt, future::BoxFuture};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use super::catalog::{self, Catalog, Kind, Merged};
+use super::{ServerState, ServerStatus};
+use crate::config::{Config, ServerConfig};
+use crate::protocol::{
+    self, ErrorObject, Frame, Message, Notification, Outcome, Parsed, Request, RequestId, Response,
+    code, recover_id,
+};
+use crate::upstream::{self, CallError, ClientHello, Event, ServerInfo, UpstreamHandle};
+
+/// Requests from inside the process (the `list` command) that are not MCP.
+pub enum Control {
+    Status(oneshot::Sender<Vec<ServerStatus>>),
+}
+
+struct Slot {
+    config: ServerConfig,
+    handle: Option<UpstreamHandle>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    state: ServerState,
+    info: Option<Arc<ServerInfo>>,
+    generation: u64,
+    catalog: Catalog,
+    /// Lists still being fetched after the server became ready.
+    fetching: usize,
+}
+
+impl Slot {
+    fn ready(&self) -> bool {
+        self.state == ServerState::Ready
+    }
+}
+
+/// How an answer from an upstream is turned into the answer for the client.
+#[derive(Clone, Copy, PartialEq)]
+enum Answer {
+    /// Passed through untouched.
+    Relay,
+    /// `tools/call`: failures become tool results with `isError`.
+    Tool,
+}
+
+enum Done {
+    Reply { seq: u64, id: RequestId, server: usize, answer: Answer, reply: Result<Outcome, Failure> },
+    Local { id: RequestId, outcome: Outcome },
+    List { server: usize, generation: u64, kind: Kind, items: Result<Vec<catalog::Item>, String> },
+}
+
+enum Failure {
+    Call(CallError),
+    Timeout(Duration),
+}
+
+struct InFlight {
+    seq: u64,
+    server: usize,
+    upstream_id: u64,
+    progress: Option<String>,
+}
+
+/// A batch being answered: the ids still owed, and the answers so far.
+struct Batch {
+    waiting: HashSet<RequestId>,
+    answers: Vec<String>,
+}
+
+pub struct Session {
+    config: Arc<Config>,
+    slots: Vec<Slot>,
+    out: mpsc::UnboundedSender<String>,
+    hello: watch::Sender<Option<Arc<ClientHello>>>,
+    /// The protocol version agreed with the client, once it has initialized.
+    version: Option<&'static str>,
+    /// The client sent `notifications/initialized`.
+    client_ready: bool,
+    /// Kinds that changed before the client was ready to hear about it.
+    unannounced: HashSet<Kind>,
+    merged: Merged,
+    inflight: HashMap<RequestId, InFlight>,
+    /// Progress token (as JSON text) → the time of its last progress, which extends a timeout.
+    progress: HashMap<String, Arc<AtomicU64>>,
+    /// Gateway id of a server→client request → the server and its own id for it.
+    outbound: HashMap<u64, (usize, RequestId)>,
+    next_outbound: u64,
+    /// Progress tokens in server→client requests, so the client's progress reaches the server.
+    client_progress: HashMap<String, (usize, u64)>,
+    seq: u64,
+    work: FuturesUnordered<BoxFuture<'static, Done>>,
+    deferred: Vec<Request>,
+    startup_deadline: Option<Instant>,
+    log_level: Option<Box<RawValue>>,
+    subscriptions: HashSet<(usize, String)>,
+    tasks: HashMap<String, usize>,
+    batch: Option<Batch>,
+    epoch: Instant,
+}
+
+impl Session {
+    pub fn new(config: Arc<Config>, out: mpsc::UnboundedSender<String>, events: mpsc::UnboundedSender<Event>) -> Self {
+        let (hello, _) = watch::channel(None);
+        let slots = config
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(index, server)| {
+                let (handle, task, state) = if server.enabled {
+                    let (handle, task) = upstream::spawn(index, server, &config.gateway, hello.subscribe(), events.clone());
+                    (Some(handle), Some(task), ServerState::Starting)
+                } else {
+                    (None, None, ServerState::Disabled)
+                };
+                Slot {
+                    config: server.clone(),
+                    handle,
+                    task,
+                    state,
+                    info: None,
+                    generation: 0,
+                    catalog: Catalog::default(),
+                    fetching: 0,
+                }
+            })
+            .collect();
+        Session {
+            config,
+            slots,
+            out,
+            hello,
+            version: None,
+            client_ready: false,
+            unannounced: HashSet::new(),
+            merged: Merged::default(),
+            inflight: HashMap::new(),
+            progress: HashMap::new(),
+            outbound: HashMap::new(),
+            next_outbound: 1,
+            client_progress: HashMap::new(),
+            seq: 0,
+            work: FuturesUnordered::new(),
+            deferred: vec![],
+            startup_deadline: None,
+            log_level: None,
+            subscriptions: HashSet::new(),
+            tasks: HashMap::new(),
+            batch: None,
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Runs until the client's input ends; then stops every upstream and waits for them.
+    pub async fn run<S>(mut self, mut input: S, mut events: mpsc::UnboundedReceiver<Event>, mut control: mpsc::UnboundedReceiver<Control>)
+    where
+        S: futures_util::Stream<Item = std::io::Result<Frame>> + Unpin,
+    {
+        loop {
+            let deadline = self.startup_deadline.filter(|_| !self.deferred.is_empty());
+            tokio::select! {
+                frame = input.next() => match frame {
+                    Some(Ok(frame)) => self.on_frame(frame),
+                    Some(Err(e)) => {
+                        tracing::error!("reading from the client failed: {e}");
+                        break;
+                    }
+                    None => break,
+                },
+                Some(event) = events.recv() => self.on_event(event),
+                Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
+                Some(control) = control.recv() => match control {
+                    Control::Status(reply) => { let _ = reply.send(self.status()); }
+                },
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    self.startup_deadline = None;
+                    self.answer_deferred();
+                }
+            }
+        }
+        tracing::debug!("client input ended; stopping upstreams");
+        let tasks: Vec<_> = self.slots.iter_mut().filter_map(|s| { s.handle = None; s.task.take() }).collect();
+        drop(self);
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    fn send(&self, message: &Message) {
+        let _ = self.out.send(message.to_line());
+    }
+
+    /// Sends an answer to the client, or keeps it for the batch it belongs to.
+    fn answer(&mut self, line: String, id: Option<&RequestId>) {
+        if let (Some(batch), Some(id)) = (&mut self.batch, id)
+            && batch.waiting.remove(id)
+        {
+            batch.answers.push(line);
+            if batch.waiting.is_empty() {
+                let batch = self.batch.take().expect("batch");
+                let _ = self.out.send(format!("[{}]", batch.answers.join(",")));
+            }
+            return;
+        }
+        let _ = self.out.send(line);
+    }
+
+    fn respond(&mut self, id: RequestId, outcome: Outcome) {
+        let line = Message::Response(Response { id: id.clone(), outcome }).to_line();
+        self.answer(line, Some(&id));
+    }
+
+    fn reject(&mut self, id: Option<RequestId>, error: ErrorObject) {
+        let line = protocol::error_line(id.as_ref(), &error);
+        self.answer(line, id.as_ref());
+    }
+
+    fn notify_client(&self, method: &str, params: Option<Box<RawValue>>) {
+        self.send(&Message::Notification(Notification { method: method.to_owned(), params }));
+    }
+
+    // ---- input from the client ------------------------------------------------------------
+
+    fn on_frame(&mut self, frame: Frame) {
+        let line = match frame {
+            Frame::Line(line) => line,
+            Frame::TooLong { head, len } => {
+                let max = self.config.gateway.max_message_bytes;
+                let id = recover_id(&head);
+                tracing::warn!("dropped a message of {len} bytes from the client (limit {max})");
+                let error = ErrorObject::new(
+                    code::INVALID_REQUEST,
+                    format!("message of {len} bytes exceeds the limit of {max} bytes (gateway.max_message_size)"),
+                );
+                return self.reject(id, error);
+            }
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match Message::parse(&line) {
+            Parsed::Message(m) => self.on_message(m),
+            Parsed::Rejected(r) => self.reject(r.id, r.error),
+            Parsed::Batch(items) => self.on_batch(items),
+        }
+    }
+
+    fn on_batch(&mut self, items: Vec<Box<RawValue>>) {
+        if self.version != Some("2025-03-26") {
+            let why = match self.version {
+                None => "batches are only allowed after initialize, with protocol version 2025-03-26".to_owned(),
+                Some(v) => format!("batches are not part of protocol version {v}"),
+            };
+            return self.reject(None, ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: {why}")));
+        }
+        if items.is_empty() || self.batch.is_some() {
+            let why = if items.is_empty() { "empty batch" } else { "another batch is still being answered" };
+            return self.reject(None, ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: {why}")));
+        }
+        let mut waiting = HashSet::new();
+        let mut parsed = vec![];
+        for item in &items {
+            match Message::parse(item.get().as_bytes()) {
+                Parsed::Message(Message::Request(r)) => {
+                    if !waiting.insert(r.id.clone()) {
+                        return self.reject(None, ErrorObject::new(code::INVALID_REQUEST, "Invalid request: duplicate id in batch"));
+                    }
+                    parsed.push(Parsed::Message(Message::Request(r)));
+                }
+                other => parsed.push(other),
+            }
+        }
+        let mut answers = vec![];
+        for p in &parsed {
+            if let Parsed::Rejected(r) = p {
+                answers.push(protocol::error_line(r.id.as_ref(), &r.error));
+            }
+        }
+        if waiting.is_empty() {
+            if !answers.is_empty() {
+                let _ = self.out.send(format!("[{}]", answers.join(",")));
+            }
+            for p in parsed {
+                if let Parsed::Message(m) = p {
+                    self.on_message(m);
+                }
+            }
+            return;
+        }
+        self.batch = Some(Batch { waiting, answers });
+        for p in parsed {
+            if let Parsed::Message(m) = p {
+                self.on_message(m);
+            }
+        }
+    }
+
+    fn on_message(&mut self, message: Message) {
+        match message {
+            Message::Request(r) => self.on_request(r),
+            Message::Notification(n) => self.on_client_notification(n),
+            Message::Response(r) => self.on_client_response(r),
+        }
+    }
+
+    fn on_request(&mut self, request: Request) {
+        if self.inflight.contains_key(&request.id) {
+            return self.reject(
+                Some(request.id.clone()),
+                ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: id {} is already in use by a request in flight", request.id)),
+            );
+        }
+        match request.method.as_str() {
+            "initialize" => return self.initialize(request),
+            "ping" => return self.respond(request.id, Ok(protocol::raw(&json!({})))),
+            _ if self.version.is_none() => {
+                return self.reject(
+                    Some(request.id),
+                    ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: `{}` before `initialize`", request.method)),
+                );
+            }
+            _ => {}
+        }
+        let method = request.method.clone();
+        let result = match method.as_str() {
+            m if Kind::from_list_method(m).is_some() => return self.list(request),
+            "tools/call" => self.call_tool(request),
+            "prompts/get" => self.route_named(request, Kind::Prompts),
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => self.route_resource(request),
+            "completion/complete" => self.complete(request),
+            "logging/setLevel" => self.set_level(request),
+            "tasks/get" | "tasks/result" | "tasks/cancel" => self.route_task(request),
+            "tasks/list" => self.list_tasks(request),
+            _ => Err((request.id, ErrorObject::new(code::METHOD_NOT_FOUND, format!("Method not found: {method}")))),
+        };
+        if let Err((id, error)) = result {
+            self.reject(Some(id), error);
+        }
+    }
+
+    fn initialize(&mut self, request: Request) {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Params {
+            protocol_version: String,
+            capabilities: Box<RawValue>,
+            #[serde(default)]
+            client_info: Option<Box<RawValue>>,
+        }
+        if self.version.is_some() {
+            return self.reject(Some(request.id), ErrorObject::new(code::INVALID_REQUEST, "Invalid request: already initialized"));
+        }
+        let params: Params = match parse_params(request.params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return self.reject(Some(request.id), e),
+        };
+        let version = protocol::negotiate(&params.protocol_version);
+        self.version = Some(version);
+        self.startup_deadline = Some(Instant::now() + self.config.gateway.startup_timeout);
+        let _ = self.hello.send(Some(Arc::new(ClientHello {
+            capabilities: params.capabilities,
+            client_info: params.client_info,
+        })));
+        let servers: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|s| s.config.enabled)
+            .map(|s| format!("`{}`", s.config.name))
+            .collect();
+        let instructions = if servers.is_empty() {
+            "mcpgw has no MCP servers configured yet (see `mcpgw list`).".to_owned()
+        } else {
+            format!(
+                "mcpgw gathers the MCP servers {}. Each tool and prompt name starts with its server's name and `{}`.",
+                servers.join(", "),
+                self.config.gateway.separator
+            )
+        };
+        let result = json!({
+            "protocolVersion": version,
+            "capabilities": {
+                "tools": { "listChanged": true },
+                "prompts": { "listChanged": true },
+                "resources": { "subscribe": true, "listChanged": true },
+                "logging": {},
+                "completions": {},
+            },
+            "serverInfo": { "name": "mcpgw", "title": "mcpgw MCP gateway", "version": env!("CARGO_PKG_VERSION") },
+            "instructions": instructions,
+        });
+        tracing::debug!(version, "client initialized");
+        self.respond(request.id, Ok(protocol::raw(&result)));
+    }
+
+    fn on_client_notification(&mut self, n: Notification) {
+        match n.method.as_str() {
+            "notifications/initialized" => {
+                self.client_ready = true;
+                for kind in std::mem::take(&mut self.unannounced) {
+                    self.notify_client(kind.list_changed(), None);
+                }
+            }
+            "notifications/cancelled" => {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Params {
+                    request_id: RequestId,
+                    #[serde(default)]
+                    reason: Option<String>,
+                }
+                let Ok(p) = parse_params::<Params>(n.params.as_deref()) else {
+                    return tracing::debug!("ignored a malformed cancellation");
+                };
+                if let Some(flight) = self.inflight.remove(&p.request_id) {
+                    self.forget_progress(&flight);
+                    if let Some(handle) = &self.slots[flight.server].handle {
+                        handle.cancel(flight.upstream_id, p.reason.as_deref().unwrap_or("cancelled by the client"));
+                    }
+                }
+            }
+            "notifications/roots/list_changed" => {
+                for slot in self.slots.iter().filter(|s| s.ready()) {
+                    if let Some(h) = &slot.handle {
+                        h.notify(&n.method, n.params.clone());
+                    }
+                }
+            }
+            "notifications/progress" => {
+                // Progress on a server→client request (a long sampling, say) goes to its server.
+                let server = progress_token(n.params.as_deref()).and_then(|t| self.client_progress.get(&t)).map(|(s, _)| *s);
+                if let Some(handle) = server.and_then(|s| self.slots[s].handle.as_ref()) {
+                    handle.notify(&n.method, n.params);
+                }
+            }
+            other => tracing::debug!("ignored notification `{other}` from the client"),
+        }
+    }
+
+    fn on_client_response(&mut self, r: Response) {
+        let key = match &r.id {
+            RequestId::Number(n) => n.as_u64(),
+            RequestId::String(_) => None,
+        };
+        let Some((server, upstream_id)) = key.and_then(|k| self.outbound.remove(&k)) else {
+            return tracing::debug!(id = %r.id, "ignored an answer to no request of ours");
+        };
+        self.client_progress.retain(|_, (_, ours)| Some(*ours) != key);
+        if let Some(handle) = &self.slots[server].handle {
+            handle.respond(upstream_id, r.outcome);
+        }
+    }
+
+    // ---- lists --------------------------------------------------------------------------
+
+    fn still_starting(&self) -> bool {
+        self.slots.iter().any(|s| s.state == ServerState::Starting || s.fetching > 0)
+    }
+
+    fn list(&mut self, request: Request) {
+        if self.startup_deadline.is_some_and(|d| d > Instant::now()) && self.still_starting() {
+            self.deferred.push(request);
+            return;
+        }
+        let kind = Kind::from_list_method(&request.method).expect("a list method");
+        let outcome = self.list_page(kind, request.params.as_deref());
+        self.respond(request.id, outcome);
+    }
+
+    fn answer_deferred(&mut self) {
+        for request in std::mem::take(&mut self.deferred) {
+            self.list(request);
+        }
+    }
+
+    fn list_page(&self, kind: Kind, params: Option<&RawValue>) -> Outcome {
+        #[derive(Deserialize, Default)]
+        struct Params {
+            #[serde(default)]
+            cursor: Option<String>,
+        }
+        let params: Params = if params.is_some() { parse_params(params)? } else { Params::default() };
+        let items = self.merged.list(kind);
+        let start = match &params.cursor {
+            None => 0,
+            Some(c) => c
+                .strip_prefix("mcpgw:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= items.len())
+                .ok_or_else(|| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: unknown cursor {c:?}")))?,
+        };
+        let size = match self.config.gateway.page_size {
+            0 => items.len(),
+            n => n,
+        };
+        let end = (start + size).min(items.len());
+        let mut result = serde_json::Map::new();
+        result.insert(kind.field().into(), Value::Array(items[start..end].to_vec()));
+        if end < items.len() {
+            result.insert("nextCursor".into(), Value::String(format!("mcpgw:{end}")));
+        }
+        Ok(protocol::raw(&result))
+    }
+
+    // ---- routing --------------------------------------------------------------------------
+
+    fn call_tool(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let (name, params) = match rename_param(request.params.as_deref(), "name", |n| {
+            self.merged.tools.resolve(n).map(|t| (t.server, t.name.clone()))
+        }) {
+            Ok(x) => x,
+            Err(Renamed::Missing(e)) => return Err((request.id, e)),
+            Err(Renamed::Unknown(name)) => {
+                if let Some(slot) = self.slot_by_prefix(&name).filter(|s| !s.ready()) {
+                    let text = format!("mcpgw: server `{}` is not available ({}), so `{name}` cannot run", slot.config.name, slot.state_reason());
+                    self.respond(request.id, Ok(tool_error(&text)));
+                    return Ok(());
+                }
+                return Err((request.id, ErrorObject::new(code::INVALID_PARAMS, format!("Unknown tool: {name}"))));
+            }
+        };
+        self.forward(request.id, name, "tools/call", Some(params), Answer::Tool);
+        Ok(())
+    }
+
+    fn route_named(&mut self, request: Request, kind: Kind) -> Result<(), (RequestId, ErrorObject)> {
+        match rename_param(request.params.as_deref(), "name", |n| {
+            self.merged.prompts.resolve(n).map(|t| (t.server, t.name.clone()))
+        }) {
+            Ok((server, params)) => {
+                self.forward(request.id, server, &request.method, Some(params), Answer::Relay);
+                Ok(())
+            }
+            Err(Renamed::Missing(e)) => Err((request.id, e)),
+            Err(Renamed::Unknown(name)) => {
+                let what = if kind == Kind::Prompts { "prompt" } else { "item" };
+                Err((request.id, ErrorObject::new(code::INVALID_PARAMS, format!("Unknown {what}: {name}"))))
+            }
+        }
+    }
+
+    fn server_names(&self) -> Vec<&str> {
+        self.slots.iter().map(|s| s.config.name.as_str()).collect()
+    }
+
+    fn route_resource(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let names: Vec<String> = self.server_names().into_iter().map(str::to_owned).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let routed = rename_param(request.params.as_deref(), "uri", |uri| {
+            self.merged.route_resource(uri, &names).map(|r| (r.server, r.uri)).or_else(|| {
+                // A URI nobody listed (from a tool result, say): the one server with resources.
+                let mut with = self.slots.iter().enumerate().filter(|(_, s)| s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources")));
+                match (with.next(), with.next()) {
+                    (Some((i, _)), None) => Some((i, uri.to_owned())),
+                    _ => None,
+                }
+            })
+        });
+        match routed {
+            Ok((server, params)) => {
+                let uri = param_str(&params, "uri").unwrap_or_default();
+                match request.method.as_str() {
+                    "resources/subscribe" => { self.subscriptions.insert((server, uri)); }
+                    "resources/unsubscribe" => { self.subscriptions.remove(&(server, uri)); }
+                    _ => {}
+                }
+                self.forward(request.id, server, &request.method, Some(params), Answer::Relay);
+                Ok(())
+            }
+            Err(Renamed::Missing(e)) => Err((request.id, e)),
+            Err(Renamed::Unknown(uri)) => Err((request.id, ErrorObject::new(code::RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")))),
+        }
+    }
+
+    fn complete(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let bad = |id: RequestId, why: &str| (id, ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {why}")));
+        let Some(mut params) = request.params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Map<String, Value>>(p.get()).ok()) else {
+            return Err(bad(request.id, "expected an object with `ref` and `argument`"));
+        };
+        let reference = params.get_mut("ref").and_then(Value::as_object_mut);
+        let Some(reference) = reference else { return Err(bad(request.id, "missing `ref`")) };
+        let names = self.server_names();
+        let (server, key, value) = match reference.get("type").and_then(Value::as_str) {
+            Some("ref/prompt") => {
+                let name = reference.get("name").and_then(Value::as_str).unwrap_or_default();
+                match self.merged.prompts.resolve(name) {
+                    Some(t) => (t.server, "name", t.name.clone()),
+                    None => return Err((request.id, ErrorObject::new(code::INVALID_PARAMS, format!("Unknown prompt: {name}")))),
+                }
+            }
+            Some("ref/resource") => {
+                let uri = reference.get("uri").and_then(Value::as_str).unwrap_or_default();
+                match self.merged.route_template(uri, &names) {
+                    Some(r) => (r.server, "uri", r.uri),
+                    None => return Err((request.id, ErrorObject::new(code::RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")))),
+                }
+            }
+            _ => return Err(bad(request.id, "`ref.type` must be `ref/prompt` or `ref/resource`")),
+        };
+        reference.insert(key.into(), Value::String(value));
+        self.forward(request.id, server, "completion/complete", Some(protocol::raw(&params)), Answer::Relay);
+        Ok(())
+    }
+
+    fn set_level(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        #[derive(Deserialize)]
+        struct Params {
+            #[allow(dead_code)]
+            level: String,
+        }
+        if let Err(e) = parse_params::<Params>(request.params.as_deref()) {
+            return Err((request.id, e));
+        }
+        self.log_level = request.params.clone();
+        let calls: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("logging")))
+            .filter_map(|s| Some((s.config.name.clone(), s.handle.as_ref()?.request("logging/setLevel", request.params.clone()))))
+            .collect();
+        let id = request.id;
+        self.work.push(
+            async move {
+                for (name, call) in calls {
+                    if !matches!(call.reply.await, Ok(Ok(Ok(_)))) {
+                        tracing::debug!(server = %name, "logging/setLevel failed");
+                    }
+                }
+                Done::Local { id, outcome: Ok(protocol::raw(&json!({}))) }
+            }
+            .boxed(),
+        );
+        Ok(())
+    }
+
+    fn route_task(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let task = request.params.as_deref().and_then(|p| param_str(p, "taskId"));
+        match task.and_then(|t| self.tasks.get(&t).copied()) {
+            Some(server) => {
+                self.forward(request.id, server, &request.method.clone(), request.params, Answer::Relay);
+                Ok(())
+            }
+            None => Err((request.id, ErrorObject::new(code::INVALID_PARAMS, "Invalid params: unknown taskId"))),
+        }
+    }
+
+    fn list_tasks(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let calls: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("tasks")))
+            .filter_map(|s| s.handle.as_ref().map(|h| h.request("tasks/list", None)))
+            .collect();
+        let id = request.id;
+        self.work.push(
+            async move {
+                let mut tasks = vec![];
+                for call in calls {
+                    if let Ok(Ok(Ok(result))) = call.reply.await
+                        && let Ok(Value::Object(mut r)) = serde_json::from_str(result.get())
+                        && let Some(Value::Array(list)) = r.remove("tasks")
+                    {
+                        tasks.extend(list);
+                    }
+                }
+                Done::Local { id, outcome: Ok(protocol::raw(&json!({ "tasks": tasks }))) }
+            }
+            .boxed(),
+        );
+        Ok(())
+    }
+
+    fn slot_by_prefix(&self, exposed: &str) -> Option<&Slot> {
+        let sep = &self.config.gateway.separator;
+        self.slots.iter().find(|s| exposed.strip_prefix(s.config.name.as_str()).is_some_and(|r| r.starts_with(sep.as_str())))
+    }
+
+    /// Sends a request to one upstream and arranges for its answer to reach the client.
+    fn forward(&mut self, id: RequestId, server: usize, method: &str, params: Option<Box<RawValue>>, answer: Answer) {
+        let slot = &self.slots[server];
+        let Some(handle) = slot.handle.clone().filter(|_| slot.ready()) else {
+            let reason = format!("server `{}` is not available ({})", slot.config.name, slot.state_reason());
+            let outcome = match answer {
+                Answer::Tool => Ok(tool_error(&format!("mcpgw: {reason}"))),
+                Answer::Relay => Err(ErrorObject::new(code::UPSTREAM_UNAVAILABLE, reason)),
+            };
+            return self.respond(id, outcome);
+        };
+        let token = params.as_deref().and_then(|p| progress_token(Some(p)));
+        let progress = token.as_ref().map(|t| {
+            let last = Arc::new(AtomicU64::new(0));
+            self.progress.insert(t.clone(), last.clone());
+            last
+        });
+        let timeout = slot.config.request_timeout;
+        let max = self.config.gateway.max_timeout;
+        let epoch = self.epoch;
+        let call = handle.request(method, params);
+        self.seq += 1;
+        let seq = self.seq;
+        self.inflight.insert(id.clone(), InFlight { seq, server, upstream_id: call.id, progress: token });
+        self.work.push(
+            async move {
+                let reply = await_reply(call, &handle, timeout, max, progress, epoch).await;
+                Done::Reply { seq, id, server, answer, reply }
+            }
+            .boxed(),
+        );
+    }
+
+    fn forget_progress(&mut self, flight: &InFlight) {
+        if let Some(token) = &flight.progress {
+            self.progress.remove(token);
+        }
+    }
+
+    fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Local { id, outcome } => self.respond(id, outcome),
+            Done::Reply { seq, id, server, answer, reply } => {
+                if self.inflight.get(&id).is_none_or(|f| f.seq != seq) {
+                    return; // cancelled by the client: it expects no answer
+                }
+                let flight = self.inflight.remove(&id).expect("checked above");
+                self.forget_progress(&flight);
+                let name = &self.slots[server].config.name;
+                let outcome = match (reply, answer) {
+                    (Ok(outcome), _) => {
+                        if answer == Answer::Tool
+                            && let Ok(result) = &outcome
+                            && let Some(task) = created_task(result)
+                        {
+                            self.tasks.insert(task, server);
+                        }
+                        outcome
+                    }
+                    (Err(failure), Answer::Tool) => Ok(tool_error(&format!("mcpgw: {}", failure.describe(name)))),
+                    (Err(failure), Answer::Relay) => Err(failure.error(name)),
+                };
+                self.respond(id, outcome);
+            }
+            Done::List { server, generation, kind, items } => {
+                let slot = &mut self.slots[server];
+                if slot.generation != generation || slot.state != ServerState::Ready {
+                    return;
+                }
+                match items {
+                    Ok(items) => slot.catalog.set(kind, items),
+                    Err(e) => tracing::warn!(server = %slot.config.name, "cannot list {}: {e}", kind.field()),
+                }
+                slot.fetching = slot.fetching.saturating_sub(1);
+                self.rebuild();
+                if !self.still_starting() {
+                    self.answer_deferred();
+                }
+            }
+        }
+    }
+
+    // ---- events from upstreams ----------------------------------------------------------
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Ready { server, generation, info } => {
+                let slot = &mut self.slots[server];
+                let restarted = slot.generation > 0;
+                slot.generation = generation;
+                slot.state = ServerState::Ready;
+                slot.info = Some(info.clone());
+                slot.catalog = Catalog::default();
+                for kind in Kind::ALL {
+                    if info.has(kind.capability()) {
+                        self.fetch(server, kind);
+                    }
+                }
+                let slot = &self.slots[server];
+                let handle = slot.handle.clone().expect("a ready server has a handle");
+                if let Some(level) = &self.log_level
+                    && info.has("logging")
+                {
+                    drop(handle.request("logging/setLevel", Some(level.clone())));
+                }
+                if restarted {
+                    for (_, uri) in self.subscriptions.iter().filter(|(s, _)| *s == server) {
+                        drop(handle.request("resources/subscribe", Some(protocol::raw(&json!({ "uri": uri })))));
+                    }
+                }
+                if !self.still_starting() {
+                    self.answer_deferred();
+                }
+            }
+            Event::Down { server, reason, retry_in } => {
+                let slot = &mut self.slots[server];
+                slot.state = ServerState::Failed { reason, retry_in };
+                slot.info = None;
+                slot.fetching = 0;
+                slot.catalog = Catalog::default();
+                self.rebuild();
+                if !self.still_starting() {
+                    self.answer_deferred();
+                }
+            }
+            Event::Notification { server, notification } => self.on_upstream_notification(server, notification),
+            Event::Request { server, request } => self.on_upstream_request(server, request),
+        }
+    }
+
+    fn fetch(&mut self, server: usize, kind: Kind) {
+        let slot = &mut self.slots[server];
+        let Some(handle) = slot.handle.clone() else { return };
+        slot.fetching += 1;
+        let generation = slot.generation;
+        let timeout = slot.config.request_timeout;
+        self.work.push(
+            async move {
+                let items = catalog::fetch(handle, kind, timeout).await;
+                Done::List { server, generation, kind, items }
+            }
+            .boxed(),
+        );
+    }
+
+    /// Rebuilds the client's view and announces the lists that changed.
+    fn rebuild(&mut self) {
+        let servers: Vec<_> = self.slots.iter().map(|s| (&s.config, s.ready().then_some(&s.catalog))).collect();
+        let merged = Merged::build(&servers, &self.config.gateway.separator, self.config.gateway.max_name_length);
+        let mut changed = HashSet::new();
+        for kind in Kind::ALL {
+            if merged.list(kind) != self.merged.list(kind) {
+                changed.insert(kind);
+            }
+        }
+        self.merged = merged;
+        if self.version.is_none() {
+            return;
+        }
+        // One notification per method: resources and templates share theirs.
+        let methods: HashSet<&str> = changed.iter().map(|k| k.list_changed()).collect();
+        if self.client_ready {
+            for method in methods {
+                self.notify_client(method, None);
+            }
+        } else {
+            self.unannounced.extend(changed);
+        }
+    }
+
+    fn on_upstream_notification(&mut self, server: usize, n: Notification) {
+        match n.method.as_str() {
+            "notifications/tools/list_changed" => return self.fetch(server, Kind::Tools),
+            "notifications/prompts/list_changed" => return self.fetch(server, Kind::Prompts),
+            "notifications/resources/list_changed" => {
+                self.fetch(server, Kind::Resources);
+                return self.fetch(server, Kind::Templates);
+            }
+            "notifications/progress" => {
+                if let Some(last) = progress_token(n.params.as_deref()).and_then(|t| self.progress.get(&t)) {
+                    last.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+                }
+            }
+            "notifications/cancelled" => {
+                // The server gave up on a request it sent the client: translate its id.
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Params {
+                    request_id: RequestId,
+                    #[serde(default)]
+                    reason: Option<String>,
+                }
+                let Ok(p) = parse_params::<Params>(n.params.as_deref()) else { return };
+                let ours = self.outbound.iter().find(|(_, (s, id))| *s == server && *id == p.request_id).map(|(k, _)| *k);
+                if let Some(ours) = ours {
+                    self.outbound.remove(&ours);
+                    let params = json!({ "requestId": ours, "reason": p.reason });
+                    self.notify_client(&n.method, Some(protocol::raw(&params)));
+                }
+                return;
+            }
+            "notifications/tasks/status" => {
+                if let Some(task) = n.params.as_deref().and_then(|p| param_str(p, "taskId")) {
+                    self.tasks.insert(task, server);
+                }
+            }
+            _ => {}
+        }
+        if self.version.is_some() {
+            self.send(&Message::Notification(n));
+        }
+    }
+
+    fn on_upstream_request(&mut self, server: usize, request: Request) {
+        let Some(handle) = self.slots[server].handle.clone() else { return };
+        if self.version.is_none() {
+            let error = ErrorObject::new(code::INTERNAL_ERROR, "the client has not connected yet");
+            return handle.respond(request.id, Err(error));
+        }
+        let ours = self.next_outbound;
+        self.next_outbound += 1;
+        self.outbound.insert(ours, (server, request.id));
+        if let Some(token) = progress_token(request.params.as_deref()) {
+            self.client_progress.insert(token, (server, ours));
+        }
+        self.send(&Message::Request(Request { id: ours.into(), method: request.method, params: request.params }));
+    }
+
+    fn status(&self) -> Vec<ServerStatus> {
+        self.slots
+            .iter()
+            .map(|s| ServerStatus {
+                name: s.config.name.clone(),
+                transport: s.config.transport.kind(),
+                target: s.config.transport.target(),
+                state: s.state.clone(),
+                server_info: s.info.as_ref().map(|i| i.server_info.clone()),
+                protocol_version: s.info.as_ref().map(|i| i.protocol_version.clone()),
+                tools: s.ready().then(|| s.catalog.get(Kind::Tools).iter().filter(|t| t.get("name").and_then(Value::as_str).is_some_and(|n| s.config.tools.allows(n))).count()),
+                prompts: s.ready().then(|| s.catalog.get(Kind::Prompts).len()),
+                resources: s.ready().then(|| s.catalog.get(Kind::Resources).len()),
+            })
+            .collect()
+    }
+}
+
+impl Slot {
+    fn state_reason(&self) -> String {
+        match &self.state {
+            ServerState::Failed { reason, .. } => reason.clone(),
+            ServerState::Starting => "it is still starting".into(),
+            ServerState::Disabled => "it is disabled in the config".into(),
+            ServerState::Ready => "it is ready".into(),
+        }
+    }
+}
+
+impl Failure {
+    fn describe(&self, server: &str) -> String {
+        match self {
+            Failure::Call(e) => e.to_string(),
+            Failure::Timeout(after) => format!("server `{server}` did not answer within {after:?}; the request was cancelled"),
+        }
+    }
+
+    fn error(&self, server: &str) -> ErrorObject {
+        let code = match self {
+            Failure::Timeout(_) => code::REQUEST_TIMEOUT,
+            Failure::Call(_) => code::UPSTREAM_UNAVAILABLE,
+        };
+        ErrorObject::new(code, self.describe(server))
+    }
+}
+
+/// Waits for an upstream's answer; each progress notification restarts the timeout, up to
+/// `max` in all. On timeout the upstream is told to cancel.
+async fn await_reply(
+    call: upstream::PendingCall,
+    handle: &UpstreamHandle,
+    timeout: Duration,
+    max: Duration,
+    progress: Option<Arc<AtomicU64>>,
+    epoch: Instant,
+) -> Result<Outcome, Failure> {
+    let start = Instant::now();
+    let limit = start + max;
+    let mut reply = call.reply;
+    loop {
+        let last = progress
+            .as_ref()
+            .map(|p| epoch + Duration::from_millis(p.load(Ordering::Relaxed)))
+            .unwrap_or(start)
+            .max(start);
+        let deadline = (last + timeout).min(limit);
+        tokio::select! {
+            r = &mut reply => return match r {
+                Ok(Ok(outcome)) => Ok(outcome),
+                Ok(Err(e)) => Err(Failure::Call(e)),
+                Err(_) => Err(Failure::Call(CallError::Died { server: handle.name.clone(), reason: "the request was dropped".into() })),
+            },
+            _ = tokio::time::sleep_until(deadline) => {
+                let moved = progress.as_ref().is_some_and(|p| epoch + Duration::from_millis(p.load(Ordering::Relaxed)) > last);
+                if moved && Instant::now() < limit {
+                    continue;
+                }
+                handle.cancel(call.id, "timed out in mcpgw");
+                return Err(Failure::Timeout(Instant::now() - start));
+            }
+        }
+    }
+}
+
+fn tool_error(text: &str) -> Box<RawValue> {
+    protocol::raw(&json!({ "content": [{ "type": "text", "text": text }], "isError": true }))
+}
+
+fn parse_params<T: serde::de::DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
+    let text = params.map_or("{}", RawValue::get);
+    serde_json::from_str(text).map_err(|e| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {e}")))
+}
+
+enum Renamed {
+    Missing(ErrorObject),
+    Unknown(String),
+}
+
+/// Looks up the string member `key` of `params` and, when `lookup` knows it, returns the
+/// server and the params with that member replaced. Every other member stays raw.
+fn rename_param(
+    params: Option<&RawValue>,
+    key: &str,
+    lookup: impl FnOnce(&str) -> Option<(usize, String)>,
+) -> Result<(usize, Box<RawValue>), Renamed> {
+    let missing = || Renamed::Missing(ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: missing string `{key}`")));
+    let mut map: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(params.ok_or_else(missing)?.get()).map_err(|_| missing())?;
+    let value: String = map.get(key).and_then(|v| serde_json::from_str(v.get()).ok()).ok_or_else(missing)?;
+    let (server, renamed) = lookup(&value).ok_or(Renamed::Unknown(value))?;
+    map.insert(key.to_owned(), protocol::raw(&renamed));
+    Ok((server, protocol::raw(&map)))
+}
+
+fn param_str(params: &RawValue, key: &str) -> Option<String> {
+    let map: std::collections::HashMap<String, Box<RawValue>> = serde_json::from_str(params.get()).ok()?;
+    serde_json::from_str(map.get(key)?.get()).ok()
+}
+
+/// `_meta.progressToken` of some params, as JSON text (tokens may be strings or numbers).
+fn progress_token(params: Option<&RawValue>) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Meta<'a> {
+        #[serde(borrow, rename = "progressToken")]
+        token: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct P<'a> {
+        #[serde(borrow, rename = "_meta")]
+        meta: Option<Meta<'a>>,
+        #[serde(borrow, rename = "progressToken")]
+        token: Option<&'a RawValue>,
+    }
+    let p: P = serde_json::from_str(params?.get()).ok()?;
+    p.meta.and_then(|m| m.token).or(p.token).map(|t| t.get().to_owned())
+}
+
+/// The task id when a `tools/call` result is a `CreateTaskResult`.
+fn created_task(result: &RawValue) -> Option<String> {
+    if !result.get().contains("\"taskId\"") {
+        return None;
+    }
+    let v: Value = serde_json::from_str(result.get()).ok()?;
+    v.get("task")?.get("taskId")?.as_str().map(str::to_owned)
+}

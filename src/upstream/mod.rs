@@ -1,0 +1,209 @@
+//! Upstream MCP servers, each owned by one actor task.
+//!
+//! An actor owns its child process, its table of pending requests and its restart loop; the
+//! gateway talks to it only through an [`UpstreamHandle`] (commands in) and [`Event`]s (out).
+//! Request ids towards an upstream are the gateway's own counter, so ids from the client can
+//! never collide across upstreams. When the child dies every pending request is answered with
+//! an error naming the server, and the actor starts it again with exponential backoff.
+//!
+//! The upstream handshake waits for the client's `initialize`: its capabilities (sampling,
+//! elicitation, roots) are passed on, because servers only offer the tools that use them to
+//! clients that declared them. The child process itself is spawned right away, so its start-up
+//! overlaps with the client's.
+
+mod stdio;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::{GatewaySettings, ServerConfig, Transport};
+use crate::protocol::{Notification, Outcome, Request, RequestId};
+
+/// What the client said in `initialize`, handed to every upstream's handshake.
+#[derive(Debug)]
+pub struct ClientHello {
+    pub capabilities: Box<RawValue>,
+    pub client_info: Option<Box<RawValue>>,
+}
+
+/// What an upstream said in its `initialize` answer.
+#[derive(Debug)]
+pub struct ServerInfo {
+    pub protocol_version: String,
+    pub capabilities: serde_json::Value,
+    pub server_info: serde_json::Value,
+    pub instructions: Option<String>,
+}
+
+impl ServerInfo {
+    /// Whether the server declared a capability (`tools`, `resources`, `logging`, …).
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.get(capability).is_some_and(|c| !c.is_null())
+    }
+}
+
+/// Why a request to an upstream got no answer from it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    #[error("server `{server}` is not running: {reason}")]
+    Unavailable { server: Arc<str>, reason: String },
+    #[error("server `{server}` stopped before answering: {reason}")]
+    Died { server: Arc<str>, reason: String },
+    #[error("server `{server}` answered with a message of {len} bytes, over the limit of {max}")]
+    TooLarge {
+        server: Arc<str>,
+        len: usize,
+        max: usize,
+    },
+}
+
+pub type Reply = Result<Outcome, CallError>;
+
+enum Command {
+    Request {
+        id: u64,
+        method: String,
+        params: Option<Box<RawValue>>,
+        reply: oneshot::Sender<Reply>,
+    },
+    Notify(Notification),
+    Respond {
+        id: RequestId,
+        outcome: Outcome,
+    },
+    Cancel {
+        id: u64,
+        reason: String,
+    },
+}
+
+/// What an upstream actor tells the gateway.
+#[derive(Debug)]
+pub enum Event {
+    /// The handshake finished; `generation` counts the server's starts.
+    Ready {
+        server: usize,
+        generation: u64,
+        info: Arc<ServerInfo>,
+    },
+    /// The server is not available; it is started again after `retry_in`.
+    Down {
+        server: usize,
+        reason: String,
+        retry_in: Duration,
+    },
+    Notification {
+        server: usize,
+        notification: Notification,
+    },
+    /// A server→client request (sampling, elicitation, roots, …) to relay to the client.
+    Request { server: usize, request: Request },
+}
+
+/// The gateway's end of an upstream actor. Dropping every handle shuts the actor down: the
+/// child's stdin is closed, then the process group is terminated.
+#[derive(Clone)]
+pub struct UpstreamHandle {
+    pub name: Arc<str>,
+    commands: mpsc::UnboundedSender<Command>,
+    next_id: Arc<AtomicU64>,
+}
+
+/// A request on its way: `id` is the upstream's id (for cancellation), `reply` its answer.
+pub struct PendingCall {
+    pub id: u64,
+    pub reply: oneshot::Receiver<Reply>,
+}
+
+impl UpstreamHandle {
+    pub fn request(&self, method: &str, params: Option<Box<RawValue>>) -> PendingCall {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Request {
+            id,
+            method: method.to_owned(),
+            params,
+            reply,
+        };
+        if let Err(mpsc::error::SendError(Command::Request { reply, .. })) =
+            self.commands.send(command)
+        {
+            let _ = reply.send(Err(CallError::Unavailable {
+                server: self.name.clone(),
+                reason: "the gateway is shutting down".into(),
+            }));
+        }
+        PendingCall { id, reply: rx }
+    }
+
+    pub fn notify(&self, method: &str, params: Option<Box<RawValue>>) {
+        let _ = self.commands.send(Command::Notify(Notification {
+            method: method.to_owned(),
+            params,
+        }));
+    }
+
+    /// Answers a request the server sent (its own id).
+    pub fn respond(&self, id: RequestId, outcome: Outcome) {
+        let _ = self.commands.send(Command::Respond { id, outcome });
+    }
+
+    /// Gives up on a request: its reply is dropped and the server is told to stop.
+    pub fn cancel(&self, id: u64, reason: &str) {
+        let _ = self.commands.send(Command::Cancel {
+            id,
+            reason: reason.to_owned(),
+        });
+    }
+}
+
+/// Starts the actor for `config`; `index` identifies it in [`Event`]s.
+pub fn spawn(
+    index: usize,
+    config: &ServerConfig,
+    settings: &GatewaySettings,
+    hello: watch::Receiver<Option<Arc<ClientHello>>>,
+    events: mpsc::UnboundedSender<Event>,
+) -> (UpstreamHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handle = UpstreamHandle {
+        name: config.name.as_str().into(),
+        commands: tx,
+        next_id: Arc::new(AtomicU64::new(1)),
+    };
+    match &config.transport {
+        Transport::Stdio(stdio) => {
+            let actor = stdio::StdioActor {
+                index,
+                name: handle.name.clone(),
+                config: stdio.clone(),
+                startup_timeout: config.startup_timeout,
+                max_message_bytes: settings.max_message_bytes,
+                hello,
+                events,
+                commands: rx,
+                next_id: handle.next_id.clone(),
+            };
+            let task = tokio::spawn(actor.run());
+            (handle, task)
+        }
+    }
+}
+
+/// Delay before restart number `attempt` (0-based): 0.5 s doubling to 30 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_doubles_to_a_ceiling() {
+        let ms: Vec<_> = (0..9).map(|a| super::backoff(a).as_millis()).collect();
+        assert_eq!(ms, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    }
+}

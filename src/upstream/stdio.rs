@@ -1,0 +1,494 @@
+//! The actor for a child-process server speaking MCP over its stdin/stdout.
+//!
+//! One task selects over the gateway's commands and the child's stdout. Writes go through a
+//! separate writer task so that a child that stops reading its stdin can never stall the
+//! reading of its stdout (the classic pipe deadlock). Stderr is drained by a third task into
+//! the debug log and a short tail, which is quoted when the child dies so `mcpgw list` and the
+//! log can say why. The child runs in its own process group, and shutdown closes its stdin,
+//! waits briefly, then signals the whole group: no grandchild outlives the gateway.
+
+use std::collections::{HashMap, VecDeque};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, watch};
+use tokio_util::codec::FramedRead;
+
+use super::{CallError, ClientHello, Command, Event, Reply, ServerInfo, backoff};
+use crate::config::StdioConfig;
+use crate::protocol::{
+    self, ErrorObject, Frame, LineCodec, Message, Notification, Parsed, Request, RequestId,
+    Response, code, recover_id,
+};
+
+const STDERR_TAIL_LINES: usize = 8;
+const STDERR_MAX_LINE: usize = 2000;
+/// How long a child may take to exit after its stdin closes, and again after SIGTERM.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+pub(super) struct StdioActor {
+    pub index: usize,
+    pub name: Arc<str>,
+    pub config: StdioConfig,
+    pub startup_timeout: Duration,
+    pub max_message_bytes: usize,
+    pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub next_id: Arc<AtomicU64>,
+}
+
+/// How one run of the child ended.
+enum End {
+    /// The gateway is gone: stop for good.
+    Shutdown,
+    Failed(String),
+}
+
+struct Running {
+    child: Box<dyn ChildWrapper>,
+    stdin: mpsc::UnboundedSender<String>,
+    stdout: FramedRead<tokio::process::ChildStdout, LineCodec>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    pending: HashMap<u64, tokio::sync::oneshot::Sender<Reply>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InitializeResult {
+    protocol_version: String,
+    #[serde(default)]
+    capabilities: serde_json::Value,
+    #[serde(default)]
+    server_info: serde_json::Value,
+    #[serde(default)]
+    instructions: Option<String>,
+}
+
+impl StdioActor {
+    pub async fn run(mut self) {
+        let mut attempt = 0;
+        let mut generation = 0;
+        loop {
+            let started = Instant::now();
+            generation += 1;
+            let reason = match self.run_once(generation).await {
+                End::Shutdown => return,
+                End::Failed(reason) => reason,
+            };
+            if started.elapsed() > Duration::from_secs(60) {
+                attempt = 0;
+            }
+            let retry_in = backoff(attempt);
+            attempt += 1;
+            tracing::warn!(server = %self.name, "{reason}; restarting in {retry_in:?}");
+            let _ = self.events.send(Event::Down {
+                server: self.index,
+                reason: reason.clone(),
+                retry_in,
+            });
+            if !self.wait_unavailable(retry_in, &reason).await {
+                return;
+            }
+        }
+    }
+
+    fn unavailable(&self, reason: &str) -> CallError {
+        CallError::Unavailable {
+            server: self.name.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Sits out `delay`, failing every request at once. False when the gateway is gone.
+    async fn wait_unavailable(&mut self, delay: Duration, reason: &str) -> bool {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => return true,
+                command = self.commands.recv() => match command {
+                    None => return false,
+                    Some(Command::Request { reply, .. }) => {
+                        let _ = reply.send(Err(self.unavailable(reason)));
+                    }
+                    Some(_) => {}
+                },
+            }
+        }
+    }
+
+    fn spawn_child(&self) -> Result<Running, String> {
+        let c = &self.config;
+        let mut command = CommandWrap::with_new(&c.command, |cmd| {
+            cmd.args(&c.args)
+                .envs(c.env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if let Some(cwd) = &c.cwd {
+                cmd.current_dir(cwd);
+            }
+        });
+        #[cfg(unix)]
+        command.wrap(ProcessGroup::leader());
+        command.wrap(KillOnDrop);
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", c.command))?;
+        let stdin = child.stdin().take().expect("stdin is piped");
+        let stdout = child.stdout().take().expect("stdout is piped");
+        let stderr = child.stderr().take().expect("stderr is piped");
+        tracing::debug!(server = %self.name, pid = child.id(), "started `{}`", c.command);
+
+        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            let mut stdin = stdin;
+            while let Some(mut line) = rx.recv().await {
+                line.push('\n');
+                if stdin.write_all(line.as_bytes()).await.is_err() {
+                    break;
+                }
+                if rx.is_empty() && stdin.flush().await.is_err() {
+                    break;
+                }
+            }
+        });
+
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = stderr_tail.clone();
+        let name = self.name.clone();
+        tokio::spawn(async move {
+            let mut lines = FramedRead::new(stderr, LineCodec::new(STDERR_MAX_LINE));
+            while let Some(Ok(frame)) = lines.next().await {
+                let text = match &frame {
+                    Frame::Line(l) => String::from_utf8_lossy(l).into_owned(),
+                    Frame::TooLong { head, len } => format!(
+                        "{}… ({len} bytes)",
+                        String::from_utf8_lossy(&head[..head.len().min(200)])
+                    ),
+                };
+                tracing::debug!(target: "mcpgw::upstream::stderr", server = %name, "{text}");
+                let mut tail = tail.lock().expect("stderr tail lock");
+                if tail.len() == STDERR_TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(text);
+            }
+        });
+
+        Ok(Running {
+            child,
+            stdin: tx,
+            stdout: FramedRead::new(stdout, LineCodec::new(self.max_message_bytes)),
+            stderr_tail,
+            pending: HashMap::new(),
+        })
+    }
+
+    async fn run_once(&mut self, generation: u64) -> End {
+        let mut run = match self.spawn_child() {
+            Ok(run) => run,
+            Err(reason) => return End::Failed(reason),
+        };
+        let end = self.serve(&mut run, generation).await;
+        let reason = match &end {
+            End::Shutdown => "the gateway is shutting down".to_owned(),
+            End::Failed(r) => r.clone(),
+        };
+        for (_, reply) in run.pending.drain() {
+            let _ = reply.send(Err(CallError::Died {
+                server: self.name.clone(),
+                reason: reason.clone(),
+            }));
+        }
+        let status = stop(&mut run).await;
+        match end {
+            End::Shutdown => End::Shutdown,
+            End::Failed(reason) => {
+                let mut reason = match status {
+                    Some(status) if !reason.contains("exited") => format!("{reason} ({})", describe_exit(status)),
+                    _ => reason,
+                };
+                let tail = run.stderr_tail.lock().expect("stderr tail lock");
+                if let Some(last) = tail.back() {
+                    reason.push_str(&format!("; last stderr line: {last}"));
+                }
+                End::Failed(reason)
+            }
+        }
+    }
+
+    async fn serve(&mut self, run: &mut Running, generation: u64) -> End {
+        let hello = match self.wait_for_hello(run).await {
+            Ok(h) => h,
+            Err(end) => return end,
+        };
+        let info = match self.handshake(run, &hello).await {
+            Ok(info) => info,
+            Err(end) => return end,
+        };
+        tracing::info!(
+            server = %self.name,
+            protocol = %info.protocol_version,
+            "ready: {}",
+            info.server_info.get("name").and_then(|n| n.as_str()).unwrap_or("?")
+        );
+        let _ = self.events.send(Event::Ready {
+            server: self.index,
+            generation,
+            info: Arc::new(info),
+        });
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    None => return End::Shutdown,
+                    Some(command) => self.command(run, command),
+                },
+                frame = run.stdout.next() => match frame {
+                    Some(Ok(frame)) => self.frame(run, frame),
+                    Some(Err(e)) => return End::Failed(format!("reading its stdout failed: {e}")),
+                    None => return End::Failed("it closed its stdout".into()),
+                },
+            }
+        }
+    }
+
+    /// Waits for the client's `initialize`, failing requests meanwhile.
+    async fn wait_for_hello(&mut self, run: &mut Running) -> Result<Arc<ClientHello>, End> {
+        loop {
+            if let Some(h) = self.hello.borrow().clone() {
+                return Ok(h);
+            }
+            tokio::select! {
+                changed = self.hello.changed() => if changed.is_err() { return Err(End::Shutdown) },
+                command = self.commands.recv() => match command {
+                    None => return Err(End::Shutdown),
+                    Some(Command::Request { reply, .. }) => {
+                        let _ = reply.send(Err(self.unavailable("it is still starting")));
+                    }
+                    Some(_) => {}
+                },
+                frame = run.stdout.next() => match frame {
+                    Some(Ok(frame)) => self.frame(run, frame),
+                    _ => return Err(End::Failed("it exited before the handshake".into())),
+                },
+            }
+        }
+    }
+
+    async fn handshake(&mut self, run: &mut Running, hello: &ClientHello) -> Result<ServerInfo, End> {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Params<'a> {
+            protocol_version: &'a str,
+            capabilities: &'a serde_json::value::RawValue,
+            client_info: &'a serde_json::value::RawValue,
+        }
+        let own_info = protocol::raw(&serde_json::json!({
+            "name": "mcpgw",
+            "version": env!("CARGO_PKG_VERSION"),
+        }));
+        let params = protocol::raw(&Params {
+            protocol_version: protocol::LATEST_PROTOCOL_VERSION,
+            capabilities: &hello.capabilities,
+            client_info: hello.client_info.as_deref().unwrap_or(&own_info),
+        });
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        run.pending.insert(id, reply);
+        send(run, &Message::Request(Request {
+            id: id.into(),
+            method: "initialize".into(),
+            params: Some(params),
+        }));
+        let deadline = tokio::time::sleep(self.startup_timeout);
+        tokio::pin!(deadline);
+        let outcome = loop {
+            tokio::select! {
+                reply = &mut answer => break reply,
+                _ = &mut deadline => {
+                    return Err(End::Failed(format!(
+                        "it did not answer `initialize` within {:?}", self.startup_timeout
+                    )));
+                }
+                command = self.commands.recv() => match command {
+                    None => return Err(End::Shutdown),
+                    Some(Command::Request { reply, .. }) => {
+                        let _ = reply.send(Err(self.unavailable("it is still starting")));
+                    }
+                    Some(_) => {}
+                },
+                frame = run.stdout.next() => match frame {
+                    Some(Ok(frame)) => self.frame(run, frame),
+                    _ => return Err(End::Failed("it exited during the handshake".into())),
+                },
+            }
+        };
+        let result = match outcome {
+            Ok(Ok(Ok(result))) => result,
+            Ok(Ok(Err(error))) => return Err(End::Failed(format!("it refused `initialize`: {error}"))),
+            Ok(Err(e)) => return Err(End::Failed(e.to_string())),
+            Err(_) => return Err(End::Failed("`initialize` got no answer".into())),
+        };
+        let info: InitializeResult = serde_json::from_str(result.get())
+            .map_err(|e| End::Failed(format!("its `initialize` answer is malformed: {e}")))?;
+        if !protocol::PROTOCOL_VERSIONS.contains(&info.protocol_version.as_str()) {
+            return Err(End::Failed(format!(
+                "it speaks protocol version {}, which mcpgw does not (it speaks {})",
+                info.protocol_version,
+                protocol::PROTOCOL_VERSIONS.join(", ")
+            )));
+        }
+        send(run, &Message::Notification(Notification {
+            method: "notifications/initialized".into(),
+            params: None,
+        }));
+        Ok(ServerInfo {
+            protocol_version: info.protocol_version,
+            capabilities: info.capabilities,
+            server_info: info.server_info,
+            instructions: info.instructions,
+        })
+    }
+
+    fn command(&self, run: &mut Running, command: Command) {
+        match command {
+            Command::Request { id, method, params, reply } => {
+                run.pending.insert(id, reply);
+                send(run, &Message::Request(Request { id: id.into(), method, params }));
+            }
+            Command::Notify(n) => send(run, &Message::Notification(n)),
+            Command::Respond { id, outcome } => send(run, &Message::Response(Response { id, outcome })),
+            Command::Cancel { id, reason } => {
+                if run.pending.remove(&id).is_some() {
+                    send(run, &Message::Notification(Notification {
+                        method: "notifications/cancelled".into(),
+                        params: Some(protocol::raw(&serde_json::json!({
+                            "requestId": id,
+                            "reason": reason,
+                        }))),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn frame(&self, run: &mut Running, frame: Frame) {
+        let line = match frame {
+            Frame::Line(line) => line,
+            Frame::TooLong { head, len } => {
+                let pending = recover_id(&head)
+                    .and_then(|id| upstream_id(&id))
+                    .and_then(|id| run.pending.remove(&id));
+                tracing::warn!(server = %self.name, "dropped a message of {len} bytes (limit {})", self.max_message_bytes);
+                if let Some(reply) = pending {
+                    let _ = reply.send(Err(CallError::TooLarge {
+                        server: self.name.clone(),
+                        len,
+                        max: self.max_message_bytes,
+                    }));
+                }
+                return;
+            }
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match Message::parse(&line) {
+            Parsed::Message(Message::Response(r)) => {
+                match upstream_id(&r.id).and_then(|id| run.pending.remove(&id)) {
+                    Some(reply) => {
+                        let _ = reply.send(Ok(r.outcome));
+                    }
+                    None => tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request"),
+                }
+            }
+            Parsed::Message(Message::Request(r)) if r.method == "ping" => {
+                // The server's peer is the gateway, so the gateway answers.
+                send(run, &Message::Response(Response { id: r.id, outcome: Ok(protocol::raw(&serde_json::json!({}))) }));
+            }
+            Parsed::Message(Message::Request(request)) => {
+                let _ = self.events.send(Event::Request { server: self.index, request });
+            }
+            Parsed::Message(Message::Notification(notification)) => {
+                let _ = self.events.send(Event::Notification { server: self.index, notification });
+            }
+            Parsed::Batch(items) => {
+                tracing::warn!(server = %self.name, "ignored a batch of {} messages: batches are not part of MCP since 2025-06-18", items.len());
+            }
+            Parsed::Rejected(rejection) => {
+                let shown = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
+                tracing::warn!(server = %self.name, "ignored a line that is not MCP ({}): {shown}", rejection.error.message);
+                // A malformed answer to a pending request fails that request now, rather
+                // than leaving it to the timeout.
+                if let Some(reply) = rejection.id.as_ref().and_then(upstream_id).and_then(|id| run.pending.remove(&id)) {
+                    let _ = reply.send(Ok(Err(ErrorObject::new(
+                        code::INTERNAL_ERROR,
+                        format!("server `{}` sent a malformed answer: {}", self.name, rejection.error.message),
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+fn upstream_id(id: &RequestId) -> Option<u64> {
+    match id {
+        RequestId::Number(n) => n.as_u64(),
+        RequestId::String(s) => s.parse().ok(),
+    }
+}
+
+fn send(run: &Running, message: &Message) {
+    let _ = run.stdin.send(message.to_line());
+}
+
+/// Closes stdin, waits, then terminates and finally kills the process group.
+async fn stop(run: &mut Running) -> Option<ExitStatus> {
+    // Replacing the sender drops the writer's channel, which closes the child's stdin.
+    run.stdin = mpsc::unbounded_channel().0;
+    if let Ok(Ok(Some(status))) = tokio::time::timeout(EXIT_GRACE, wait_leader(run)).await {
+        let _ = run.child.start_kill();
+        return Some(status);
+    }
+    #[cfg(unix)]
+    let _ = run.child.signal(libc::SIGTERM);
+    if let Ok(Ok(Some(status))) = tokio::time::timeout(EXIT_GRACE, wait_leader(run)).await {
+        let _ = run.child.start_kill();
+        return Some(status);
+    }
+    let _ = run.child.start_kill();
+    tokio::time::timeout(EXIT_GRACE, run.child.wait()).await.ok()?.ok()
+}
+
+/// Waits for the group leader only, polling: waiting on the group would also wait for every
+/// grandchild, which is what `stop` is about to terminate.
+async fn wait_leader(run: &mut Running) -> std::io::Result<Option<ExitStatus>> {
+    loop {
+        if let Some(status) = run.child.inner_mut().try_wait()? {
+            return Ok(Some(status));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn describe_exit(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("killed by signal {signal}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => "exited".to_owned(),
+    }
+}
