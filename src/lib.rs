@@ -5,7 +5,11 @@
 //! session and its routing), [`client`] (a small JSON-RPC client the commands, tests and
 //! benchmarks drive the gateway with) and [`commands`] (one file per subcommand).
 
+pub mod cli;
+pub mod client;
+pub mod commands;
 pub mod config;
-pub mod protocol;
 pub mod gateway;
+mod logging;
+pub mod protocol;
 pub mod upstream;

@@ -206,7 +206,10 @@ fn describe_toml_error(e: &toml::de::Error) -> String {
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match nearest {
         Some((_, key)) => format!("unknown key `{unknown}`; did you mean `{key}`?"),
-        None => format!("unknown key `{unknown}`; valid keys here: {}", candidates.join(", ")),
+        None => format!(
+            "unknown key `{unknown}`; valid keys here: {}",
+            candidates.join(", ")
+        ),
     }
 }
 
@@ -237,10 +240,18 @@ impl Resolver<'_> {
         Ok(value)
     }
 
-    fn duration(&self, t: &Option<Text>, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+    fn duration(
+        &self,
+        t: &Option<Text>,
+        key: &str,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
         let Some(t) = t else { return Ok(default) };
         let d = humantime::parse_duration(t.get_ref()).map_err(|e| {
-            self.error(t.span().start, format!("`{key}`: {e} (write it like \"30s\" or \"2m\")"))
+            self.error(
+                t.span().start,
+                format!("`{key}`: {e} (write it like \"30s\" or \"2m\")"),
+            )
         })?;
         if d.is_zero() {
             return Err(self.error(t.span().start, format!("`{key}` must be longer than zero")));
@@ -264,10 +275,15 @@ impl Resolver<'_> {
         let max_message_bytes = match &g.max_message_size {
             Some(t) => {
                 let size: bytesize::ByteSize = t.get_ref().parse().map_err(|e| {
-                    self.error(t.span().start, format!("`max_message_size`: {e} (write it like \"16MiB\")"))
+                    self.error(
+                        t.span().start,
+                        format!("`max_message_size`: {e} (write it like \"16MiB\")"),
+                    )
                 })?;
                 if size.as_u64() < 1024 {
-                    return Err(self.error(t.span().start, "`max_message_size` must be at least 1KiB"));
+                    return Err(
+                        self.error(t.span().start, "`max_message_size` must be at least 1KiB")
+                    );
                 }
                 size.as_u64() as usize
             }
@@ -275,7 +291,10 @@ impl Resolver<'_> {
         };
         let max_name_length = match &g.max_name_length {
             Some(n) if !(16..=128).contains(n.get_ref()) => {
-                return Err(self.error(n.span().start, "`max_name_length` must be between 16 and 128"));
+                return Err(self.error(
+                    n.span().start,
+                    "`max_name_length` must be between 16 and 128",
+                ));
             }
             Some(n) => *n.get_ref() as usize,
             None => defaults.max_name_length,
@@ -287,12 +306,22 @@ impl Resolver<'_> {
             Some(n) => *n.get_ref() as usize,
             None => defaults.page_size,
         };
-        let request_timeout = self.duration(&g.request_timeout, "request_timeout", defaults.request_timeout)?;
+        let request_timeout = self.duration(
+            &g.request_timeout,
+            "request_timeout",
+            defaults.request_timeout,
+        )?;
         let gateway = GatewaySettings {
             separator,
             request_timeout,
-            max_timeout: self.duration(&g.max_timeout, "max_timeout", defaults.max_timeout)?.max(request_timeout),
-            startup_timeout: self.duration(&g.startup_timeout, "startup_timeout", defaults.startup_timeout)?,
+            max_timeout: self
+                .duration(&g.max_timeout, "max_timeout", defaults.max_timeout)?
+                .max(request_timeout),
+            startup_timeout: self.duration(
+                &g.startup_timeout,
+                "startup_timeout",
+                defaults.startup_timeout,
+            )?,
             max_message_bytes,
             max_name_length,
             page_size,
@@ -350,7 +379,10 @@ impl Resolver<'_> {
                 ));
             }
             (Some(_), Some(url)) => {
-                return Err(self.error(url.span().start, format!("server `{name}` has both `command` and `url`; keep one")));
+                return Err(self.error(
+                    url.span().start,
+                    format!("server `{name}` has both `command` and `url`; keep one"),
+                ));
             }
             (None, None) => {
                 return Err(self.error(at, format!("server `{name}` needs a `command` to run")));
@@ -365,8 +397,16 @@ impl Resolver<'_> {
             enabled: raw.enabled.unwrap_or(true),
             tools: self.filter(&raw.tools)?,
             prompts: self.filter(&raw.prompts)?,
-            request_timeout: self.duration(&raw.request_timeout, "request_timeout", gateway.request_timeout)?,
-            startup_timeout: self.duration(&raw.startup_timeout, "startup_timeout", gateway.startup_timeout)?,
+            request_timeout: self.duration(
+                &raw.request_timeout,
+                "request_timeout",
+                gateway.request_timeout,
+            )?,
+            startup_timeout: self.duration(
+                &raw.startup_timeout,
+                "startup_timeout",
+                gateway.startup_timeout,
+            )?,
             transport,
             name,
         })
@@ -379,9 +419,14 @@ impl Resolver<'_> {
             }
             let mut b = GlobSetBuilder::new();
             for g in globs {
-                b.add(Glob::new(g.get_ref()).map_err(|e| self.error(g.span().start, e.to_string()))?);
+                b.add(
+                    Glob::new(g.get_ref())
+                        .map_err(|e| self.error(g.span().start, e.to_string()))?,
+                );
             }
-            Ok(Some(b.build().expect("globs that compiled alone build a set")))
+            Ok(Some(
+                b.build().expect("globs that compiled alone build a set"),
+            ))
         };
         Ok(NameFilter {
             allow: match &raw.allow {
@@ -395,7 +440,9 @@ impl Resolver<'_> {
 
 /// Letters, digits, `_` and `-`: what MCP hosts accept in tool names.
 pub fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -454,7 +501,10 @@ mod tests {
     #[test]
     fn unknown_keys_name_line_and_nearest_key() {
         let e = err("[servers.x]\ncommand = \"a\"\ncomand = \"b\"\n");
-        assert!(e.starts_with("c.toml:3:1: unknown key `comand`; did you mean `command`?"), "{e}");
+        assert!(
+            e.starts_with("c.toml:3:1: unknown key `comand`; did you mean `command`?"),
+            "{e}"
+        );
         let e = err("[gatway]\n");
         assert!(e.contains("did you mean `gateway`"), "{e}");
     }
@@ -462,7 +512,10 @@ mod tests {
     #[test]
     fn bad_values_are_located() {
         let e = err("[servers.x]\ncommand = \"a\"\nargs = [\"${MISSING}\"]\n");
-        assert!(e.contains("c.toml:3:") && e.contains("`MISSING` is not set"), "{e}");
+        assert!(
+            e.contains("c.toml:3:") && e.contains("`MISSING` is not set"),
+            "{e}"
+        );
         assert!(e.contains("servers.x.args"), "{e}");
         let e = err("[gateway]\nrequest_timeout = \"soon\"\n");
         assert!(e.starts_with("c.toml:2:19: `request_timeout`"), "{e}");

@@ -93,7 +93,11 @@ impl Catalog {
 const MAX_PAGES: usize = 1000;
 
 /// Fetches one whole list from an upstream, following `nextCursor`.
-pub async fn fetch(handle: UpstreamHandle, kind: Kind, timeout: Duration) -> Result<Vec<Item>, String> {
+pub async fn fetch(
+    handle: UpstreamHandle,
+    kind: Kind,
+    timeout: Duration,
+) -> Result<Vec<Item>, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Page {
@@ -105,14 +109,19 @@ pub async fn fetch(handle: UpstreamHandle, kind: Kind, timeout: Duration) -> Res
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let params = cursor.as_ref().map(|c| protocol::raw(&serde_json::json!({ "cursor": c })));
+        let params = cursor
+            .as_ref()
+            .map(|c| protocol::raw(&serde_json::json!({ "cursor": c })));
         let call = handle.request(kind.list_method(), params);
         let reply = match tokio::time::timeout(timeout, call.reply).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => return Err(format!("{} got no answer", kind.list_method())),
             Err(_) => {
                 handle.cancel(call.id, "timed out");
-                return Err(format!("{} timed out after {timeout:?}", kind.list_method()));
+                return Err(format!(
+                    "{} timed out after {timeout:?}",
+                    kind.list_method()
+                ));
             }
         };
         let result = match reply {
@@ -123,20 +132,27 @@ pub async fn fetch(handle: UpstreamHandle, kind: Kind, timeout: Duration) -> Res
         let mut page: Page = serde_json::from_str(result.get())
             .map_err(|e| format!("{} answer is malformed: {e}", kind.list_method()))?;
         match page.rest.remove(kind.field()) {
-            Some(Value::Array(list)) => {
-                items.extend(list.into_iter().filter_map(|v| match v {
-                    Value::Object(item) => Some(item),
-                    _ => None,
-                }))
+            Some(Value::Array(list)) => items.extend(list.into_iter().filter_map(|v| match v {
+                Value::Object(item) => Some(item),
+                _ => None,
+            })),
+            _ => {
+                return Err(format!(
+                    "{} answer has no `{}` list",
+                    kind.list_method(),
+                    kind.field()
+                ));
             }
-            _ => return Err(format!("{} answer has no `{}` list", kind.list_method(), kind.field())),
         }
         match page.next_cursor {
             Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
             _ => return Ok(items),
         }
     }
-    Err(format!("{} kept paginating past {MAX_PAGES} pages", kind.list_method()))
+    Err(format!(
+        "{} kept paginating past {MAX_PAGES} pages",
+        kind.list_method()
+    ))
 }
 
 /// How a resource URI (or template) is reached.
@@ -157,6 +173,8 @@ pub struct Merged {
     pub prompts: NameTable,
     resources: HashMap<String, Route>,
     templates: Vec<(Template, Route)>,
+    /// URIs and templates that were rewritten because another server offers them too.
+    pub collisions: Vec<String>,
 }
 
 impl Merged {
@@ -165,16 +183,26 @@ impl Merged {
     }
 
     /// `servers` pairs each config with its catalog, `None` for upstreams that are not ready.
-    pub fn build(servers: &[(&ServerConfig, Option<&Catalog>)], separator: &str, max_name: usize) -> Merged {
+    pub fn build(
+        servers: &[(&ServerConfig, Option<&Catalog>)],
+        separator: &str,
+        max_name: usize,
+    ) -> Merged {
         let mut merged = Merged::default();
         for kind in [Kind::Tools, Kind::Prompts] {
             let mut entries = vec![];
             let mut items = vec![];
             for (index, (config, catalog)) in servers.iter().enumerate() {
                 let Some(catalog) = catalog else { continue };
-                let filter = if kind == Kind::Tools { &config.tools } else { &config.prompts };
+                let filter = if kind == Kind::Tools {
+                    &config.tools
+                } else {
+                    &config.prompts
+                };
                 for item in catalog.get(kind) {
-                    let Some(name) = item.get("name").and_then(Value::as_str) else { continue };
+                    let Some(name) = item.get("name").and_then(Value::as_str) else {
+                        continue;
+                    };
                     if filter.allows(name) {
                         entries.push((index, config.name.as_str(), name));
                         items.push(item);
@@ -199,16 +227,28 @@ impl Merged {
         for (index, (config, catalog)) in servers.iter().enumerate() {
             let Some(catalog) = catalog else { continue };
             for item in catalog.get(Kind::Resources) {
-                let Some(uri) = item.get("uri").and_then(Value::as_str) else { continue };
-                let route = Route { server: index, uri: uri.to_owned() };
+                let Some(uri) = item.get("uri").and_then(Value::as_str) else {
+                    continue;
+                };
+                let route = Route {
+                    server: index,
+                    uri: uri.to_owned(),
+                };
                 let exposed = merged.expose(uri, &config.name, |m, u| m.resources.contains_key(u));
                 merged.resources.insert(exposed.clone(), route);
                 merged.lists[Kind::Resources as usize].push(with(item, "uri", exposed));
             }
             for item in catalog.get(Kind::Templates) {
-                let Some(uri) = item.get("uriTemplate").and_then(Value::as_str) else { continue };
-                let route = Route { server: index, uri: uri.to_owned() };
-                let exposed = merged.expose(uri, &config.name, |m, u| m.templates.iter().any(|(t, _)| t.source == u));
+                let Some(uri) = item.get("uriTemplate").and_then(Value::as_str) else {
+                    continue;
+                };
+                let route = Route {
+                    server: index,
+                    uri: uri.to_owned(),
+                };
+                let exposed = merged.expose(uri, &config.name, |m, u| {
+                    m.templates.iter().any(|(t, _)| t.source == u)
+                });
                 merged.templates.push((Template::parse(&exposed), route));
                 merged.lists[Kind::Templates as usize].push(with(item, "uriTemplate", exposed));
             }
@@ -216,10 +256,10 @@ impl Merged {
         merged
     }
 
-    fn expose(&self, uri: &str, server: &str, taken: impl Fn(&Self, &str) -> bool) -> String {
+    fn expose(&mut self, uri: &str, server: &str, taken: impl Fn(&Self, &str) -> bool) -> String {
         if taken(self, uri) {
             let exposed = format!("{COLLISION_SCHEME}{server}/{uri}");
-            tracing::info!(server, "`{uri}` is also offered by another server; exposed as `{exposed}`");
+            self.collisions.push(exposed.clone());
             exposed
         } else {
             uri.to_owned()
@@ -236,13 +276,19 @@ impl Merged {
             && let Some((server, inner)) = rest.split_once('/')
             && let Some(index) = server_names.iter().position(|s| *s == server)
         {
-            return Some(Route { server: index, uri: inner.to_owned() });
+            return Some(Route {
+                server: index,
+                uri: inner.to_owned(),
+            });
         }
         self.templates
             .iter()
             .filter_map(|(t, route)| t.specificity(uri).map(|s| (s, route)))
             .max_by_key(|(s, _)| *s)
-            .map(|(_, route)| Route { server: route.server, uri: uri.to_owned() })
+            .map(|(_, route)| Route {
+                server: route.server,
+                uri: uri.to_owned(),
+            })
     }
 
     /// Where a `ref/resource` (a template as the client sees it) goes.
@@ -276,7 +322,9 @@ impl Template {
         let mut literal = String::new();
         while let Some(open) = rest.find('{') {
             literal.push_str(&rest[..open]);
-            let Some(close) = rest[open..].find('}') else { break };
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
             let expr = &rest[open + 1..open + close];
             let spans = expr.starts_with(['+', '#', '/', '?', '&', ';', '.']);
             parts.push((std::mem::take(&mut literal), spans));
@@ -284,7 +332,10 @@ impl Template {
         }
         literal.push_str(rest);
         parts.push((literal, false));
-        Template { source: source.to_owned(), parts }
+        Template {
+            source: source.to_owned(),
+            parts,
+        }
     }
 
     /// The number of literal bytes matched when `uri` fits the template; more is more specific.
@@ -299,7 +350,9 @@ impl Template {
             let value_end = if next.is_empty() {
                 if last { rest.len() } else { 0 }
             } else if last {
-                rest.len().checked_sub(next.len()).filter(|&e| rest[e..] == **next)?
+                rest.len()
+                    .checked_sub(next.len())
+                    .filter(|&e| rest[e..] == **next)?
             } else {
                 rest.find(next.as_str())?
             };
@@ -320,7 +373,14 @@ mod tests {
 
     fn catalog(tools: &[&str], resources: &[&str], templates: &[&str]) -> Catalog {
         let items = |key: &str, v: &[&str]| {
-            v.iter().map(|s| serde_json::json!({ key: s, "description": "d" }).as_object().unwrap().clone()).collect()
+            v.iter()
+                .map(|s| {
+                    serde_json::json!({ key: s, "description": "d" })
+                        .as_object()
+                        .unwrap()
+                        .clone()
+                })
+                .collect()
         };
         let mut c = Catalog::default();
         c.set(Kind::Tools, items("name", tools));
@@ -349,20 +409,38 @@ mod tests {
             "[servers.a]\ncommand='a'\ntools={deny=['secret']}\n[servers.b]\ncommand='b'\n",
         )
         .unwrap();
-        let a = catalog(&["echo", "secret"], &["demo://x", "a://only"], &["demo://t/{id}"]);
+        let a = catalog(
+            &["echo", "secret"],
+            &["demo://x", "a://only"],
+            &["demo://t/{id}"],
+        );
         let b = catalog(&["echo"], &["demo://x"], &["demo://t/{id}", "b://{+path}"]);
-        let servers = [(&config.servers[0], Some(&a)), (&config.servers[1], Some(&b))];
+        let servers = [
+            (&config.servers[0], Some(&a)),
+            (&config.servers[1], Some(&b)),
+        ];
         let m = Merged::build(&servers, "__", 52);
-        let names: Vec<_> = m.list(Kind::Tools).iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let names: Vec<_> = m
+            .list(Kind::Tools)
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["a__echo", "b__echo"]);
-        let uris: Vec<_> = m.list(Kind::Resources).iter().map(|t| t["uri"].as_str().unwrap()).collect();
+        let uris: Vec<_> = m
+            .list(Kind::Resources)
+            .iter()
+            .map(|t| t["uri"].as_str().unwrap())
+            .collect();
         assert_eq!(uris, ["demo://x", "a://only", "mcpgw://b/demo://x"]);
         let names = ["a", "b"];
         let route = |uri: &str| m.route_resource(uri, &names).map(|r| (r.server, r.uri));
         assert_eq!(route("demo://x"), Some((0, "demo://x".into())));
         assert_eq!(route("mcpgw://b/demo://x"), Some((1, "demo://x".into())));
         assert_eq!(route("demo://t/5"), Some((0, "demo://t/5".into())));
-        assert_eq!(route("mcpgw://b/demo://t/5"), Some((1, "demo://t/5".into())));
+        assert_eq!(
+            route("mcpgw://b/demo://t/5"),
+            Some((1, "demo://t/5".into()))
+        );
         assert_eq!(route("b://deep/path"), Some((1, "b://deep/path".into())));
         assert_eq!(route("nobody://x"), None);
         let t = m.route_template("mcpgw://b/demo://t/{id}", &names).unwrap();

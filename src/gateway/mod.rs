@@ -56,9 +56,15 @@ pub struct ServerStatus {
     pub resources: Option<usize>,
 }
 
-/// Serves one client on `input`/`output` until `input` ends, then stops every upstream.
-pub async fn run<R, W>(config: Arc<Config>, input: R, output: W, control: mpsc::UnboundedReceiver<Control>)
-where
+/// Serves one client on `input`/`output` until `input` ends or `shutdown` completes, then
+/// stops every upstream and waits for them.
+pub async fn run<R, W>(
+    config: Arc<Config>,
+    input: R,
+    output: W,
+    control: mpsc::UnboundedReceiver<Control>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -77,7 +83,9 @@ where
         let _ = output.shutdown().await;
     });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
+    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes))
+        .take_until(Box::pin(shutdown))
+        .fuse();
     let session = session::Session::new(config, out_tx, events_tx);
     session.run(input, events_rx, control).await;
     let _ = writer.await;

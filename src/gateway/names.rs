@@ -119,27 +119,50 @@ mod tests {
     fn plain_names_are_prefixed() {
         let (t, names) = NameTable::build([(0, "a", "echo"), (1, "b", "echo")], "__", 52);
         assert_eq!(names, ["a__echo", "b__echo"]);
-        assert_eq!(t.resolve("b__echo"), Some(&Target { server: 1, name: "echo".into() }));
+        assert_eq!(
+            t.resolve("b__echo"),
+            Some(&Target {
+                server: 1,
+                name: "echo".into()
+            })
+        );
         assert_eq!(t.resolve("echo"), None);
     }
 
     #[test]
     fn long_and_odd_names_are_shortened_stably() {
         let long = "x".repeat(80);
-        let (t, names) = NameTable::build([(0, "srv", long.as_str()), (0, "srv", "get.file/v2")], "__", 52);
+        let (t, names) = NameTable::build(
+            [(0, "srv", long.as_str()), (0, "srv", "get.file/v2")],
+            "__",
+            52,
+        );
         assert_eq!(names[0].len(), 52);
         assert!(names[0].starts_with("srv__xxx"));
         assert_eq!(names[1], "srv__get_file_v2");
         assert_eq!(t.resolve(&names[0]).unwrap().name, long);
-        let (_, again) = NameTable::build([(0, "srv", "get.file/v2"), (0, "srv", long.as_str())], "__", 52);
-        assert_eq!(again, [names[1].clone(), names[0].clone()], "stable across order");
+        let (_, again) = NameTable::build(
+            [(0, "srv", "get.file/v2"), (0, "srv", long.as_str())],
+            "__",
+            52,
+        );
+        assert_eq!(
+            again,
+            [names[1].clone(), names[0].clone()],
+            "stable across order"
+        );
     }
 
     #[test]
     fn collisions_are_disambiguated_not_dropped() {
         // "a_" + "__" + "b" and "a" + "__" + "_b" are both "a___b"; "x.y" and "x_y" sanitize alike.
         let (t, names) = NameTable::build(
-            [(0, "a_", "b"), (1, "a", "_b"), (1, "a", "x.y"), (1, "a", "x_y")],
+            [
+                (0, "a_", "b"),
+                (1, "a", "_b"),
+                (1, "a", "x.y"),
+                (1, "a", "x_y"),
+            ],
             "__",
             52,
         );
@@ -148,9 +171,19 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), 4, "{names:?}");
         assert_eq!(t.len(), 4);
-        for (name, (server, original)) in names.iter().zip([(0, "b"), (1, "_b"), (1, "x.y"), (1, "x_y")]) {
+        for (name, (server, original)) in
+            names
+                .iter()
+                .zip([(0, "b"), (1, "_b"), (1, "x.y"), (1, "x_y")])
+        {
             assert!(valid(name, 52), "{name}");
-            assert_eq!(t.resolve(name), Some(&Target { server, name: original.into() }));
+            assert_eq!(
+                t.resolve(name),
+                Some(&Target {
+                    server,
+                    name: original.into()
+                })
+            );
         }
     }
 
@@ -166,12 +199,21 @@ mod tests {
             .map(|(i, o)| (i % 3, ["s1", "s2", "s_1"][i % 3], o.as_str()))
             .collect();
         let mut seen = std::collections::HashSet::new();
-        let deduped: Vec<_> = entries.into_iter().filter(|e| seen.insert((e.0, e.2))).collect();
+        let deduped: Vec<_> = entries
+            .into_iter()
+            .filter(|e| seen.insert((e.0, e.2)))
+            .collect();
         let (t, names) = NameTable::build(deduped.clone(), "_", 20);
         assert_eq!(t.len(), deduped.len());
         for (name, (server, _, original)) in names.iter().zip(&deduped) {
             assert!(valid(name, 20), "{name}");
-            assert_eq!(t.resolve(name), Some(&Target { server: *server, name: original.to_string() }));
+            assert_eq!(
+                t.resolve(name),
+                Some(&Target {
+                    server: *server,
+                    name: original.to_string()
+                })
+            );
         }
     }
 }

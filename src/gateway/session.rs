@@ -70,9 +70,23 @@ enum Answer {
 }
 
 enum Done {
-    Reply { seq: u64, id: RequestId, server: usize, answer: Answer, reply: Result<Outcome, Failure> },
-    Local { id: RequestId, outcome: Outcome },
-    List { server: usize, generation: u64, kind: Kind, items: Result<Vec<catalog::Item>, String> },
+    Reply {
+        seq: u64,
+        id: RequestId,
+        server: usize,
+        answer: Answer,
+        reply: Result<Outcome, Failure>,
+    },
+    Local {
+        id: RequestId,
+        outcome: Outcome,
+    },
+    List {
+        server: usize,
+        generation: u64,
+        kind: Kind,
+        items: Result<Vec<catalog::Item>, String>,
+    },
 }
 
 enum Failure {
@@ -125,7 +139,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(config: Arc<Config>, out: mpsc::UnboundedSender<String>, events: mpsc::UnboundedSender<Event>) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        out: mpsc::UnboundedSender<String>,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
         let (hello, _) = watch::channel(None);
         let slots = config
             .servers
@@ -133,7 +151,13 @@ impl Session {
             .enumerate()
             .map(|(index, server)| {
                 let (handle, task, state) = if server.enabled {
-                    let (handle, task) = upstream::spawn(index, server, &config.gateway, hello.subscribe(), events.clone());
+                    let (handle, task) = upstream::spawn(
+                        index,
+                        server,
+                        &config.gateway,
+                        hello.subscribe(),
+                        events.clone(),
+                    );
                     (Some(handle), Some(task), ServerState::Starting)
                 } else {
                     (None, None, ServerState::Disabled)
@@ -177,8 +201,12 @@ impl Session {
     }
 
     /// Runs until the client's input ends; then stops every upstream and waits for them.
-    pub async fn run<S>(mut self, mut input: S, mut events: mpsc::UnboundedReceiver<Event>, mut control: mpsc::UnboundedReceiver<Control>)
-    where
+    pub async fn run<S>(
+        mut self,
+        mut input: S,
+        mut events: mpsc::UnboundedReceiver<Event>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+    ) where
         S: futures_util::Stream<Item = std::io::Result<Frame>> + Unpin,
     {
         loop {
@@ -204,7 +232,14 @@ impl Session {
             }
         }
         tracing::debug!("client input ended; stopping upstreams");
-        let tasks: Vec<_> = self.slots.iter_mut().filter_map(|s| { s.handle = None; s.task.take() }).collect();
+        let tasks: Vec<_> = self
+            .slots
+            .iter_mut()
+            .filter_map(|s| {
+                s.handle = None;
+                s.task.take()
+            })
+            .collect();
         drop(self);
         for task in tasks {
             let _ = task.await;
@@ -231,7 +266,11 @@ impl Session {
     }
 
     fn respond(&mut self, id: RequestId, outcome: Outcome) {
-        let line = Message::Response(Response { id: id.clone(), outcome }).to_line();
+        let line = Message::Response(Response {
+            id: id.clone(),
+            outcome,
+        })
+        .to_line();
         self.answer(line, Some(&id));
     }
 
@@ -241,7 +280,10 @@ impl Session {
     }
 
     fn notify_client(&self, method: &str, params: Option<Box<RawValue>>) {
-        self.send(&Message::Notification(Notification { method: method.to_owned(), params }));
+        self.send(&Message::Notification(Notification {
+            method: method.to_owned(),
+            params,
+        }));
     }
 
     // ---- input from the client ------------------------------------------------------------
@@ -255,7 +297,9 @@ impl Session {
                 tracing::warn!("dropped a message of {len} bytes from the client (limit {max})");
                 let error = ErrorObject::new(
                     code::INVALID_REQUEST,
-                    format!("message of {len} bytes exceeds the limit of {max} bytes (gateway.max_message_size)"),
+                    format!(
+                        "message of {len} bytes exceeds the limit of {max} bytes (gateway.max_message_size)"
+                    ),
                 );
                 return self.reject(id, error);
             }
@@ -273,14 +317,27 @@ impl Session {
     fn on_batch(&mut self, items: Vec<Box<RawValue>>) {
         if self.version != Some("2025-03-26") {
             let why = match self.version {
-                None => "batches are only allowed after initialize, with protocol version 2025-03-26".to_owned(),
+                None => {
+                    "batches are only allowed after initialize, with protocol version 2025-03-26"
+                        .to_owned()
+                }
                 Some(v) => format!("batches are not part of protocol version {v}"),
             };
-            return self.reject(None, ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: {why}")));
+            return self.reject(
+                None,
+                ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: {why}")),
+            );
         }
         if items.is_empty() || self.batch.is_some() {
-            let why = if items.is_empty() { "empty batch" } else { "another batch is still being answered" };
-            return self.reject(None, ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: {why}")));
+            let why = if items.is_empty() {
+                "empty batch"
+            } else {
+                "another batch is still being answered"
+            };
+            return self.reject(
+                None,
+                ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: {why}")),
+            );
         }
         let mut waiting = HashSet::new();
         let mut parsed = vec![];
@@ -288,7 +345,13 @@ impl Session {
             match Message::parse(item.get().as_bytes()) {
                 Parsed::Message(Message::Request(r)) => {
                     if !waiting.insert(r.id.clone()) {
-                        return self.reject(None, ErrorObject::new(code::INVALID_REQUEST, "Invalid request: duplicate id in batch"));
+                        return self.reject(
+                            None,
+                            ErrorObject::new(
+                                code::INVALID_REQUEST,
+                                "Invalid request: duplicate id in batch",
+                            ),
+                        );
                     }
                     parsed.push(Parsed::Message(Message::Request(r)));
                 }
@@ -332,7 +395,13 @@ impl Session {
         if self.inflight.contains_key(&request.id) {
             return self.reject(
                 Some(request.id.clone()),
-                ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: id {} is already in use by a request in flight", request.id)),
+                ErrorObject::new(
+                    code::INVALID_REQUEST,
+                    format!(
+                        "Invalid request: id {} is already in use by a request in flight",
+                        request.id
+                    ),
+                ),
             );
         }
         match request.method.as_str() {
@@ -341,7 +410,10 @@ impl Session {
             _ if self.version.is_none() => {
                 return self.reject(
                     Some(request.id),
-                    ErrorObject::new(code::INVALID_REQUEST, format!("Invalid request: `{}` before `initialize`", request.method)),
+                    ErrorObject::new(
+                        code::INVALID_REQUEST,
+                        format!("Invalid request: `{}` before `initialize`", request.method),
+                    ),
                 );
             }
             _ => {}
@@ -351,12 +423,20 @@ impl Session {
             m if Kind::from_list_method(m).is_some() => return self.list(request),
             "tools/call" => self.call_tool(request),
             "prompts/get" => self.route_named(request, Kind::Prompts),
-            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => self.route_resource(request),
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+                self.route_resource(request)
+            }
             "completion/complete" => self.complete(request),
             "logging/setLevel" => self.set_level(request),
             "tasks/get" | "tasks/result" | "tasks/cancel" => self.route_task(request),
             "tasks/list" => self.list_tasks(request),
-            _ => Err((request.id, ErrorObject::new(code::METHOD_NOT_FOUND, format!("Method not found: {method}")))),
+            _ => Err((
+                request.id,
+                ErrorObject::new(
+                    code::METHOD_NOT_FOUND,
+                    format!("Method not found: {method}"),
+                ),
+            )),
         };
         if let Err((id, error)) = result {
             self.reject(Some(id), error);
@@ -373,7 +453,13 @@ impl Session {
             client_info: Option<Box<RawValue>>,
         }
         if self.version.is_some() {
-            return self.reject(Some(request.id), ErrorObject::new(code::INVALID_REQUEST, "Invalid request: already initialized"));
+            return self.reject(
+                Some(request.id),
+                ErrorObject::new(
+                    code::INVALID_REQUEST,
+                    "Invalid request: already initialized",
+                ),
+            );
         }
         let params: Params = match parse_params(request.params.as_deref()) {
             Ok(p) => p,
@@ -439,7 +525,10 @@ impl Session {
                 if let Some(flight) = self.inflight.remove(&p.request_id) {
                     self.forget_progress(&flight);
                     if let Some(handle) = &self.slots[flight.server].handle {
-                        handle.cancel(flight.upstream_id, p.reason.as_deref().unwrap_or("cancelled by the client"));
+                        handle.cancel(
+                            flight.upstream_id,
+                            p.reason.as_deref().unwrap_or("cancelled by the client"),
+                        );
                     }
                 }
             }
@@ -452,7 +541,9 @@ impl Session {
             }
             "notifications/progress" => {
                 // Progress on a server→client request (a long sampling, say) goes to its server.
-                let server = progress_token(n.params.as_deref()).and_then(|t| self.client_progress.get(&t)).map(|(s, _)| *s);
+                let server = progress_token(n.params.as_deref())
+                    .and_then(|t| self.client_progress.get(&t))
+                    .map(|(s, _)| *s);
                 if let Some(handle) = server.and_then(|s| self.slots[s].handle.as_ref()) {
                     handle.notify(&n.method, n.params);
                 }
@@ -469,7 +560,8 @@ impl Session {
         let Some((server, upstream_id)) = key.and_then(|k| self.outbound.remove(&k)) else {
             return tracing::debug!(id = %r.id, "ignored an answer to no request of ours");
         };
-        self.client_progress.retain(|_, (_, ours)| Some(*ours) != key);
+        self.client_progress
+            .retain(|_, (_, ours)| Some(*ours) != key);
         if let Some(handle) = &self.slots[server].handle {
             handle.respond(upstream_id, r.outcome);
         }
@@ -478,7 +570,9 @@ impl Session {
     // ---- lists --------------------------------------------------------------------------
 
     fn still_starting(&self) -> bool {
-        self.slots.iter().any(|s| s.state == ServerState::Starting || s.fetching > 0)
+        self.slots
+            .iter()
+            .any(|s| s.state == ServerState::Starting || s.fetching > 0)
     }
 
     fn list(&mut self, request: Request) {
@@ -492,6 +586,7 @@ impl Session {
     }
 
     fn answer_deferred(&mut self) {
+        tracing::debug!("answering {} deferred list request(s)", self.deferred.len());
         for request in std::mem::take(&mut self.deferred) {
             self.list(request);
         }
@@ -503,7 +598,11 @@ impl Session {
             #[serde(default)]
             cursor: Option<String>,
         }
-        let params: Params = if params.is_some() { parse_params(params)? } else { Params::default() };
+        let params: Params = if params.is_some() {
+            parse_params(params)?
+        } else {
+            Params::default()
+        };
         let items = self.merged.list(kind);
         let start = match &params.cursor {
             None => 0,
@@ -511,7 +610,12 @@ impl Session {
                 .strip_prefix("mcpgw:")
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|n| *n <= items.len())
-                .ok_or_else(|| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: unknown cursor {c:?}")))?,
+                .ok_or_else(|| {
+                    ErrorObject::new(
+                        code::INVALID_PARAMS,
+                        format!("Invalid params: unknown cursor {c:?}"),
+                    )
+                })?,
         };
         let size = match self.config.gateway.page_size {
             0 => items.len(),
@@ -519,7 +623,10 @@ impl Session {
         };
         let end = (start + size).min(items.len());
         let mut result = serde_json::Map::new();
-        result.insert(kind.field().into(), Value::Array(items[start..end].to_vec()));
+        result.insert(
+            kind.field().into(),
+            Value::Array(items[start..end].to_vec()),
+        );
         if end < items.len() {
             result.insert("nextCursor".into(), Value::String(format!("mcpgw:{end}")));
         }
@@ -530,35 +637,65 @@ impl Session {
 
     fn call_tool(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         let (name, params) = match rename_param(request.params.as_deref(), "name", |n| {
-            self.merged.tools.resolve(n).map(|t| (t.server, t.name.clone()))
+            self.merged
+                .tools
+                .resolve(n)
+                .map(|t| (t.server, t.name.clone()))
         }) {
             Ok(x) => x,
             Err(Renamed::Missing(e)) => return Err((request.id, e)),
             Err(Renamed::Unknown(name)) => {
                 if let Some(slot) = self.slot_by_prefix(&name).filter(|s| !s.ready()) {
-                    let text = format!("mcpgw: server `{}` is not available ({}), so `{name}` cannot run", slot.config.name, slot.state_reason());
+                    let text = format!(
+                        "mcpgw: server `{}` is not available ({}), so `{name}` cannot run",
+                        slot.config.name,
+                        slot.state_reason()
+                    );
                     self.respond(request.id, Ok(tool_error(&text)));
                     return Ok(());
                 }
-                return Err((request.id, ErrorObject::new(code::INVALID_PARAMS, format!("Unknown tool: {name}"))));
+                return Err((
+                    request.id,
+                    ErrorObject::new(code::INVALID_PARAMS, format!("Unknown tool: {name}")),
+                ));
             }
         };
         self.forward(request.id, name, "tools/call", Some(params), Answer::Tool);
         Ok(())
     }
 
-    fn route_named(&mut self, request: Request, kind: Kind) -> Result<(), (RequestId, ErrorObject)> {
+    fn route_named(
+        &mut self,
+        request: Request,
+        kind: Kind,
+    ) -> Result<(), (RequestId, ErrorObject)> {
         match rename_param(request.params.as_deref(), "name", |n| {
-            self.merged.prompts.resolve(n).map(|t| (t.server, t.name.clone()))
+            self.merged
+                .prompts
+                .resolve(n)
+                .map(|t| (t.server, t.name.clone()))
         }) {
             Ok((server, params)) => {
-                self.forward(request.id, server, &request.method, Some(params), Answer::Relay);
+                self.forward(
+                    request.id,
+                    server,
+                    &request.method,
+                    Some(params),
+                    Answer::Relay,
+                );
                 Ok(())
             }
             Err(Renamed::Missing(e)) => Err((request.id, e)),
             Err(Renamed::Unknown(name)) => {
-                let what = if kind == Kind::Prompts { "prompt" } else { "item" };
-                Err((request.id, ErrorObject::new(code::INVALID_PARAMS, format!("Unknown {what}: {name}"))))
+                let what = if kind == Kind::Prompts {
+                    "prompt"
+                } else {
+                    "item"
+                };
+                Err((
+                    request.id,
+                    ErrorObject::new(code::INVALID_PARAMS, format!("Unknown {what}: {name}")),
+                ))
             }
         }
     }
@@ -571,58 +708,126 @@ impl Session {
         let names: Vec<String> = self.server_names().into_iter().map(str::to_owned).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let routed = rename_param(request.params.as_deref(), "uri", |uri| {
-            self.merged.route_resource(uri, &names).map(|r| (r.server, r.uri)).or_else(|| {
-                // A URI nobody listed (from a tool result, say): the one server with resources.
-                let mut with = self.slots.iter().enumerate().filter(|(_, s)| s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources")));
-                match (with.next(), with.next()) {
-                    (Some((i, _)), None) => Some((i, uri.to_owned())),
-                    _ => None,
-                }
-            })
+            self.merged
+                .route_resource(uri, &names)
+                .map(|r| (r.server, r.uri))
+                .or_else(|| {
+                    // A URI nobody listed (from a tool result, say): the one server with resources.
+                    let mut with = self.slots.iter().enumerate().filter(|(_, s)| {
+                        s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources"))
+                    });
+                    match (with.next(), with.next()) {
+                        (Some((i, _)), None) => Some((i, uri.to_owned())),
+                        _ => None,
+                    }
+                })
         });
         match routed {
             Ok((server, params)) => {
                 let uri = param_str(&params, "uri").unwrap_or_default();
                 match request.method.as_str() {
-                    "resources/subscribe" => { self.subscriptions.insert((server, uri)); }
-                    "resources/unsubscribe" => { self.subscriptions.remove(&(server, uri)); }
+                    "resources/subscribe" => {
+                        self.subscriptions.insert((server, uri));
+                    }
+                    "resources/unsubscribe" => {
+                        self.subscriptions.remove(&(server, uri));
+                    }
                     _ => {}
                 }
-                self.forward(request.id, server, &request.method, Some(params), Answer::Relay);
+                self.forward(
+                    request.id,
+                    server,
+                    &request.method,
+                    Some(params),
+                    Answer::Relay,
+                );
                 Ok(())
             }
             Err(Renamed::Missing(e)) => Err((request.id, e)),
-            Err(Renamed::Unknown(uri)) => Err((request.id, ErrorObject::new(code::RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")))),
+            Err(Renamed::Unknown(uri)) => Err((
+                request.id,
+                ErrorObject::new(
+                    code::RESOURCE_NOT_FOUND,
+                    format!("Resource not found: {uri}"),
+                ),
+            )),
         }
     }
 
     fn complete(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
-        let bad = |id: RequestId, why: &str| (id, ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {why}")));
-        let Some(mut params) = request.params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Map<String, Value>>(p.get()).ok()) else {
-            return Err(bad(request.id, "expected an object with `ref` and `argument`"));
+        let bad = |id: RequestId, why: &str| {
+            (
+                id,
+                ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {why}")),
+            )
+        };
+        let Some(mut params) = request
+            .params
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<serde_json::Map<String, Value>>(p.get()).ok())
+        else {
+            return Err(bad(
+                request.id,
+                "expected an object with `ref` and `argument`",
+            ));
         };
         let reference = params.get_mut("ref").and_then(Value::as_object_mut);
-        let Some(reference) = reference else { return Err(bad(request.id, "missing `ref`")) };
+        let Some(reference) = reference else {
+            return Err(bad(request.id, "missing `ref`"));
+        };
         let names = self.server_names();
         let (server, key, value) = match reference.get("type").and_then(Value::as_str) {
             Some("ref/prompt") => {
-                let name = reference.get("name").and_then(Value::as_str).unwrap_or_default();
+                let name = reference
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 match self.merged.prompts.resolve(name) {
                     Some(t) => (t.server, "name", t.name.clone()),
-                    None => return Err((request.id, ErrorObject::new(code::INVALID_PARAMS, format!("Unknown prompt: {name}")))),
+                    None => {
+                        return Err((
+                            request.id,
+                            ErrorObject::new(
+                                code::INVALID_PARAMS,
+                                format!("Unknown prompt: {name}"),
+                            ),
+                        ));
+                    }
                 }
             }
             Some("ref/resource") => {
-                let uri = reference.get("uri").and_then(Value::as_str).unwrap_or_default();
+                let uri = reference
+                    .get("uri")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 match self.merged.route_template(uri, &names) {
                     Some(r) => (r.server, "uri", r.uri),
-                    None => return Err((request.id, ErrorObject::new(code::RESOURCE_NOT_FOUND, format!("Resource not found: {uri}")))),
+                    None => {
+                        return Err((
+                            request.id,
+                            ErrorObject::new(
+                                code::RESOURCE_NOT_FOUND,
+                                format!("Resource not found: {uri}"),
+                            ),
+                        ));
+                    }
                 }
             }
-            _ => return Err(bad(request.id, "`ref.type` must be `ref/prompt` or `ref/resource`")),
+            _ => {
+                return Err(bad(
+                    request.id,
+                    "`ref.type` must be `ref/prompt` or `ref/resource`",
+                ));
+            }
         };
         reference.insert(key.into(), Value::String(value));
-        self.forward(request.id, server, "completion/complete", Some(protocol::raw(&params)), Answer::Relay);
+        self.forward(
+            request.id,
+            server,
+            "completion/complete",
+            Some(protocol::raw(&params)),
+            Answer::Relay,
+        );
         Ok(())
     }
 
@@ -640,7 +845,14 @@ impl Session {
             .slots
             .iter()
             .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("logging")))
-            .filter_map(|s| Some((s.config.name.clone(), s.handle.as_ref()?.request("logging/setLevel", request.params.clone()))))
+            .filter_map(|s| {
+                Some((
+                    s.config.name.clone(),
+                    s.handle
+                        .as_ref()?
+                        .request("logging/setLevel", request.params.clone()),
+                ))
+            })
             .collect();
         let id = request.id;
         self.work.push(
@@ -650,7 +862,10 @@ impl Session {
                         tracing::debug!(server = %name, "logging/setLevel failed");
                     }
                 }
-                Done::Local { id, outcome: Ok(protocol::raw(&json!({}))) }
+                Done::Local {
+                    id,
+                    outcome: Ok(protocol::raw(&json!({}))),
+                }
             }
             .boxed(),
         );
@@ -658,13 +873,25 @@ impl Session {
     }
 
     fn route_task(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
-        let task = request.params.as_deref().and_then(|p| param_str(p, "taskId"));
+        let task = request
+            .params
+            .as_deref()
+            .and_then(|p| param_str(p, "taskId"));
         match task.and_then(|t| self.tasks.get(&t).copied()) {
             Some(server) => {
-                self.forward(request.id, server, &request.method.clone(), request.params, Answer::Relay);
+                self.forward(
+                    request.id,
+                    server,
+                    &request.method.clone(),
+                    request.params,
+                    Answer::Relay,
+                );
                 Ok(())
             }
-            None => Err((request.id, ErrorObject::new(code::INVALID_PARAMS, "Invalid params: unknown taskId"))),
+            None => Err((
+                request.id,
+                ErrorObject::new(code::INVALID_PARAMS, "Invalid params: unknown taskId"),
+            )),
         }
     }
 
@@ -687,7 +914,10 @@ impl Session {
                         tasks.extend(list);
                     }
                 }
-                Done::Local { id, outcome: Ok(protocol::raw(&json!({ "tasks": tasks }))) }
+                Done::Local {
+                    id,
+                    outcome: Ok(protocol::raw(&json!({ "tasks": tasks }))),
+                }
             }
             .boxed(),
         );
@@ -696,14 +926,29 @@ impl Session {
 
     fn slot_by_prefix(&self, exposed: &str) -> Option<&Slot> {
         let sep = &self.config.gateway.separator;
-        self.slots.iter().find(|s| exposed.strip_prefix(s.config.name.as_str()).is_some_and(|r| r.starts_with(sep.as_str())))
+        self.slots.iter().find(|s| {
+            exposed
+                .strip_prefix(s.config.name.as_str())
+                .is_some_and(|r| r.starts_with(sep.as_str()))
+        })
     }
 
     /// Sends a request to one upstream and arranges for its answer to reach the client.
-    fn forward(&mut self, id: RequestId, server: usize, method: &str, params: Option<Box<RawValue>>, answer: Answer) {
+    fn forward(
+        &mut self,
+        id: RequestId,
+        server: usize,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        answer: Answer,
+    ) {
         let slot = &self.slots[server];
         let Some(handle) = slot.handle.clone().filter(|_| slot.ready()) else {
-            let reason = format!("server `{}` is not available ({})", slot.config.name, slot.state_reason());
+            let reason = format!(
+                "server `{}` is not available ({})",
+                slot.config.name,
+                slot.state_reason()
+            );
             let outcome = match answer {
                 Answer::Tool => Ok(tool_error(&format!("mcpgw: {reason}"))),
                 Answer::Relay => Err(ErrorObject::new(code::UPSTREAM_UNAVAILABLE, reason)),
@@ -722,11 +967,25 @@ impl Session {
         let call = handle.request(method, params);
         self.seq += 1;
         let seq = self.seq;
-        self.inflight.insert(id.clone(), InFlight { seq, server, upstream_id: call.id, progress: token });
+        self.inflight.insert(
+            id.clone(),
+            InFlight {
+                seq,
+                server,
+                upstream_id: call.id,
+                progress: token,
+            },
+        );
         self.work.push(
             async move {
                 let reply = await_reply(call, &handle, timeout, max, progress, epoch).await;
-                Done::Reply { seq, id, server, answer, reply }
+                Done::Reply {
+                    seq,
+                    id,
+                    server,
+                    answer,
+                    reply,
+                }
             }
             .boxed(),
         );
@@ -741,7 +1000,13 @@ impl Session {
     fn on_done(&mut self, done: Done) {
         match done {
             Done::Local { id, outcome } => self.respond(id, outcome),
-            Done::Reply { seq, id, server, answer, reply } => {
+            Done::Reply {
+                seq,
+                id,
+                server,
+                answer,
+                reply,
+            } => {
                 if self.inflight.get(&id).is_none_or(|f| f.seq != seq) {
                     return; // cancelled by the client: it expects no answer
                 }
@@ -758,19 +1023,29 @@ impl Session {
                         }
                         outcome
                     }
-                    (Err(failure), Answer::Tool) => Ok(tool_error(&format!("mcpgw: {}", failure.describe(name)))),
+                    (Err(failure), Answer::Tool) => {
+                        Ok(tool_error(&format!("mcpgw: {}", failure.describe(name))))
+                    }
                     (Err(failure), Answer::Relay) => Err(failure.error(name)),
                 };
                 self.respond(id, outcome);
             }
-            Done::List { server, generation, kind, items } => {
+            Done::List {
+                server,
+                generation,
+                kind,
+                items,
+            } => {
                 let slot = &mut self.slots[server];
+                tracing::debug!(server = %slot.config.name, "listed {}: {}", kind.field(), items.as_ref().map_or_else(|e| e.clone(), |i| format!("{} item(s)", i.len())));
                 if slot.generation != generation || slot.state != ServerState::Ready {
                     return;
                 }
                 match items {
                     Ok(items) => slot.catalog.set(kind, items),
-                    Err(e) => tracing::warn!(server = %slot.config.name, "cannot list {}: {e}", kind.field()),
+                    Err(e) => {
+                        tracing::warn!(server = %slot.config.name, "cannot list {}: {e}", kind.field())
+                    }
                 }
                 slot.fetching = slot.fetching.saturating_sub(1);
                 self.rebuild();
@@ -785,7 +1060,11 @@ impl Session {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Ready { server, generation, info } => {
+            Event::Ready {
+                server,
+                generation,
+                info,
+            } => {
                 let slot = &mut self.slots[server];
                 let restarted = slot.generation > 0;
                 slot.generation = generation;
@@ -806,14 +1085,21 @@ impl Session {
                 }
                 if restarted {
                     for (_, uri) in self.subscriptions.iter().filter(|(s, _)| *s == server) {
-                        drop(handle.request("resources/subscribe", Some(protocol::raw(&json!({ "uri": uri })))));
+                        drop(handle.request(
+                            "resources/subscribe",
+                            Some(protocol::raw(&json!({ "uri": uri }))),
+                        ));
                     }
                 }
                 if !self.still_starting() {
                     self.answer_deferred();
                 }
             }
-            Event::Down { server, reason, retry_in } => {
+            Event::Down {
+                server,
+                reason,
+                retry_in,
+            } => {
                 let slot = &mut self.slots[server];
                 slot.state = ServerState::Failed { reason, retry_in };
                 slot.info = None;
@@ -824,21 +1110,31 @@ impl Session {
                     self.answer_deferred();
                 }
             }
-            Event::Notification { server, notification } => self.on_upstream_notification(server, notification),
+            Event::Notification {
+                server,
+                notification,
+            } => self.on_upstream_notification(server, notification),
             Event::Request { server, request } => self.on_upstream_request(server, request),
         }
     }
 
     fn fetch(&mut self, server: usize, kind: Kind) {
         let slot = &mut self.slots[server];
-        let Some(handle) = slot.handle.clone() else { return };
+        let Some(handle) = slot.handle.clone() else {
+            return;
+        };
         slot.fetching += 1;
         let generation = slot.generation;
         let timeout = slot.config.request_timeout;
         self.work.push(
             async move {
                 let items = catalog::fetch(handle, kind, timeout).await;
-                Done::List { server, generation, kind, items }
+                Done::List {
+                    server,
+                    generation,
+                    kind,
+                    items,
+                }
             }
             .boxed(),
         );
@@ -846,8 +1142,25 @@ impl Session {
 
     /// Rebuilds the client's view and announces the lists that changed.
     fn rebuild(&mut self) {
-        let servers: Vec<_> = self.slots.iter().map(|s| (&s.config, s.ready().then_some(&s.catalog))).collect();
-        let merged = Merged::build(&servers, &self.config.gateway.separator, self.config.gateway.max_name_length);
+        let servers: Vec<_> = self
+            .slots
+            .iter()
+            .map(|s| (&s.config, s.ready().then_some(&s.catalog)))
+            .collect();
+        let merged = Merged::build(
+            &servers,
+            &self.config.gateway.separator,
+            self.config.gateway.max_name_length,
+        );
+        for exposed in merged
+            .collisions
+            .iter()
+            .filter(|c| !self.merged.collisions.contains(c))
+        {
+            tracing::info!(
+                "`{exposed}`: another server offers the same URI, so this one is prefixed"
+            );
+        }
         let mut changed = HashSet::new();
         for kind in Kind::ALL {
             if merged.list(kind) != self.merged.list(kind) {
@@ -878,7 +1191,9 @@ impl Session {
                 return self.fetch(server, Kind::Templates);
             }
             "notifications/progress" => {
-                if let Some(last) = progress_token(n.params.as_deref()).and_then(|t| self.progress.get(&t)) {
+                if let Some(last) =
+                    progress_token(n.params.as_deref()).and_then(|t| self.progress.get(&t))
+                {
                     last.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
                 }
             }
@@ -891,8 +1206,14 @@ impl Session {
                     #[serde(default)]
                     reason: Option<String>,
                 }
-                let Ok(p) = parse_params::<Params>(n.params.as_deref()) else { return };
-                let ours = self.outbound.iter().find(|(_, (s, id))| *s == server && *id == p.request_id).map(|(k, _)| *k);
+                let Ok(p) = parse_params::<Params>(n.params.as_deref()) else {
+                    return;
+                };
+                let ours = self
+                    .outbound
+                    .iter()
+                    .find(|(_, (s, id))| *s == server && *id == p.request_id)
+                    .map(|(k, _)| *k);
                 if let Some(ours) = ours {
                     self.outbound.remove(&ours);
                     let params = json!({ "requestId": ours, "reason": p.reason });
@@ -913,7 +1234,9 @@ impl Session {
     }
 
     fn on_upstream_request(&mut self, server: usize, request: Request) {
-        let Some(handle) = self.slots[server].handle.clone() else { return };
+        let Some(handle) = self.slots[server].handle.clone() else {
+            return;
+        };
         if self.version.is_none() {
             let error = ErrorObject::new(code::INTERNAL_ERROR, "the client has not connected yet");
             return handle.respond(request.id, Err(error));
@@ -924,7 +1247,11 @@ impl Session {
         if let Some(token) = progress_token(request.params.as_deref()) {
             self.client_progress.insert(token, (server, ours));
         }
-        self.send(&Message::Request(Request { id: ours.into(), method: request.method, params: request.params }));
+        self.send(&Message::Request(Request {
+            id: ours.into(),
+            method: request.method,
+            params: request.params,
+        }));
     }
 
     fn status(&self) -> Vec<ServerStatus> {
@@ -937,7 +1264,17 @@ impl Session {
                 state: s.state.clone(),
                 server_info: s.info.as_ref().map(|i| i.server_info.clone()),
                 protocol_version: s.info.as_ref().map(|i| i.protocol_version.clone()),
-                tools: s.ready().then(|| s.catalog.get(Kind::Tools).iter().filter(|t| t.get("name").and_then(Value::as_str).is_some_and(|n| s.config.tools.allows(n))).count()),
+                tools: s.ready().then(|| {
+                    s.catalog
+                        .get(Kind::Tools)
+                        .iter()
+                        .filter(|t| {
+                            t.get("name")
+                                .and_then(Value::as_str)
+                                .is_some_and(|n| s.config.tools.allows(n))
+                        })
+                        .count()
+                }),
                 prompts: s.ready().then(|| s.catalog.get(Kind::Prompts).len()),
                 resources: s.ready().then(|| s.catalog.get(Kind::Resources).len()),
             })
@@ -960,7 +1297,9 @@ impl Failure {
     fn describe(&self, server: &str) -> String {
         match self {
             Failure::Call(e) => e.to_string(),
-            Failure::Timeout(after) => format!("server `{server}` did not answer within {after:?}; the request was cancelled"),
+            Failure::Timeout(after) => format!(
+                "server `{server}` did not answer within {after:?}; the request was cancelled"
+            ),
         }
     }
 
@@ -1015,9 +1354,12 @@ fn tool_error(text: &str) -> Box<RawValue> {
     protocol::raw(&json!({ "content": [{ "type": "text", "text": text }], "isError": true }))
 }
 
-fn parse_params<T: serde::de::DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
+fn parse_params<T: serde::de::DeserializeOwned>(
+    params: Option<&RawValue>,
+) -> Result<T, ErrorObject> {
     let text = params.map_or("{}", RawValue::get);
-    serde_json::from_str(text).map_err(|e| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {e}")))
 }
 
 enum Renamed {
@@ -1032,17 +1374,26 @@ fn rename_param(
     key: &str,
     lookup: impl FnOnce(&str) -> Option<(usize, String)>,
 ) -> Result<(usize, Box<RawValue>), Renamed> {
-    let missing = || Renamed::Missing(ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: missing string `{key}`")));
+    let missing = || {
+        Renamed::Missing(ErrorObject::new(
+            code::INVALID_PARAMS,
+            format!("Invalid params: missing string `{key}`"),
+        ))
+    };
     let mut map: std::collections::BTreeMap<String, Box<RawValue>> =
         serde_json::from_str(params.ok_or_else(missing)?.get()).map_err(|_| missing())?;
-    let value: String = map.get(key).and_then(|v| serde_json::from_str(v.get()).ok()).ok_or_else(missing)?;
+    let value: String = map
+        .get(key)
+        .and_then(|v| serde_json::from_str(v.get()).ok())
+        .ok_or_else(missing)?;
     let (server, renamed) = lookup(&value).ok_or(Renamed::Unknown(value))?;
     map.insert(key.to_owned(), protocol::raw(&renamed));
     Ok((server, protocol::raw(&map)))
 }
 
 fn param_str(params: &RawValue, key: &str) -> Option<String> {
-    let map: std::collections::HashMap<String, Box<RawValue>> = serde_json::from_str(params.get()).ok()?;
+    let map: std::collections::HashMap<String, Box<RawValue>> =
+        serde_json::from_str(params.get()).ok()?;
     serde_json::from_str(map.get(key)?.get()).ok()
 }
 
@@ -1061,7 +1412,10 @@ fn progress_token(params: Option<&RawValue>) -> Option<String> {
         token: Option<&'a RawValue>,
     }
     let p: P = serde_json::from_str(params?.get()).ok()?;
-    p.meta.and_then(|m| m.token).or(p.token).map(|t| t.get().to_owned())
+    p.meta
+        .and_then(|m| m.token)
+        .or(p.token)
+        .map(|t| t.get().to_owned())
 }
 
 /// The task id when a `tools/call` result is a `CreateTaskResult`.

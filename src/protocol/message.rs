@@ -400,17 +400,26 @@ mod tests {
     #[test]
     fn classifies_bad_input() {
         assert_eq!(rejected("not json").error.code, code::PARSE_ERROR);
-        assert_eq!(rejected(r#"{"jsonrpc":"2.0","#).error.code, code::PARSE_ERROR);
+        assert_eq!(
+            rejected(r#"{"jsonrpc":"2.0","#).error.code,
+            code::PARSE_ERROR
+        );
         assert_eq!(rejected("42").error.code, code::INVALID_REQUEST);
         assert_eq!(rejected(r#""str""#).error.code, code::INVALID_REQUEST);
         let r = rejected(r#"{"id":3,"method":"ping"}"#);
-        assert_eq!((r.error.code, r.id), (code::INVALID_REQUEST, Some(3.into())));
+        assert_eq!(
+            (r.error.code, r.id),
+            (code::INVALID_REQUEST, Some(3.into()))
+        );
         let r = rejected(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#);
         assert_eq!((r.error.code, r.id), (code::INVALID_REQUEST, None));
         let r = rejected(r#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#);
         assert_eq!(r.error.code, code::INVALID_REQUEST);
         let r = rejected(r#"{"jsonrpc":"2.0","id":4,"method":5}"#);
-        assert_eq!((r.error.code, r.id), (code::INVALID_REQUEST, Some(4.into())));
+        assert_eq!(
+            (r.error.code, r.id),
+            (code::INVALID_REQUEST, Some(4.into()))
+        );
         let r = rejected(r#"{"jsonrpc":"2.0","id":4,"method":"x","params":3}"#);
         assert_eq!(r.error.code, code::INVALID_REQUEST);
         let r = rejected(r#"{"jsonrpc":"2.0","id":4}"#);

@@ -42,7 +42,9 @@ pub struct ServerInfo {
 impl ServerInfo {
     /// Whether the server declared a capability (`tools`, `resources`, `logging`, …).
     pub fn has(&self, capability: &str) -> bool {
-        self.capabilities.get(capability).is_some_and(|c| !c.is_null())
+        self.capabilities
+            .get(capability)
+            .is_some_and(|c| !c.is_null())
     }
 }
 
@@ -204,6 +206,9 @@ mod tests {
     #[test]
     fn backoff_doubles_to_a_ceiling() {
         let ms: Vec<_> = (0..9).map(|a| super::backoff(a).as_millis()).collect();
-        assert_eq!(ms, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+        assert_eq!(
+            ms,
+            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
     }
 }

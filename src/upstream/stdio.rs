@@ -75,6 +75,7 @@ impl StdioActor {
     pub async fn run(mut self) {
         let mut attempt = 0;
         let mut generation = 0;
+        let mut last_reason = String::new();
         loop {
             let started = Instant::now();
             generation += 1;
@@ -87,7 +88,13 @@ impl StdioActor {
             }
             let retry_in = backoff(attempt);
             attempt += 1;
-            tracing::warn!(server = %self.name, "{reason}; restarting in {retry_in:?}");
+            // The same failure again (a missing command, say) is only worth a debug line.
+            if reason != last_reason {
+                tracing::warn!(server = %self.name, "{reason}; restarting in {retry_in:?}");
+            } else {
+                tracing::debug!(server = %self.name, "{reason}; restarting in {retry_in:?}");
+            }
+            last_reason.clone_from(&reason);
             let _ = self.events.send(Event::Down {
                 server: self.index,
                 reason: reason.clone(),
@@ -213,7 +220,9 @@ impl StdioActor {
             End::Shutdown => End::Shutdown,
             End::Failed(reason) => {
                 let mut reason = match status {
-                    Some(status) if !reason.contains("exited") => format!("{reason} ({})", describe_exit(status)),
+                    Some(status) if !reason.contains("exited") => {
+                        format!("{reason} ({})", describe_exit(status))
+                    }
                     _ => reason,
                 };
                 let tail = run.stderr_tail.lock().expect("stderr tail lock");
@@ -283,7 +292,11 @@ impl StdioActor {
         }
     }
 
-    async fn handshake(&mut self, run: &mut Running, hello: &ClientHello) -> Result<ServerInfo, End> {
+    async fn handshake(
+        &mut self,
+        run: &mut Running,
+        hello: &ClientHello,
+    ) -> Result<ServerInfo, End> {
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Params<'a> {
@@ -303,11 +316,14 @@ impl StdioActor {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, mut answer) = tokio::sync::oneshot::channel();
         run.pending.insert(id, reply);
-        send(run, &Message::Request(Request {
-            id: id.into(),
-            method: "initialize".into(),
-            params: Some(params),
-        }));
+        send(
+            run,
+            &Message::Request(Request {
+                id: id.into(),
+                method: "initialize".into(),
+                params: Some(params),
+            }),
+        );
         let deadline = tokio::time::sleep(self.startup_timeout);
         tokio::pin!(deadline);
         let outcome = loop {
@@ -333,7 +349,9 @@ impl StdioActor {
         };
         let result = match outcome {
             Ok(Ok(Ok(result))) => result,
-            Ok(Ok(Err(error))) => return Err(End::Failed(format!("it refused `initialize`: {error}"))),
+            Ok(Ok(Err(error))) => {
+                return Err(End::Failed(format!("it refused `initialize`: {error}")));
+            }
             Ok(Err(e)) => return Err(End::Failed(e.to_string())),
             Err(_) => return Err(End::Failed("`initialize` got no answer".into())),
         };
@@ -346,10 +364,13 @@ impl StdioActor {
                 protocol::PROTOCOL_VERSIONS.join(", ")
             )));
         }
-        send(run, &Message::Notification(Notification {
-            method: "notifications/initialized".into(),
-            params: None,
-        }));
+        send(
+            run,
+            &Message::Notification(Notification {
+                method: "notifications/initialized".into(),
+                params: None,
+            }),
+        );
         Ok(ServerInfo {
             protocol_version: info.protocol_version,
             capabilities: info.capabilities,
@@ -360,21 +381,38 @@ impl StdioActor {
 
     fn command(&self, run: &mut Running, command: Command) {
         match command {
-            Command::Request { id, method, params, reply } => {
+            Command::Request {
+                id,
+                method,
+                params,
+                reply,
+            } => {
                 run.pending.insert(id, reply);
-                send(run, &Message::Request(Request { id: id.into(), method, params }));
+                send(
+                    run,
+                    &Message::Request(Request {
+                        id: id.into(),
+                        method,
+                        params,
+                    }),
+                );
             }
             Command::Notify(n) => send(run, &Message::Notification(n)),
-            Command::Respond { id, outcome } => send(run, &Message::Response(Response { id, outcome })),
+            Command::Respond { id, outcome } => {
+                send(run, &Message::Response(Response { id, outcome }))
+            }
             Command::Cancel { id, reason } => {
                 if run.pending.remove(&id).is_some() {
-                    send(run, &Message::Notification(Notification {
-                        method: "notifications/cancelled".into(),
-                        params: Some(protocol::raw(&serde_json::json!({
-                            "requestId": id,
-                            "reason": reason,
-                        }))),
-                    }));
+                    send(
+                        run,
+                        &Message::Notification(Notification {
+                            method: "notifications/cancelled".into(),
+                            params: Some(protocol::raw(&serde_json::json!({
+                                "requestId": id,
+                                "reason": reason,
+                            }))),
+                        }),
+                    );
                 }
             }
         }
@@ -401,24 +439,39 @@ impl StdioActor {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
+        tracing::trace!(target: "mcpgw::wire", server = %self.name, "← {}", String::from_utf8_lossy(&line));
         match Message::parse(&line) {
             Parsed::Message(Message::Response(r)) => {
                 match upstream_id(&r.id).and_then(|id| run.pending.remove(&id)) {
                     Some(reply) => {
                         let _ = reply.send(Ok(r.outcome));
                     }
-                    None => tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request"),
+                    None => {
+                        tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request")
+                    }
                 }
             }
             Parsed::Message(Message::Request(r)) if r.method == "ping" => {
                 // The server's peer is the gateway, so the gateway answers.
-                send(run, &Message::Response(Response { id: r.id, outcome: Ok(protocol::raw(&serde_json::json!({}))) }));
+                send(
+                    run,
+                    &Message::Response(Response {
+                        id: r.id,
+                        outcome: Ok(protocol::raw(&serde_json::json!({}))),
+                    }),
+                );
             }
             Parsed::Message(Message::Request(request)) => {
-                let _ = self.events.send(Event::Request { server: self.index, request });
+                let _ = self.events.send(Event::Request {
+                    server: self.index,
+                    request,
+                });
             }
             Parsed::Message(Message::Notification(notification)) => {
-                let _ = self.events.send(Event::Notification { server: self.index, notification });
+                let _ = self.events.send(Event::Notification {
+                    server: self.index,
+                    notification,
+                });
             }
             Parsed::Batch(items) => {
                 tracing::warn!(server = %self.name, "ignored a batch of {} messages: batches are not part of MCP since 2025-06-18", items.len());
@@ -428,10 +481,18 @@ impl StdioActor {
                 tracing::warn!(server = %self.name, "ignored a line that is not MCP ({}): {shown}", rejection.error.message);
                 // A malformed answer to a pending request fails that request now, rather
                 // than leaving it to the timeout.
-                if let Some(reply) = rejection.id.as_ref().and_then(upstream_id).and_then(|id| run.pending.remove(&id)) {
+                if let Some(reply) = rejection
+                    .id
+                    .as_ref()
+                    .and_then(upstream_id)
+                    .and_then(|id| run.pending.remove(&id))
+                {
                     let _ = reply.send(Ok(Err(ErrorObject::new(
                         code::INTERNAL_ERROR,
-                        format!("server `{}` sent a malformed answer: {}", self.name, rejection.error.message),
+                        format!(
+                            "server `{}` sent a malformed answer: {}",
+                            self.name, rejection.error.message
+                        ),
                     ))));
                 }
             }
@@ -447,7 +508,9 @@ fn upstream_id(id: &RequestId) -> Option<u64> {
 }
 
 fn send(run: &Running, message: &Message) {
-    let _ = run.stdin.send(message.to_line());
+    let line = message.to_line();
+    tracing::trace!(target: "mcpgw::wire", "→ {line}");
+    let _ = run.stdin.send(line);
 }
 
 /// Closes stdin, waits, then terminates and finally kills the process group.
@@ -465,7 +528,10 @@ async fn stop(run: &mut Running) -> Option<ExitStatus> {
         return Some(status);
     }
     let _ = run.child.start_kill();
-    tokio::time::timeout(EXIT_GRACE, run.child.wait()).await.ok()?.ok()
+    tokio::time::timeout(EXIT_GRACE, run.child.wait())
+        .await
+        .ok()?
+        .ok()
 }
 
 /// Waits for the group leader only, polling: waiting on the group would also wait for every

@@ -1,0 +1,113 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcpgw] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcpgw'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcpgw'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand serve 'Serve MCP on stdin/stdout: the command an AI client launches'
+            cand list 'Show each configured server: transport, state, and what it offers'
+            cand tools 'Show the tools exactly as an AI client sees them'
+            cand call 'Call one tool through the gateway and print its result'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;serve'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;list'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --json 'Print JSON instead of a table'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;tools'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --json 'Print the tools/list JSON instead of a table'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;call'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --json 'Print the raw result JSON'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;completions'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;help'= {
+            cand serve 'Serve MCP on stdin/stdout: the command an AI client launches'
+            cand list 'Show each configured server: transport, state, and what it offers'
+            cand tools 'Show the tools exactly as an AI client sees them'
+            cand call 'Call one tool through the gateway and print its result'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;help;serve'= {
+        }
+        &'mcpgw;help;list'= {
+        }
+        &'mcpgw;help;tools'= {
+        }
+        &'mcpgw;help;call'= {
+        }
+        &'mcpgw;help;completions'= {
+        }
+        &'mcpgw;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

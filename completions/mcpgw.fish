@@ -1,0 +1,72 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mcpgw_global_optspecs
+    string join \n config= v/verbose q/quiet log-file= h/help V/version
+end
+
+function __fish_mcpgw_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mcpgw_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mcpgw_using_subcommand
+    set -l cmd (__fish_mcpgw_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -s V -l version -d 'Print version'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "call" -d 'Call one tool through the gateway and print its result'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -l json -d 'Print JSON instead of a table'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand tools" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand tools" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand tools" -l json -d 'Print the tools/list JSON instead of a table'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand tools" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand tools" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand tools" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -l json -d 'Print the raw result JSON'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,70 @@
+//! The command line, as clap definitions only; each subcommand's work is in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand};
+use clap_complete::Shell;
+
+/// One MCP server entry for every MCP server you use.
+///
+/// Put `{"command": "mcpgw", "args": ["serve"]}` in your AI client's mcpServers config, and
+/// list the real servers in mcpgw's config file. mcpgw starts them, namespaces their tools and
+/// relays everything else both ways.
+#[derive(Debug, Parser)]
+#[command(name = "mcpgw", version, max_term_width = 100)]
+pub struct Cli {
+    /// The config file [default: ~/.config/mcpgw/config.toml, or the platform's config dir]
+    #[arg(long, global = true, env = "MCPGW_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Write the log to this file instead of stderr
+    #[arg(long, global = true, env = "MCPGW_LOG_FILE", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP on stdin/stdout: the command an AI client launches
+    Serve,
+    /// Show each configured server: transport, state, and what it offers
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the tools exactly as an AI client sees them
+    Tools {
+        /// Only this server's tools
+        server: Option<String>,
+        /// Print the tools/list JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call one tool through the gateway and print its result
+    Call {
+        /// The tool's name as `mcpgw tools` shows it, e.g. everything__echo
+        tool: String,
+        /// The arguments, as a JSON object
+        #[arg(value_name = "JSON")]
+        arguments: Option<String>,
+        /// Print the raw result JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        shell: Shell,
+    },
+}

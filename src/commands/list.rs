@@ -1,0 +1,78 @@
+//! `mcpgw list`: every configured server, its transport, its state and what it offers.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use super::Local;
+use crate::config::Config;
+use crate::gateway::{Control, ServerState, ServerStatus};
+
+pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
+    let local = Local::start(config).await?;
+    // Listing waits for every server to start or fail (up to startup_timeout).
+    local.tools().await?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    local.control.send(Control::Status(tx))?;
+    let servers = rx.await?;
+    local.stop().await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&servers)?);
+    } else if servers.is_empty() {
+        println!(
+            "No servers configured. Add [servers.NAME] tables to the config (see examples/mcpgw.toml)."
+        );
+    } else {
+        println!("{}", table(&servers));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count(n: Option<usize>) -> String {
+    n.map_or("-".into(), |n| n.to_string())
+}
+
+fn table(servers: &[ServerStatus]) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header([
+        "SERVER",
+        "TRANSPORT",
+        "STATE",
+        "TOOLS",
+        "PROMPTS",
+        "RESOURCES",
+        "DETAIL",
+    ]);
+    for s in servers {
+        let (state, detail) = match &s.state {
+            ServerState::Ready => {
+                let info = s.server_info.as_ref();
+                let name = info
+                    .and_then(|i| i.get("name"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
+                let version = info
+                    .and_then(|i| i.get("version"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                let protocol = s.protocol_version.as_deref().unwrap_or("");
+                ("ready", format!("{name} {version} (MCP {protocol})"))
+            }
+            ServerState::Failed { reason, .. } => ("failed", reason.clone()),
+            ServerState::Starting => ("starting", s.target.clone()),
+            ServerState::Disabled => ("disabled", s.target.clone()),
+        };
+        table.add_row([
+            s.name.clone(),
+            s.transport.to_owned(),
+            state.to_owned(),
+            count(s.tools),
+            count(s.prompts),
+            count(s.resources),
+            detail,
+        ]);
+    }
+    table
+}

@@ -1,0 +1,121 @@
+//! One file per subcommand, each with a `run`; this file dispatches and holds what they share.
+
+mod call;
+mod completions;
+mod list;
+mod serve;
+mod tools;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::cli::{Cli, Command};
+use crate::client::{self, Client};
+use crate::config::Config;
+use crate::gateway::{self, Control};
+
+/// A mistake in how the command was called: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runs the parsed command line; the caller maps the error to a message and exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Completions { shell } = cli.command {
+        return completions::run(shell);
+    }
+    let default_level = if matches!(cli.command, Command::Serve) {
+        "info"
+    } else {
+        "warn"
+    };
+    crate::logging::init(
+        cli.verbose,
+        cli.quiet,
+        default_level,
+        cli.log_file.as_deref(),
+    )?;
+    let config = Arc::new(Config::load(cli.config.as_deref())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::List { json } => list::run(config, json).await,
+            Command::Tools { server, json } => tools::run(config, server, json).await,
+            Command::Call {
+                tool,
+                arguments,
+                json,
+            } => call::run(config, tool, arguments, json).await,
+            Command::Completions { .. } => unreachable!("handled above"),
+        }
+    });
+    // stdin's reader thread would keep a graceful runtime shutdown waiting for input.
+    runtime.shutdown_background();
+    code
+}
+
+/// A gateway running in this process, driven through a client as an AI client would.
+pub(crate) struct Local {
+    pub client: Client,
+    pub control: mpsc::UnboundedSender<Control>,
+    gateway: tokio::task::JoinHandle<()>,
+}
+
+impl Local {
+    pub async fn start(config: Arc<Config>) -> anyhow::Result<Local> {
+        let (client_side, gateway_side) = tokio::io::duplex(1 << 16);
+        let (gateway_read, gateway_write) = tokio::io::split(gateway_side);
+        let (client_read, client_write) = tokio::io::split(client_side);
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let wait = config.gateway.startup_timeout + config.gateway.request_timeout;
+        let gateway = tokio::spawn(gateway::run(
+            config,
+            gateway_read,
+            gateway_write,
+            control_rx,
+            std::future::pending(),
+        ));
+        let mut client = Client::new(client_read, client_write, client::no_handler());
+        client.timeout = wait;
+        client.initialize(serde_json::json!({})).await?;
+        Ok(Local {
+            client,
+            control,
+            gateway,
+        })
+    }
+
+    /// Every tool, after waiting (up to `startup_timeout`) for the servers to start.
+    pub async fn tools(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        Ok(self.client.list_all("tools/list", "tools").await?)
+    }
+
+    /// Stops the upstreams and waits for them to exit.
+    pub async fn stop(self) {
+        drop(self.client);
+        drop(self.control);
+        let _ = self.gateway.await;
+    }
+}
+
+/// Prints an error for a person and picks the exit code: 2 for usage, quiet for a closed
+/// pipe (`mcpgw tools | head`), 1 otherwise.
+pub fn report(error: &anyhow::Error) -> ExitCode {
+    if error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("mcpgw: {error:#}");
+    if error.downcast_ref::<UsageError>().is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}

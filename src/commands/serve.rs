@@ -1,0 +1,49 @@
+//! `mcpgw serve`: the gateway on stdin/stdout, until stdin ends or SIGTERM/SIGINT arrives.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::gateway;
+
+pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
+    tracing::info!(
+        "serving {} server(s) from {}",
+        config.servers.iter().filter(|s| s.enabled).count(),
+        config
+            .path
+            .as_ref()
+            .map_or("no config file".into(), |p| p.display().to_string())
+    );
+    let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    gateway::run(
+        config,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        control_rx,
+        shutdown_signal(),
+    )
+    .await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
