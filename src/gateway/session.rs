@@ -116,6 +116,9 @@ pub struct Session {
     version: Option<&'static str>,
     /// The client sent `notifications/initialized`.
     client_ready: bool,
+    /// Kinds the client has listed since it was last told they changed: only those are worth
+    /// a `list_changed` (a list nobody has seen cannot be stale).
+    listed: HashSet<Kind>,
     /// Kinds that changed before the client was ready to hear about it.
     unannounced: HashSet<Kind>,
     merged: Merged,
@@ -181,6 +184,7 @@ impl Session {
             hello,
             version: None,
             client_ready: false,
+            listed: HashSet::new(),
             unannounced: HashSet::new(),
             merged: Merged::default(),
             inflight: HashMap::new(),
@@ -507,9 +511,8 @@ impl Session {
         match n.method.as_str() {
             "notifications/initialized" => {
                 self.client_ready = true;
-                for kind in std::mem::take(&mut self.unannounced) {
-                    self.notify_client(kind.list_changed(), None);
-                }
+                let kinds = std::mem::take(&mut self.unannounced);
+                self.announce(kinds);
             }
             "notifications/cancelled" => {
                 #[derive(Deserialize)]
@@ -575,20 +578,32 @@ impl Session {
             .any(|s| s.state == ServerState::Starting || s.fetching > 0)
     }
 
+    /// Whether requests should wait for upstreams that are still starting.
+    fn startup_pending(&self) -> bool {
+        self.startup_deadline.is_some_and(|d| d > Instant::now()) && self.still_starting()
+    }
+
+    /// Holds a request whose target may not have started yet; it is handled again once every
+    /// upstream is ready or failed, or at `startup_timeout`.
+    fn defer(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        self.deferred.push(request);
+        Ok(())
+    }
+
     fn list(&mut self, request: Request) {
-        if self.startup_deadline.is_some_and(|d| d > Instant::now()) && self.still_starting() {
+        if self.startup_pending() {
             self.deferred.push(request);
             return;
         }
         let kind = Kind::from_list_method(&request.method).expect("a list method");
+        self.listed.insert(kind);
         let outcome = self.list_page(kind, request.params.as_deref());
         self.respond(request.id, outcome);
     }
 
     fn answer_deferred(&mut self) {
-        tracing::debug!("answering {} deferred list request(s)", self.deferred.len());
         for request in std::mem::take(&mut self.deferred) {
-            self.list(request);
+            self.on_request(request);
         }
     }
 
@@ -644,6 +659,7 @@ impl Session {
         }) {
             Ok(x) => x,
             Err(Renamed::Missing(e)) => return Err((request.id, e)),
+            Err(Renamed::Unknown(_)) if self.startup_pending() => return self.defer(request),
             Err(Renamed::Unknown(name)) => {
                 if let Some(slot) = self.slot_by_prefix(&name).filter(|s| !s.ready()) {
                     let text = format!(
@@ -686,6 +702,7 @@ impl Session {
                 Ok(())
             }
             Err(Renamed::Missing(e)) => Err((request.id, e)),
+            Err(Renamed::Unknown(_)) if self.startup_pending() => self.defer(request),
             Err(Renamed::Unknown(name)) => {
                 let what = if kind == Kind::Prompts {
                     "prompt"
@@ -744,6 +761,7 @@ impl Session {
                 Ok(())
             }
             Err(Renamed::Missing(e)) => Err((request.id, e)),
+            Err(Renamed::Unknown(_)) if self.startup_pending() => self.defer(request),
             Err(Renamed::Unknown(uri)) => Err((
                 request.id,
                 ErrorObject::new(
@@ -776,42 +794,36 @@ impl Session {
             return Err(bad(request.id, "missing `ref`"));
         };
         let names = self.server_names();
-        let (server, key, value) = match reference.get("type").and_then(Value::as_str) {
+        let target = match reference.get("type").and_then(Value::as_str) {
             Some("ref/prompt") => {
                 let name = reference
                     .get("name")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                match self.merged.prompts.resolve(name) {
-                    Some(t) => (t.server, "name", t.name.clone()),
-                    None => {
-                        return Err((
-                            request.id,
-                            ErrorObject::new(
-                                code::INVALID_PARAMS,
-                                format!("Unknown prompt: {name}"),
-                            ),
-                        ));
-                    }
-                }
+                let found = self
+                    .merged
+                    .prompts
+                    .resolve(name)
+                    .map(|t| (t.server, "name", t.name.clone()));
+                found.ok_or_else(|| {
+                    ErrorObject::new(code::INVALID_PARAMS, format!("Unknown prompt: {name}"))
+                })
             }
             Some("ref/resource") => {
                 let uri = reference
                     .get("uri")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                match self.merged.route_template(uri, &names) {
-                    Some(r) => (r.server, "uri", r.uri),
-                    None => {
-                        return Err((
-                            request.id,
-                            ErrorObject::new(
-                                code::RESOURCE_NOT_FOUND,
-                                format!("Resource not found: {uri}"),
-                            ),
-                        ));
-                    }
-                }
+                let found = self
+                    .merged
+                    .route_template(uri, &names)
+                    .map(|r| (r.server, "uri", r.uri));
+                found.ok_or_else(|| {
+                    ErrorObject::new(
+                        code::RESOURCE_NOT_FOUND,
+                        format!("Resource not found: {uri}"),
+                    )
+                })
             }
             _ => {
                 return Err(bad(
@@ -819,6 +831,11 @@ impl Session {
                     "`ref.type` must be `ref/prompt` or `ref/resource`",
                 ));
             }
+        };
+        let (server, key, value) = match target {
+            Ok(t) => t,
+            Err(_) if self.startup_pending() => return self.defer(request),
+            Err(e) => return Err((request.id, e)),
         };
         reference.insert(key.into(), Value::String(value));
         self.forward(
@@ -1161,24 +1178,28 @@ impl Session {
                 "`{exposed}`: another server offers the same URI, so this one is prefixed"
             );
         }
-        let mut changed = HashSet::new();
-        for kind in Kind::ALL {
-            if merged.list(kind) != self.merged.list(kind) {
-                changed.insert(kind);
-            }
-        }
+        let changed: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|&k| merged.list(k) != self.merged.list(k) && self.listed.contains(&k))
+            .collect();
         self.merged = merged;
-        if self.version.is_none() {
-            return;
-        }
-        // One notification per method: resources and templates share theirs.
-        let methods: HashSet<&str> = changed.iter().map(|k| k.list_changed()).collect();
         if self.client_ready {
-            for method in methods {
-                self.notify_client(method, None);
-            }
+            self.announce(changed);
         } else {
             self.unannounced.extend(changed);
+        }
+    }
+
+    /// Tells the client these lists changed, once per notification method (resources and
+    /// templates share one), and forgets that it has seen them.
+    fn announce(&mut self, kinds: impl IntoIterator<Item = Kind>) {
+        let mut methods = HashSet::new();
+        for kind in kinds {
+            methods.insert(kind.list_changed());
+        }
+        for method in methods {
+            self.listed.retain(|k| k.list_changed() != method);
+            self.notify_client(method, None);
         }
     }
 

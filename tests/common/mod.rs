@@ -1,0 +1,323 @@
+//! The harness every integration test uses: a config in a temporary folder, the real `mcpgw`
+//! binary serving on its stdio, and a client speaking to it like an AI client would.
+//!
+//! The real peers (server-everything) come from `tests/npm`, installed by `scripts/test`; a
+//! test that needs them fails with the command to run when they are missing, never skips.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use mcpgw::client::{Client, ClientError, Handler, no_handler};
+use serde_json::{Value, json};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn mcpgw_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mcpgw")
+}
+
+/// server-everything's entry point, or a panic that says how to install it.
+pub fn everything_js() -> String {
+    let path =
+        root().join("tests/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        path.exists(),
+        "server-everything is not installed at {}: run `scripts/test` once (it runs `npm ci` in tests/npm)",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+pub fn fixture_js() -> String {
+    root()
+        .join("tests/fixtures/fault-server.mjs")
+        .display()
+        .to_string()
+}
+
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// A server table for the config.
+pub struct Server {
+    name: String,
+    lines: Vec<String>,
+    marker: Option<String>,
+}
+
+static NEXT_MARKER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Server {
+    pub fn command(name: &str, command: &str, args: &[&str]) -> Server {
+        let args: Vec<String> = args.iter().map(|a| toml_str(a)).collect();
+        Server {
+            name: name.into(),
+            lines: vec![
+                format!("command = {}", toml_str(command)),
+                format!("args = [{}]", args.join(", ")),
+            ],
+            marker: None,
+        }
+    }
+
+    /// server-everything over stdio, with a unique marker in its argv so that a test can
+    /// find its process ([`Gateway::pids`]).
+    pub fn everything(name: &str) -> Server {
+        let n = NEXT_MARKER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let marker = format!("--mcpgw-test-marker={name}-{}-{n}", std::process::id());
+        let mut server = Server::command(name, "node", &[&everything_js(), "stdio", &marker]);
+        server.marker = Some(marker);
+        server
+    }
+
+    pub fn fixture(name: &str, flags: &[&str]) -> Server {
+        let mut args = vec![fixture_js()];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Server::command(name, "node", &args)
+    }
+
+    pub fn with(mut self, line: &str) -> Server {
+        self.lines.push(line.into());
+        self
+    }
+}
+
+pub struct Setup {
+    gateway: Vec<String>,
+    servers: Vec<Server>,
+    capabilities: Value,
+    handler: Handler,
+    version: Option<String>,
+    initialize: bool,
+    env: Vec<(String, String)>,
+}
+
+impl Setup {
+    pub fn new() -> Setup {
+        Setup {
+            gateway: vec![],
+            servers: vec![],
+            capabilities: json!({}),
+            handler: no_handler(),
+            version: None,
+            initialize: true,
+            env: vec![],
+        }
+    }
+
+    pub fn server(mut self, server: Server) -> Setup {
+        self.servers.push(server);
+        self
+    }
+
+    /// A line for the `[gateway]` table.
+    pub fn gateway(mut self, line: &str) -> Setup {
+        self.gateway.push(line.into());
+        self
+    }
+
+    pub fn capabilities(mut self, caps: Value) -> Setup {
+        self.capabilities = caps;
+        self
+    }
+
+    pub fn handler(mut self, handler: Handler) -> Setup {
+        self.handler = handler;
+        self
+    }
+
+    pub fn protocol(mut self, version: &str) -> Setup {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Leaves the `initialize` handshake to the test.
+    pub fn raw(mut self) -> Setup {
+        self.initialize = false;
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Setup {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn config_text(&self) -> String {
+        let mut text = String::from("[gateway]\n");
+        for line in &self.gateway {
+            text.push_str(line);
+            text.push('\n');
+        }
+        for server in &self.servers {
+            text.push_str(&format!("\n[servers.{}]\n", server.name));
+            for line in &server.lines {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    pub async fn start(self) -> Gateway {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, self.config_text()).unwrap();
+        let log = dir.path().join("mcpgw.log");
+        let mut command = tokio::process::Command::new(mcpgw_bin());
+        command
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("MCPGW_LOG", "mcpgw=debug")
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let (client, child) = Client::spawn(&mut command, self.handler).unwrap();
+        let markers = self
+            .servers
+            .iter()
+            .filter_map(|s| Some((s.name.clone(), s.marker.clone()?)))
+            .collect();
+        let gateway = Gateway {
+            client,
+            child,
+            dir,
+            log,
+            markers,
+        };
+        if self.initialize {
+            let version = self
+                .version
+                .as_deref()
+                .unwrap_or(mcpgw::protocol::LATEST_PROTOCOL_VERSION);
+            gateway
+                .client
+                .initialize_as(version, self.capabilities)
+                .await
+                .expect("initialize");
+        }
+        gateway
+    }
+}
+
+pub struct Gateway {
+    pub client: Client,
+    pub child: tokio::process::Child,
+    pub dir: tempfile::TempDir,
+    pub log: PathBuf,
+    markers: std::collections::HashMap<String, String>,
+}
+
+impl Gateway {
+    /// The pids of the `everything` server called `name`.
+    pub fn pids(&self, name: &str) -> Vec<u32> {
+        pids_matching(&self.markers[name])
+    }
+
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
+        self.client.request(method, params).await
+    }
+
+    #[track_caller]
+    pub fn ok(&self, r: Result<Value, ClientError>) -> Value {
+        match r {
+            Ok(v) => v,
+            Err(e) => panic!(
+                "request failed: {e}\n--- mcpgw log ---\n{}",
+                self.log_text()
+            ),
+        }
+    }
+
+    pub async fn tools(&self) -> Vec<Value> {
+        self.client
+            .list_all("tools/list", "tools")
+            .await
+            .expect("tools/list")
+    }
+
+    pub async fn tool_names(&self) -> Vec<String> {
+        self.tools()
+            .await
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub async fn call(&self, tool: &str, arguments: Value) -> Value {
+        let r = self
+            .request(
+                "tools/call",
+                json!({ "name": tool, "arguments": arguments }),
+            )
+            .await;
+        self.ok(r)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Closes stdin and waits for a clean exit.
+    pub async fn shutdown(mut self) -> std::process::ExitStatus {
+        drop(self.client);
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("mcpgw exits after stdin closes")
+            .unwrap()
+    }
+}
+
+/// The text of a tool result's first content item.
+pub fn text(result: &Value) -> &str {
+    result["content"][0]["text"].as_str().unwrap_or_default()
+}
+
+/// Pids of processes whose command line contains `needle`.
+pub fn pids_matching(needle: &str) -> Vec<u32> {
+    let mut pids = vec![];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(needle) && pid != std::process::id() {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Runs the mcpgw binary with `args` to completion.
+pub fn run_cli(config: Option<&Path>, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut command = std::process::Command::new(mcpgw_bin());
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
+        .args(args)
+        .env_remove("MCPGW_CONFIG")
+        .env_remove("MCPGW_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}

@@ -1,0 +1,424 @@
+//! The relay, end to end: the real mcpgw binary in front of two real server-everything
+//! instances, driven like an AI client drives it.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures_util::FutureExt;
+use mcpgw::protocol::{ErrorObject, Request};
+use serde_json::{Value, json};
+
+const CLIENT_CAPS: &str = r#"{"sampling":{},"elicitation":{},"roots":{"listChanged":true}}"#;
+
+/// Answers sampling, elicitation and roots the way a host would.
+fn host() -> mcpgw::client::Handler {
+    Arc::new(|r: Request| {
+        async move {
+            let result = match r.method.as_str() {
+                "sampling/createMessage" => json!({
+                    "role": "assistant",
+                    "content": { "type": "text", "text": "sampled-by-the-test-client" },
+                    "model": "test-model",
+                    "stopReason": "endTurn",
+                }),
+                "elicitation/create" => json!({
+                    "action": "accept",
+                    "content": { "name": "Ada Lovelace", "check": true, "email": "ada@example.org" },
+                }),
+                "roots/list" => json!({ "roots": [{ "uri": "file:///tmp/mcpgw-test-root", "name": "test root" }] }),
+                other => return Err(ErrorObject::new(-32601, format!("Method not found: {other}"))),
+            };
+            Ok(mcpgw::protocol::raw(&result))
+        }
+        .boxed()
+    })
+}
+
+async fn two_everythings() -> Gateway {
+    Setup::new()
+        .server(Server::everything("a"))
+        .server(Server::everything("b"))
+        .capabilities(serde_json::from_str(CLIENT_CAPS).unwrap())
+        .handler(host())
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn initialize_answers_for_the_gateway() {
+    let gw = Setup::new()
+        .server(Server::everything("a"))
+        .raw()
+        .start()
+        .await;
+    let init = gw.ok(gw.request("initialize", json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } })).await);
+    assert_eq!(init["protocolVersion"], "2025-06-18");
+    assert_eq!(init["serverInfo"]["name"], "mcpgw");
+    assert_eq!(init["capabilities"]["tools"]["listChanged"], true);
+    assert!(init["instructions"].as_str().unwrap().contains("`a`"));
+    // A version we do not speak is answered with the newest one we do.
+    let gw2 = Setup::new().raw().start().await;
+    let init = gw2.ok(gw2
+        .request(
+            "initialize",
+            json!({ "protocolVersion": "2099-01-01", "capabilities": {} }),
+        )
+        .await);
+    assert_eq!(init["protocolVersion"], "2025-11-25");
+}
+
+#[tokio::test]
+async fn tools_from_every_upstream_are_prefixed_and_callable() {
+    let gw = two_everythings().await;
+    let names = gw.tool_names().await;
+    for name in [
+        "a__echo",
+        "b__echo",
+        "a__get-sum",
+        "b__get-sum",
+        "a__trigger-sampling-request",
+        "b__get-roots-list",
+    ] {
+        assert!(
+            names.contains(&name.to_owned()),
+            "{name} missing from {names:?}"
+        );
+    }
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("a__") || n.starts_with("b__"))
+    );
+    let echo = gw
+        .call("a__echo", json!({ "message": "hello through mcpgw" }))
+        .await;
+    assert_eq!(text(&echo), "Echo: hello through mcpgw");
+    let sum = gw.call("b__get-sum", json!({ "a": 2, "b": 40 })).await;
+    assert!(text(&sum).contains("42"), "{sum}");
+    // Unknown tools are invalid params, and the session goes on.
+    let err = gw
+        .request("tools/call", json!({ "name": "a__nope", "arguments": {} }))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Unknown tool: a__nope"), "{err}");
+    assert_eq!(
+        text(&gw.call("b__echo", json!({ "message": "still here" })).await),
+        "Echo: still here"
+    );
+}
+
+#[tokio::test]
+async fn tools_needing_client_capabilities_appear_only_when_declared() {
+    let gw = Setup::new().server(Server::everything("a")).start().await;
+    let names = gw.tool_names().await;
+    assert!(names.contains(&"a__echo".to_owned()));
+    for name in [
+        "a__trigger-sampling-request",
+        "a__trigger-elicitation-request",
+        "a__get-roots-list",
+    ] {
+        assert!(
+            !names.contains(&name.to_owned()),
+            "{name} offered to a client without the capability"
+        );
+    }
+}
+
+#[tokio::test]
+async fn progress_notifications_reach_the_client() {
+    let gw = two_everythings().await;
+    let call = gw.request(
+        "tools/call",
+        json!({ "name": "b__trigger-long-running-operation", "arguments": { "duration": 1, "steps": 4 }, "_meta": { "progressToken": "progress-7" } }),
+    );
+    let collect = async {
+        let mut seen = vec![];
+        while seen.len() < 4 {
+            let n = gw
+                .client
+                .wait_for("notifications/progress", WAIT)
+                .await
+                .expect("a progress notification");
+            let p: Value = serde_json::from_str(n.params.unwrap().get()).unwrap();
+            assert_eq!(p["progressToken"], "progress-7");
+            seen.push(p["progress"].as_f64().unwrap());
+        }
+        seen
+    };
+    let (result, seen) = tokio::join!(call, collect);
+    assert!(text(&gw.ok(result)).contains("Long running operation completed"));
+    assert_eq!(seen, [1.0, 2.0, 3.0, 4.0]);
+}
+
+#[tokio::test]
+async fn sampling_elicitation_and_roots_reach_the_client_and_back() {
+    let gw = two_everythings().await;
+    let sampled = gw
+        .call(
+            "a__trigger-sampling-request",
+            json!({ "prompt": "say hi", "maxTokens": 5 }),
+        )
+        .await;
+    assert!(
+        text(&sampled).contains("sampled-by-the-test-client"),
+        "{sampled}"
+    );
+    let elicited = gw.call("b__trigger-elicitation-request", json!({})).await;
+    assert!(elicited.to_string().contains("Ada Lovelace"), "{elicited}");
+    let roots = gw.call("a__get-roots-list", json!({})).await;
+    assert!(
+        text(&roots).contains("file:///tmp/mcpgw-test-root"),
+        "{roots}"
+    );
+    // Both upstreams ask at once: the ids we give their requests must not cross.
+    let (x, y) = tokio::join!(
+        gw.request(
+            "tools/call",
+            json!({ "name": "a__trigger-sampling-request", "arguments": { "prompt": "x" } })
+        ),
+        gw.request(
+            "tools/call",
+            json!({ "name": "b__trigger-sampling-request", "arguments": { "prompt": "y" } })
+        ),
+    );
+    assert!(text(&gw.ok(x)).contains("sampled-by-the-test-client"));
+    assert!(text(&gw.ok(y)).contains("sampled-by-the-test-client"));
+}
+
+#[tokio::test]
+async fn resources_are_listed_read_templated_and_subscribed() {
+    let gw = two_everythings().await;
+    let resources = gw
+        .client
+        .list_all("resources/list", "resources")
+        .await
+        .unwrap();
+    let uris: Vec<&str> = resources
+        .iter()
+        .map(|r| r["uri"].as_str().unwrap())
+        .collect();
+    let doc = "demo://resource/static/document/architecture.md";
+    assert!(uris.contains(&doc), "{uris:?}");
+    // The second server offers the same URI: it is reachable under a prefix.
+    let prefixed = format!("mcpgw://b/{doc}");
+    assert!(uris.contains(&prefixed.as_str()), "{uris:?}");
+    for uri in [doc, prefixed.as_str()] {
+        let read = gw.ok(gw.request("resources/read", json!({ "uri": uri })).await);
+        assert!(
+            !read["contents"][0]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "{read}"
+        );
+        assert_eq!(
+            read["contents"][0]["uri"], doc,
+            "the server's own URI comes back untouched"
+        );
+    }
+    let templates = gw
+        .client
+        .list_all("resources/templates/list", "resourceTemplates")
+        .await
+        .unwrap();
+    let templates: Vec<&str> = templates
+        .iter()
+        .map(|t| t["uriTemplate"].as_str().unwrap())
+        .collect();
+    assert!(
+        templates.contains(&"demo://resource/dynamic/text/{resourceId}"),
+        "{templates:?}"
+    );
+    let read = gw.ok(gw
+        .request(
+            "resources/read",
+            json!({ "uri": "demo://resource/dynamic/text/3" }),
+        )
+        .await);
+    assert!(
+        read["contents"][0]["text"].as_str().unwrap().contains('3'),
+        "{read}"
+    );
+    let missing = gw
+        .request("resources/read", json!({ "uri": "nowhere://x" }))
+        .await
+        .unwrap_err();
+    assert!(
+        missing.to_string().contains("Resource not found"),
+        "{missing}"
+    );
+
+    gw.ok(gw
+        .request("resources/subscribe", json!({ "uri": doc }))
+        .await);
+    gw.call("a__toggle-subscriber-updates", json!({})).await;
+    let updated = gw
+        .client
+        .wait_for("notifications/resources/updated", Duration::from_secs(15))
+        .await
+        .expect("an update");
+    assert!(updated.params.unwrap().get().contains(doc));
+    gw.ok(gw
+        .request("resources/unsubscribe", json!({ "uri": doc }))
+        .await);
+}
+
+#[tokio::test]
+async fn prompts_and_completions_route_by_name() {
+    let gw = two_everythings().await;
+    let prompts = gw.client.list_all("prompts/list", "prompts").await.unwrap();
+    let names: Vec<&str> = prompts
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"a__args-prompt") && names.contains(&"b__simple-prompt"),
+        "{names:?}"
+    );
+    let got = gw.ok(gw
+        .request(
+            "prompts/get",
+            json!({ "name": "b__args-prompt", "arguments": { "city": "Paris", "state": "Texas" } }),
+        )
+        .await);
+    assert!(got.to_string().contains("Paris, Texas"), "{got}");
+    let done = gw.ok(
+        gw.request(
+            "completion/complete",
+            json!({ "ref": { "type": "ref/prompt", "name": "a__completable-prompt" }, "argument": { "name": "department", "value": "Eng" } }),
+        )
+        .await,
+    );
+    assert_eq!(done["completion"]["values"], json!(["Engineering"]));
+    let done = gw.ok(
+        gw.request(
+            "completion/complete",
+            json!({ "ref": { "type": "ref/resource", "uri": "mcpgw://b/demo://resource/dynamic/text/{resourceId}" }, "argument": { "name": "resourceId", "value": "1" } }),
+        )
+        .await,
+    );
+    assert!(done["completion"]["values"].is_array(), "{done}");
+    let err = gw
+        .request("prompts/get", json!({ "name": "a__nope" }))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Unknown prompt"), "{err}");
+}
+
+#[tokio::test]
+async fn logging_level_and_messages_and_ping() {
+    let gw = two_everythings().await;
+    assert_eq!(gw.ok(gw.request("ping", Value::Null).await), json!({}));
+    assert_eq!(
+        gw.ok(gw
+            .request("logging/setLevel", json!({ "level": "debug" }))
+            .await),
+        json!({})
+    );
+    gw.call("b__toggle-simulated-logging", json!({})).await;
+    let message = gw
+        .client
+        .wait_for("notifications/message", Duration::from_secs(15))
+        .await
+        .expect("a log message");
+    assert!(message.params.unwrap().get().contains("level"));
+    let bad = gw
+        .request("logging/setLevel", json!({ "lvl": "debug" }))
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("Invalid params"), "{bad}");
+}
+
+#[tokio::test]
+async fn cancelling_a_call_stops_it_and_nothing_else() {
+    let gw = two_everythings().await;
+    gw.tools().await;
+    gw.client.send_line(
+        json!({ "jsonrpc": "2.0", "id": "long-1", "method": "tools/call", "params": { "name": "a__trigger-long-running-operation", "arguments": { "duration": 3, "steps": 3 }, "_meta": { "progressToken": "c1" } } })
+            .to_string(),
+    );
+    gw.client
+        .wait_for("notifications/progress", WAIT)
+        .await
+        .expect("the call started");
+    gw.client.notify(
+        "notifications/cancelled",
+        json!({ "requestId": "long-1", "reason": "changed my mind" }),
+    );
+    assert_eq!(
+        text(
+            &gw.call("a__echo", json!({ "message": "after cancel" }))
+                .await
+        ),
+        "Echo: after cancel"
+    );
+    // A cancelled request gets no answer at all.
+    assert_eq!(gw.client.unmatched(Duration::from_secs(4)).await, None);
+    assert!(gw.log_text().is_empty() || !gw.log_text().contains("panicked"));
+}
+
+#[tokio::test]
+async fn a_restarted_upstream_comes_back_with_list_changed() {
+    let gw = two_everythings().await;
+    assert!(gw.tool_names().await.contains(&"a__echo".to_owned()));
+    let pids = gw.pids("a");
+    assert_eq!(pids.len(), 1, "one server `a` process");
+    unsafe { libc::kill(pids[0] as i32, libc::SIGKILL) };
+    gw.client
+        .wait_for("notifications/tools/list_changed", WAIT)
+        .await
+        .expect("tools vanish");
+    // While it is down its tools are gone, and calling one says which server and why.
+    let down = gw
+        .request(
+            "tools/call",
+            json!({ "name": "a__echo", "arguments": { "message": "x" } }),
+        )
+        .await;
+    if let Ok(result) = &down {
+        assert_eq!(result["isError"], true, "{result}");
+        assert!(text(result).contains("server `a`"), "{result}");
+    }
+    // Like a real client, list again after the notification: a's tools are gone.
+    let names = gw.tool_names().await;
+    assert!(
+        !names.contains(&"a__echo".to_owned()) && names.contains(&"b__echo".to_owned()),
+        "{names:?}"
+    );
+    // It restarts after a short backoff, and the client is told its tools are back.
+    gw.client
+        .wait_for("notifications/tools/list_changed", WAIT)
+        .await
+        .expect("tools return");
+    assert!(gw.tool_names().await.contains(&"a__echo".to_owned()));
+    assert_eq!(
+        text(&gw.call("a__echo", json!({ "message": "back" })).await),
+        "Echo: back"
+    );
+    assert_eq!(
+        text(
+            &gw.call("b__echo", json!({ "message": "b untouched" }))
+                .await
+        ),
+        "Echo: b untouched"
+    );
+}
+
+#[tokio::test]
+async fn stdin_eof_stops_every_child_and_exits_zero() {
+    let gw = two_everythings().await;
+    gw.tools().await;
+    let (a, b) = (gw.pids("a"), gw.pids("b"));
+    assert_eq!(a.len() + b.len(), 2);
+    let status = gw.shutdown().await;
+    assert!(status.success(), "{status}");
+    let alive: Vec<_> = a
+        .iter()
+        .chain(&b)
+        .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        .collect();
+    assert!(alive.is_empty(), "children outlived mcpgw: {alive:?}");
+}
