@@ -56,6 +56,7 @@ struct Running {
     stdin: mpsc::UnboundedSender<String>,
     stdout: FramedRead<tokio::process::ChildStdout, LineCodec>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    stderr_task: tokio::task::JoinHandle<()>,
     pending: HashMap<u64, tokio::sync::oneshot::Sender<Reply>>,
 }
 
@@ -171,7 +172,7 @@ impl StdioActor {
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let tail = stderr_tail.clone();
         let name = self.name.clone();
-        tokio::spawn(async move {
+        let stderr_task = tokio::spawn(async move {
             let mut lines = FramedRead::new(stderr, LineCodec::new(STDERR_MAX_LINE));
             while let Some(Ok(frame)) = lines.next().await {
                 let text = match &frame {
@@ -195,6 +196,7 @@ impl StdioActor {
             stdin: tx,
             stdout: FramedRead::new(stdout, LineCodec::new(self.max_message_bytes)),
             stderr_tail,
+            stderr_task,
             pending: HashMap::new(),
         })
     }
@@ -204,7 +206,12 @@ impl StdioActor {
             Ok(run) => run,
             Err(reason) => return End::Failed(reason),
         };
-        let end = self.serve(&mut run, generation).await;
+        let end = match self.serve(&mut run, generation).await {
+            End::Shutdown => End::Shutdown,
+            // A child that is dying has usually exited by now, and its last words are on
+            // stderr: both make the reason the client and `mcpgw list` see.
+            End::Failed(reason) => End::Failed(self.explain(&mut run, reason).await),
+        };
         let reason = match &end {
             End::Shutdown => "the gateway is shutting down".to_owned(),
             End::Failed(r) => r.clone(),
@@ -215,23 +222,21 @@ impl StdioActor {
                 reason: reason.clone(),
             }));
         }
-        let status = stop(&mut run).await;
-        match end {
-            End::Shutdown => End::Shutdown,
-            End::Failed(reason) => {
-                let mut reason = match status {
-                    Some(status) if !reason.contains("exited") => {
-                        format!("{reason} ({})", describe_exit(status))
-                    }
-                    _ => reason,
-                };
-                let tail = run.stderr_tail.lock().expect("stderr tail lock");
-                if let Some(last) = tail.back() {
-                    reason.push_str(&format!("; last stderr line: {last}"));
-                }
-                End::Failed(reason)
-            }
+        stop(&mut run).await;
+        end
+    }
+
+    /// Adds the exit status and the last stderr line, waiting briefly for either.
+    async fn explain(&self, run: &mut Running, mut reason: String) -> String {
+        const BRIEFLY: Duration = Duration::from_millis(300);
+        if let Ok(Ok(Some(status))) = tokio::time::timeout(BRIEFLY, wait_leader(run)).await {
+            reason = format!("{reason} ({})", describe_exit(status));
+            let _ = tokio::time::timeout(BRIEFLY, &mut run.stderr_task).await;
         }
+        if let Some(last) = run.stderr_tail.lock().expect("stderr tail lock").back() {
+            reason.push_str(&format!("; last stderr line: {last}"));
+        }
+        reason
     }
 
     async fn serve(&mut self, run: &mut Running, generation: u64) -> End {

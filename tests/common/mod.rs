@@ -78,7 +78,7 @@ impl Server {
     }
 
     pub fn fixture(name: &str, flags: &[&str]) -> Server {
-        let mut args = vec![fixture_js()];
+        let mut args = vec![fixture_js(), "--name".into(), name.into()];
         args.extend(flags.iter().map(|f| f.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         Server::command(name, "node", &args)
@@ -260,6 +260,19 @@ impl Gateway {
             )
             .await;
         self.ok(r)
+    }
+
+    /// Waits until the log contains `needle`; panics with the log after [`WAIT`].
+    pub async fn wait_log(&self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !self.log_text().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the log never said {needle:?}:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn log_text(&self) -> String {

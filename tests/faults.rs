@@ -1,0 +1,215 @@
+//! Upstreams that crash, hang, babble or flood: the failing call gets an error naming the
+//! server, and every other server and request is untouched.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+fn is_tool_error(result: &serde_json::Value, needle: &str) -> bool {
+    result["isError"] == true && text(result).contains(needle)
+}
+
+#[tokio::test]
+async fn a_child_that_crashes_mid_call_fails_that_call_and_restarts() {
+    let gw = Setup::new()
+        .server(Server::fixture("f", &[]))
+        .server(Server::fixture("g", &[]))
+        .start()
+        .await;
+    gw.tools().await;
+    let (crashed, fine) = tokio::join!(
+        gw.request("tools/call", json!({ "name": "f__crash", "arguments": {} })),
+        gw.request(
+            "tools/call",
+            json!({ "name": "g__slow", "arguments": { "ms": 300 } })
+        ),
+    );
+    let crashed = gw.ok(crashed);
+    assert!(
+        is_tool_error(&crashed, "server `f` stopped before answering"),
+        "{crashed}"
+    );
+    assert!(text(&crashed).contains("exited with status 3"), "{crashed}");
+    assert!(
+        text(&crashed).contains("crashing mid-call"),
+        "the last stderr line says why: {crashed}"
+    );
+    assert_eq!(text(&gw.ok(fine)), "slept 300");
+    // f restarts with backoff; once back, it is called as before.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let r = gw.call("f__echo", json!({ "message": "again" })).await;
+        if text(&r) == "f: again" {
+            break;
+        }
+        assert!(is_tool_error(&r, "server `f`"), "{r}");
+        assert!(Instant::now() < deadline, "f never came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_is_never_answered_times_out_and_is_cancelled() {
+    let gw = Setup::new()
+        .gateway(r#"request_timeout = "1s""#)
+        .server(Server::fixture("f", &[]))
+        .start()
+        .await;
+    gw.tools().await;
+    let started = Instant::now();
+    let result = gw.call("f__hang", json!({})).await;
+    assert!(
+        is_tool_error(&result, "server `f` did not answer within"),
+        "{result}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Progress would have extended it; a slow but answered call within the limit is fine.
+    assert_eq!(
+        text(&gw.call("f__slow", json!({ "ms": 200 })).await),
+        "slept 200"
+    );
+    // The server was told to stop working on it (it logs cancellations to its stderr).
+    gw.wait_log("f: cancelled request").await;
+}
+
+#[tokio::test]
+async fn garbage_floods_and_malformed_answers_do_not_hurt() {
+    let gw = Setup::new().server(Server::fixture("f", &[])).start().await;
+    gw.tools().await;
+    assert_eq!(
+        text(&gw.call("f__garbage", json!({})).await),
+        "after garbage"
+    );
+    assert_eq!(
+        text(&gw.call("f__flood", json!({ "lines": 20000 })).await),
+        "flooded 20000 lines"
+    );
+    let started = Instant::now();
+    let bad = gw
+        .request(
+            "tools/call",
+            json!({ "name": "f__bad-answer", "arguments": {} }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        bad.to_string()
+            .contains("server `f` sent a malformed answer"),
+        "{bad}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "failed at once, not by timeout"
+    );
+    assert_eq!(
+        text(&gw.call("f__echo", json!({ "message": "fine" })).await),
+        "f: fine"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_over_the_size_limit_fails_only_that_call() {
+    let gw = Setup::new()
+        .gateway(r#"max_message_size = "4MiB""#)
+        .server(Server::fixture("f", &[]))
+        .start()
+        .await;
+    gw.tools().await;
+    let (huge, normal) = tokio::join!(
+        gw.request(
+            "tools/call",
+            json!({ "name": "f__huge", "arguments": { "bytes": 50_000_000 } })
+        ),
+        gw.request(
+            "tools/call",
+            json!({ "name": "f__big", "arguments": { "bytes": 1_000_000 } })
+        ),
+    );
+    let huge = gw.ok(huge);
+    assert!(is_tool_error(&huge, "over the limit"), "{huge}");
+    assert_eq!(text(&gw.ok(normal)).len(), 1_000_000);
+    assert_eq!(
+        text(&gw.call("f__echo", json!({ "message": "after" })).await),
+        "f: after"
+    );
+}
+
+#[tokio::test]
+async fn servers_that_fail_to_start_or_hang_do_not_block_the_others() {
+    let started = Instant::now();
+    let gw = Setup::new()
+        .gateway(r#"startup_timeout = "2s""#)
+        .server(Server::fixture("crashes", &["--crash-on-start"]))
+        .server(Server::fixture("silent", &["--no-init-answer"]))
+        .server(Server::fixture("old", &["--protocol", "1999-01-01"]))
+        .server(Server::command("missing", "/nonexistent/mcp-server", &[]))
+        .server(Server::fixture("good", &[]))
+        .start()
+        .await;
+    let names = gw.tool_names().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(names.iter().all(|n| n.starts_with("good__")), "{names:?}");
+    assert!(names.contains(&"good__echo".to_owned()));
+    gw.wait_log("last stderr line: fault-server: crashing on start as asked")
+        .await;
+    gw.wait_log("did not answer `initialize` within 2s").await;
+    gw.wait_log("speaks protocol version 1999-01-01").await;
+    gw.wait_log("cannot start `/nonexistent/mcp-server`").await;
+    let r = gw.call("crashes__echo", json!({})).await;
+    assert!(
+        is_tool_error(&r, "server `crashes` is not available"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn upstream_pagination_is_followed_and_ours_is_offered() {
+    let gw = Setup::new()
+        .gateway("page_size = 7")
+        .server(Server::fixture("f", &["--tools", "30", "--page-size", "4"]))
+        .start()
+        .await;
+    let first = gw.ok(gw.request("tools/list", json!({})).await);
+    assert_eq!(first["tools"].as_array().unwrap().len(), 7);
+    assert!(first["nextCursor"].is_string());
+    let all = gw.tool_names().await;
+    assert_eq!(
+        all.len(),
+        40,
+        "10 fixed tools and 30 numbered ones: {all:?}"
+    );
+    assert_eq!(text(&gw.call("f__t29", json!({})).await), "t29");
+}
+
+#[tokio::test]
+async fn long_names_are_shortened_and_still_callable() {
+    let gw = Setup::new()
+        .gateway("max_name_length = 20")
+        .server(Server::fixture("a-rather-long-server", &[]))
+        .start()
+        .await;
+    let tools = gw.tools().await;
+    assert_eq!(tools.len(), 10);
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.len() <= 20 && n.starts_with("a-rather-lo")),
+        "{names:?}"
+    );
+    let echo = tools
+        .iter()
+        .find(|t| t["description"] == "fault-server tool echo")
+        .unwrap();
+    let r = gw
+        .call(echo["name"].as_str().unwrap(), json!({ "message": "m" }))
+        .await;
+    assert_eq!(text(&r), "a-rather-long-server: m");
+}
