@@ -83,10 +83,8 @@ pub async fn run<R, W>(
         let _ = output.shutdown().await;
     });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes))
-        .take_until(Box::pin(shutdown))
-        .fuse();
+    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
     let session = session::Session::new(config, out_tx, events_tx);
-    session.run(input, events_rx, control).await;
+    session.run(input, events_rx, control, shutdown).await;
     let _ = writer.await;
 }

@@ -89,6 +89,11 @@ enum Done {
     },
 }
 
+/// How long answers still owed are awaited after the client's input ends: a script that
+/// pipes requests in and closes stdin still gets its answers; a client that went away does
+/// not keep the servers running for long.
+const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
 enum Failure {
     Call(CallError),
     Timeout(Duration),
@@ -132,6 +137,8 @@ pub struct Session {
     client_progress: HashMap<String, (usize, u64)>,
     seq: u64,
     work: FuturesUnordered<BoxFuture<'static, Done>>,
+    /// Requests answered by the gateway itself (fan-outs) that are still being worked on.
+    owed_locally: usize,
     deferred: Vec<Request>,
     startup_deadline: Option<Instant>,
     log_level: Option<Box<RawValue>>,
@@ -194,6 +201,7 @@ impl Session {
             client_progress: HashMap::new(),
             seq: 0,
             work: FuturesUnordered::new(),
+            owed_locally: 0,
             deferred: vec![],
             startup_deadline: None,
             log_level: None,
@@ -205,24 +213,33 @@ impl Session {
     }
 
     /// Runs until the client's input ends; then stops every upstream and waits for them.
+    /// Runs until the client's input ends (then finishes what it owes the client, for up to
+    /// [`DRAIN_GRACE`]) or `shutdown` completes (then at once); then stops every upstream.
     pub async fn run<S>(
         mut self,
         mut input: S,
         mut events: mpsc::UnboundedReceiver<Event>,
         mut control: mpsc::UnboundedReceiver<Control>,
+        shutdown: impl Future<Output = ()>,
     ) where
         S: futures_util::Stream<Item = std::io::Result<Frame>> + Unpin,
     {
+        tokio::pin!(shutdown);
+        // Set once the input has ended: answers still owed are sent until then.
+        let mut drain_until: Option<Instant> = None;
         loop {
+            if drain_until.is_some() && self.owes_nothing() {
+                break;
+            }
             let deadline = self.startup_deadline.filter(|_| !self.deferred.is_empty());
             tokio::select! {
-                frame = input.next() => match frame {
+                frame = input.next(), if drain_until.is_none() => match frame {
                     Some(Ok(frame)) => self.on_frame(frame),
                     Some(Err(e)) => {
                         tracing::error!("reading from the client failed: {e}");
                         break;
                     }
-                    None => break,
+                    None => drain_until = Some(Instant::now() + DRAIN_GRACE),
                 },
                 Some(event) = events.recv() => self.on_event(event),
                 Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
@@ -233,9 +250,14 @@ impl Session {
                     self.startup_deadline = None;
                     self.answer_deferred();
                 }
+                _ = tokio::time::sleep_until(drain_until.unwrap_or_else(Instant::now)), if drain_until.is_some() => {
+                    tracing::debug!("{} request(s) still unanswered after the input ended", self.inflight.len());
+                    break;
+                }
+                _ = &mut shutdown => break,
             }
         }
-        tracing::debug!("client input ended; stopping upstreams");
+        tracing::debug!("stopping upstreams");
         let tasks: Vec<_> = self
             .slots
             .iter_mut()
@@ -248,6 +270,14 @@ impl Session {
         for task in tasks {
             let _ = task.await;
         }
+    }
+
+    /// Nothing the client asked for is still unanswered.
+    fn owes_nothing(&self) -> bool {
+        self.inflight.is_empty()
+            && self.deferred.is_empty()
+            && self.batch.is_none()
+            && self.owed_locally == 0
     }
 
     fn send(&self, message: &Message) {
@@ -848,6 +878,24 @@ impl Session {
         Ok(())
     }
 
+    /// Answers `id` with what `work` returns, when it is done.
+    fn answer_later(
+        &mut self,
+        id: RequestId,
+        work: impl Future<Output = Outcome> + Send + 'static,
+    ) {
+        self.owed_locally += 1;
+        self.work.push(
+            async move {
+                Done::Local {
+                    id,
+                    outcome: work.await,
+                }
+            }
+            .boxed(),
+        );
+    }
+
     fn set_level(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         #[derive(Deserialize)]
         struct Params {
@@ -871,21 +919,14 @@ impl Session {
                 ))
             })
             .collect();
-        let id = request.id;
-        self.work.push(
-            async move {
-                for (name, call) in calls {
-                    if !matches!(call.reply.await, Ok(Ok(Ok(_)))) {
-                        tracing::debug!(server = %name, "logging/setLevel failed");
-                    }
-                }
-                Done::Local {
-                    id,
-                    outcome: Ok(protocol::raw(&json!({}))),
+        self.answer_later(request.id, async move {
+            for (name, call) in calls {
+                if !matches!(call.reply.await, Ok(Ok(Ok(_)))) {
+                    tracing::debug!(server = %name, "logging/setLevel failed");
                 }
             }
-            .boxed(),
-        );
+            Ok(protocol::raw(&json!({})))
+        });
         Ok(())
     }
 
@@ -919,25 +960,18 @@ impl Session {
             .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("tasks")))
             .filter_map(|s| s.handle.as_ref().map(|h| h.request("tasks/list", None)))
             .collect();
-        let id = request.id;
-        self.work.push(
-            async move {
-                let mut tasks = vec![];
-                for call in calls {
-                    if let Ok(Ok(Ok(result))) = call.reply.await
-                        && let Ok(Value::Object(mut r)) = serde_json::from_str(result.get())
-                        && let Some(Value::Array(list)) = r.remove("tasks")
-                    {
-                        tasks.extend(list);
-                    }
-                }
-                Done::Local {
-                    id,
-                    outcome: Ok(protocol::raw(&json!({ "tasks": tasks }))),
+        self.answer_later(request.id, async move {
+            let mut tasks = vec![];
+            for call in calls {
+                if let Ok(Ok(Ok(result))) = call.reply.await
+                    && let Ok(Value::Object(mut r)) = serde_json::from_str(result.get())
+                    && let Some(Value::Array(list)) = r.remove("tasks")
+                {
+                    tasks.extend(list);
                 }
             }
-            .boxed(),
-        );
+            Ok(protocol::raw(&json!({ "tasks": tasks })))
+        });
         Ok(())
     }
 
@@ -1016,7 +1050,10 @@ impl Session {
 
     fn on_done(&mut self, done: Done) {
         match done {
-            Done::Local { id, outcome } => self.respond(id, outcome),
+            Done::Local { id, outcome } => {
+                self.owed_locally -= 1;
+                self.respond(id, outcome);
+            }
             Done::Reply {
                 seq,
                 id,

@@ -1,0 +1,31 @@
+# Shared by scripts/test and scripts/demo: installs what they need, once, idempotently.
+# Everything goes into folders the repo ignores; nothing outside them is assumed.
+
+# Debian packages: Node.js for the reference MCP server, a C toolchain for crates that build C.
+ensure_system() {
+  local missing=()
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  if ((${#missing[@]})); then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is missing: install a Rust toolchain (1.88 or newer) with rustup, then run this again" >&2
+    exit 1
+  fi
+}
+
+# The pinned npm packages the tests and the demo run against (tests/npm/package-lock.json).
+ensure_peers() {
+  local stamp=tests/npm/node_modules/.installed-lock
+  if ! cmp -s tests/npm/package-lock.json "$stamp" 2>/dev/null; then
+    echo "installing the pinned MCP servers in tests/npm (npm ci)" >&2
+    (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/npm/package-lock.json "$stamp"
+  fi
+}

@@ -1,0 +1,270 @@
+//! The commands a person types: list, tools, call, completions, and how they fail.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use serde_json::Value;
+
+fn config(setup: Setup) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, setup.config_text()).unwrap();
+    (dir, path)
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn list_shows_every_server_and_its_state() {
+    let (_dir, path) = config(
+        Setup::new()
+            .server(Server::everything("everything"))
+            .server(Server::command("broken", "/nonexistent/server", &[]))
+            .server(Server::fixture("off", &[]).with("enabled = false")),
+    );
+    let out = run_cli(Some(&path), &["list", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let servers: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let by_name = |n: &str| servers.iter().find(|s| s["name"] == n).unwrap().clone();
+    let everything = by_name("everything");
+    assert_eq!(everything["state"], "ready");
+    assert_eq!(everything["transport"], "stdio");
+    assert_eq!(everything["tools"], 13, "{everything}");
+    assert_eq!(everything["server_info"]["name"], "mcp-servers/everything");
+    let broken = by_name("broken");
+    assert_eq!(broken["state"], "failed");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot start `/nonexistent/server`")
+    );
+    assert_eq!(by_name("off")["state"], "disabled");
+
+    let out = run_cli(Some(&path), &["list"], None);
+    let table = stdout(&out);
+    for word in [
+        "SERVER",
+        "everything",
+        "ready",
+        "broken",
+        "failed",
+        "off",
+        "disabled",
+    ] {
+        assert!(table.contains(word), "{word} missing:\n{table}");
+    }
+}
+
+#[test]
+fn tools_prints_the_list_a_client_sees() {
+    let (_dir, path) = config(
+        Setup::new()
+            .server(Server::fixture("f", &[]))
+            .server(Server::fixture("g", &[])),
+    );
+    let out = run_cli(Some(&path), &["tools", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(listed["tools"].as_array().unwrap().len(), 20);
+    let out = run_cli(Some(&path), &["tools", "g"], None);
+    let table = stdout(&out);
+    assert!(
+        table.contains("g__echo") && !table.contains("f__echo"),
+        "{table}"
+    );
+    let out = run_cli(Some(&path), &["tools", "gg"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no server named `gg`") && stderr(&out).contains("did you mean `g`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn call_prints_results_and_exits_by_outcome() {
+    let (_dir, path) = config(
+        Setup::new()
+            .server(Server::everything("e"))
+            .server(Server::fixture("f", &[])),
+    );
+    let out = run_cli(
+        Some(&path),
+        &["call", "e__echo", r#"{"message":"from the command line"}"#],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Echo: from the command line\n");
+    let out = run_cli(Some(&path), &["call", "e__get-tiny-image"], None);
+    assert!(
+        stdout(&out).contains("[image: image/png"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_cli(
+        Some(&path),
+        &["call", "e__get-sum", r#"{"a":1,"b":2}"#, "--json"],
+        None,
+    );
+    let raw: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(raw["content"][0]["text"].as_str().unwrap().contains('3'));
+    // A tool error exits 1; a bad call exits 2.
+    let out = run_cli(Some(&path), &["call", "f__crash"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("server `f` stopped before answering"));
+    let out = run_cli(Some(&path), &["call", "e__echo", "{not json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not valid JSON"));
+    let out = run_cli(Some(&path), &["call", "e__echo", "[1]"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run_cli(Some(&path), &["call", "nope"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("Unknown tool: nope"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn config_errors_name_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[servers.x]\ncommand = \"a\"\nargz = []\n").unwrap();
+    let out = run_cli(Some(&path), &["list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{}:3:1", path.display())), "{err}");
+    assert!(
+        err.contains("unknown key `argz`; did you mean `args`?"),
+        "{err}"
+    );
+    std::fs::write(
+        &path,
+        "[servers.x]\ncommand = \"${MCPGW_TEST_SURELY_UNSET}\"\n",
+    )
+    .unwrap();
+    let err = stderr(&run_cli(Some(&path), &["serve"], Some("")));
+    assert!(
+        err.contains("`MCPGW_TEST_SURELY_UNSET` is not set") && err.contains("servers.x.command"),
+        "{err}"
+    );
+    let missing = dir.path().join("missing.toml");
+    let out = run_cli(Some(&missing), &["list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot read config"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_eq!(run_cli(None, &["frobnicate"], None).status.code(), Some(2));
+    assert_eq!(
+        run_cli(None, &["completions", "tcsh"], None).status.code(),
+        Some(2)
+    );
+    let help = run_cli(None, &["--help"], None);
+    assert!(help.status.success());
+    for command in ["serve", "list", "tools", "call", "completions"] {
+        assert!(
+            stdout(&help).contains(command),
+            "{command} missing from --help"
+        );
+    }
+}
+
+#[test]
+fn completions_print_the_shipped_scripts() {
+    for (shell, file) in [
+        ("bash", "mcpgw.bash"),
+        ("zsh", "_mcpgw"),
+        ("fish", "mcpgw.fish"),
+        ("powershell", "_mcpgw.ps1"),
+        ("elvish", "mcpgw.elv"),
+    ] {
+        let out = run_cli(None, &["completions", shell], None);
+        assert!(out.status.success());
+        let shipped = std::fs::read_to_string(root().join("completions").join(file)).unwrap();
+        assert!(
+            !shipped.is_empty() && stdout(&out) == shipped,
+            "completions/{file} differs from `mcpgw completions {shell}`"
+        );
+    }
+}
+
+#[test]
+fn serve_with_no_config_file_still_speaks_mcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(mcpgw_bin())
+        .arg("serve")
+        .env_remove("MCPGW_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}}}}}}"#)?;
+            writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list"}}"#)?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", stdout(&out));
+    assert_eq!(lines[1]["result"]["tools"], serde_json::json!([]));
+    assert!(stderr(&out).contains("no config at"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn sigterm_stops_children_and_exits_zero() {
+    let gw = Setup::new().server(Server::everything("a")).start().await;
+    gw.tools().await;
+    let children = gw.pids("a");
+    assert_eq!(children.len(), 1);
+    let mut gw = gw;
+    unsafe { libc::kill(gw.child.id().unwrap() as i32, libc::SIGTERM) };
+    let status = tokio::time::timeout(WAIT, gw.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", children[0])).exists(),
+        "the child outlived mcpgw"
+    );
+}
+
+#[test]
+fn every_example_config_loads() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            mcpgw::config::Config::parse_with_env(&path, &text, |_| Some("/home/example".into()))
+                .unwrap_or_else(|e| panic!("{e}"));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1);
+}
