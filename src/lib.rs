@@ -12,4 +12,5 @@ pub mod config;
 pub mod gateway;
 mod logging;
 pub mod protocol;
+mod stdio;
 pub mod upstream;

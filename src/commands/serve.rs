@@ -18,8 +18,8 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
     let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
     gateway::run(
         config,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
+        crate::stdio::stdin(),
+        crate::stdio::stdout(),
         control_rx,
         shutdown_signal(),
     )

@@ -1,0 +1,304 @@
+//! Measures what mcpgw costs: `echo` through the gateway versus straight to the same
+//! server-everything, sequentially and at concurrency 16; mcpgw's peak memory; and the time
+//! until a client has the tool list with 1 and with 5 upstreams.
+//!
+//! ```sh
+//! scripts/test              # once: installs the pinned server-everything into tests/npm
+//! cargo build --release && cargo run --release --example bench [-- CALLS]
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcpgw::client::{Client, no_handler};
+use serde_json::json;
+
+const CONCURRENCY: usize = 16;
+
+fn everything() -> anyhow::Result<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: run scripts/test once to install it",
+        path.display()
+    );
+    Ok(path.display().to_string())
+}
+
+fn mcpgw_binary() -> anyhow::Result<PathBuf> {
+    // target/release/examples/bench → target/release/mcpgw
+    let exe = std::env::current_exe()?;
+    let binary = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("mcpgw"))
+        .unwrap_or_default();
+    anyhow::ensure!(
+        binary.exists(),
+        "{} is missing: run `cargo build --release` first",
+        binary.display()
+    );
+    Ok(binary)
+}
+
+/// A connected, initialized client and the process behind it.
+async fn connect(
+    mut command: tokio::process::Command,
+) -> anyhow::Result<(Arc<Client>, tokio::process::Child)> {
+    command.stderr(std::process::Stdio::null());
+    let (client, child) = Client::spawn(&mut command, no_handler())?;
+    client.initialize(json!({})).await?;
+    Ok((Arc::new(client), child))
+}
+
+fn gateway_command(binary: &PathBuf, config: &std::path::Path) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(binary);
+    c.arg("-q").arg("serve").arg("--config").arg(config);
+    c
+}
+
+fn write_config(
+    dir: &std::path::Path,
+    upstreams: usize,
+    everything: &str,
+) -> anyhow::Result<PathBuf> {
+    let mut text = String::new();
+    for i in 0..upstreams {
+        text.push_str(&format!(
+            "[servers.s{i}]\ncommand = \"node\"\nargs = [{everything:?}, \"stdio\"]\n"
+        ));
+    }
+    let path = dir.join(format!("bench-{upstreams}.toml"));
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+async fn echo(client: &Client, tool: &str) -> anyhow::Result<()> {
+    let r = client
+        .request(
+            "tools/call",
+            json!({ "name": tool, "arguments": { "message": "benchmark" } }),
+        )
+        .await?;
+    anyhow::ensure!(
+        r["content"][0]["text"] == "Echo: benchmark",
+        "unexpected answer {r}"
+    );
+    Ok(())
+}
+
+struct Figures {
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+/// One round: `calls` sequential calls (latencies), then `calls` at concurrency 16.
+async fn round(client: &Arc<Client>, tool: &str, calls: usize) -> anyhow::Result<Figures> {
+    let mut latencies = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let start = Instant::now();
+        echo(client, tool).await?;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let start = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let client = client.clone();
+            let tool = tool.to_owned();
+            tokio::spawn(async move {
+                for _ in 0..calls / CONCURRENCY {
+                    echo(&client, &tool).await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await??;
+    }
+    let per_second = (calls / CONCURRENCY * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    Ok(Figures {
+        p50: latencies[latencies.len() / 2],
+        p99: latencies[latencies.len() * 99 / 100],
+        per_second,
+    })
+}
+
+/// The median of each figure over rounds that alternate between the two paths, so that drift
+/// in the machine's speed affects both alike.
+async fn compare(
+    direct: &Arc<Client>,
+    through: &Arc<Client>,
+    calls: usize,
+) -> anyhow::Result<(Figures, Figures)> {
+    const ROUNDS: usize = 7;
+    for _ in 0..calls / 4 {
+        echo(direct, "echo").await?;
+        echo(through, "s0__echo").await?;
+    }
+    let (mut d, mut t) = (vec![], vec![]);
+    for _ in 0..ROUNDS {
+        d.push(round(direct, "echo", calls / ROUNDS).await?);
+        t.push(round(through, "s0__echo", calls / ROUNDS).await?);
+    }
+    Ok((median(d), median(t)))
+}
+
+fn median(mut rounds: Vec<Figures>) -> Figures {
+    let mid = rounds.len() / 2;
+    let mut pick = |key: fn(&Figures) -> f64| {
+        rounds.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        key(&rounds[mid])
+    };
+    let p50 = Duration::from_secs_f64(pick(|f| f.p50.as_secs_f64()));
+    let p99 = Duration::from_secs_f64(pick(|f| f.p99.as_secs_f64()));
+    let per_second = pick(|f| f.per_second);
+    Figures {
+        p50,
+        p99,
+        per_second,
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Median time from start to having all `13 * upstreams` tools listed.
+async fn ready_time(
+    binary: &PathBuf,
+    config: &std::path::Path,
+    upstreams: usize,
+) -> anyhow::Result<Duration> {
+    let mut times = vec![];
+    for _ in 0..5 {
+        let start = Instant::now();
+        let (client, mut child) = connect(gateway_command(binary, config)).await?;
+        let tools = client.list_all("tools/list", "tools").await?;
+        times.push(start.elapsed());
+        anyhow::ensure!(
+            tools.len() == 13 * upstreams,
+            "expected {} tools, got {}",
+            13 * upstreams,
+            tools.len()
+        );
+        drop(client);
+        child.wait().await?;
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+/// Median time for `upstreams` servers started directly, in parallel, to all list their tools.
+async fn direct_ready_time(everything: &str, upstreams: usize) -> anyhow::Result<Duration> {
+    let mut times = vec![];
+    for _ in 0..5 {
+        let start = Instant::now();
+        let starts = (0..upstreams).map(|_| async {
+            let mut c = tokio::process::Command::new("node");
+            c.arg(everything).arg("stdio");
+            let (client, mut child) = connect(c).await?;
+            client.list_all("tools/list", "tools").await?;
+            child.kill().await?;
+            anyhow::Ok(())
+        });
+        for r in futures_util::future::join_all(starts).await {
+            r?;
+        }
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let calls: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(4000);
+    let everything = everything()?;
+    let binary = mcpgw_binary()?;
+    let dir = tempfile::tempdir()?;
+
+    let mut direct = tokio::process::Command::new("node");
+    direct.arg(&everything).arg("stdio");
+    let (direct_client, mut direct_child) = connect(direct).await?;
+    let one = write_config(dir.path(), 1, &everything)?;
+    let (client, mut child) = connect(gateway_command(&binary, &one)).await?;
+    client.list_all("tools/list", "tools").await?;
+    let (direct, through) = compare(&direct_client, &client, calls).await?;
+    let rss = child.id().and_then(peak_rss_kib);
+    drop((client, direct_client));
+    child.wait().await?;
+    direct_child.kill().await?;
+
+    let five = write_config(dir.path(), 5, &everything)?;
+    let ready_one = ready_time(&binary, &one, 1).await?;
+    let ready_five = ready_time(&binary, &five, 5).await?;
+    let direct_one = direct_ready_time(&everything, 1).await?;
+    let direct_five = direct_ready_time(&everything, 5).await?;
+
+    println!(
+        "mcpgw benchmark: {calls} echo calls each way in 7 alternating rounds (medians), concurrency {CONCURRENCY}, {} cores",
+        std::thread::available_parallelism()?
+    );
+    println!();
+    println!("| measure | direct | through mcpgw | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| p50 latency, sequential | {} | {} | {:.2}× | ≤ 1.3× |",
+        ms(direct.p50),
+        ms(through.p50),
+        through.p50.as_secs_f64() / direct.p50.as_secs_f64()
+    );
+    println!(
+        "| p99 latency, sequential | {} | {} | {:.2}× | |",
+        ms(direct.p99),
+        ms(through.p99),
+        through.p99.as_secs_f64() / direct.p99.as_secs_f64()
+    );
+    println!(
+        "| throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.2}× | ≥ 0.8× |",
+        direct.per_second,
+        through.per_second,
+        through.per_second / direct.per_second
+    );
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    println!(
+        "| start to tool list, 1 upstream | {} | {} | {:.2}× | |",
+        ms(direct_one),
+        ms(ready_one),
+        ratio(ready_one, direct_one)
+    );
+    println!(
+        "| start to tool list, 5 upstreams | {} (all 5 in parallel) | {} | {:.2}× | |",
+        ms(direct_five),
+        ms(ready_five),
+        ratio(ready_five, direct_five)
+    );
+    println!(
+        "| 5 upstreams against 1 | {:.2}× | {:.2}× | | ≤ 1.2× |",
+        ratio(direct_five, direct_one),
+        ratio(ready_five, ready_one)
+    );
+    match rss {
+        Some(kib) => println!(
+            "| mcpgw peak RSS under load | | {:.1} MB | | ≤ 15 MB |",
+            kib as f64 / 1024.0
+        ),
+        None => println!("| mcpgw peak RSS under load | | unknown (no /proc) | | ≤ 15 MB |"),
+    }
+    Ok(())
+}
