@@ -422,3 +422,132 @@ async fn stdin_eof_stops_every_child_and_exits_zero() {
         .collect();
     assert!(alive.is_empty(), "children outlived mcpgw: {alive:?}");
 }
+
+#[tokio::test]
+async fn progress_extends_the_timeout_and_silence_ends_it() {
+    let gw = Setup::new()
+        .gateway(r#"request_timeout = "1s""#)
+        .server(Server::everything("a"))
+        .start()
+        .await;
+    gw.tools().await;
+    // 3 s of work, with progress every half second: each one restarts the 1 s timeout.
+    let r = gw.ok(
+        gw.request(
+            "tools/call",
+            json!({ "name": "a__trigger-long-running-operation", "arguments": { "duration": 3, "steps": 6 }, "_meta": { "progressToken": 1 } }),
+        )
+        .await,
+    );
+    assert!(text(&r).contains("completed"), "{r}");
+    // The same work without progress times out, and says so.
+    let r = gw
+        .call(
+            "a__trigger-long-running-operation",
+            json!({ "duration": 3, "steps": 6 }),
+        )
+        .await;
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(text(&r).contains("did not answer within"), "{r}");
+}
+
+#[tokio::test]
+async fn the_clients_roots_changes_reach_every_upstream() {
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    let inner = host();
+    let handler: mcpgw::client::Handler = Arc::new(move |r: Request| {
+        if r.method == "roots/list" {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        inner(r)
+    });
+    let gw = Setup::new()
+        .server(Server::everything("a"))
+        .server(Server::everything("b"))
+        .capabilities(serde_json::from_str(CLIENT_CAPS).unwrap())
+        .handler(handler)
+        .start()
+        .await;
+    gw.tools().await;
+    let count = || asked.load(std::sync::atomic::Ordering::SeqCst);
+    let wait_for = |n: usize| async move {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while count() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "roots/list asked {} times, expected {n}",
+                count()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    // Each server asks for the roots once after start-up...
+    wait_for(2).await;
+    // ...and again when told they changed.
+    gw.client
+        .notify("notifications/roots/list_changed", Value::Null);
+    wait_for(4).await;
+}
+
+#[tokio::test]
+async fn an_older_client_gets_its_own_protocol_version() {
+    let gw = Setup::new()
+        .server(Server::everything("a"))
+        .raw()
+        .start()
+        .await;
+    let init = gw.ok(gw.request("initialize", json!({ "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": { "name": "old", "version": "1" } })).await);
+    assert_eq!(init["protocolVersion"], "2024-11-05");
+    assert!(
+        init["capabilities"].get("tasks").is_none(),
+        "no capabilities the version lacks"
+    );
+    gw.client.notify("notifications/initialized", Value::Null);
+    assert_eq!(
+        text(&gw.call("a__echo", json!({ "message": "old" })).await),
+        "Echo: old"
+    );
+}
+
+#[tokio::test]
+async fn task_augmented_calls_are_routed_by_task_id() {
+    let gw = two_everythings().await;
+    let tools = gw.tools().await;
+    let research = tools
+        .iter()
+        .find(|t| t["name"] == "b__simulate-research-query")
+        .expect("the task tool");
+    assert!(
+        research.get("execution").is_some(),
+        "tool fields we do not model pass through: {research}"
+    );
+    let created = gw.ok(
+        gw.request("tools/call", json!({ "name": "b__simulate-research-query", "arguments": { "topic": "gateways" }, "task": { "ttl": 60000 } }))
+            .await,
+    );
+    let task_id = created["task"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no task in {created}"))
+        .to_owned();
+    let status = gw.ok(gw.request("tasks/get", json!({ "taskId": task_id })).await);
+    assert_eq!(status["taskId"], task_id.as_str(), "{status}");
+    let listed = gw.ok(gw.request("tasks/list", json!({})).await);
+    assert!(
+        listed["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["taskId"] == task_id.as_str()),
+        "{listed}"
+    );
+    let result = gw.ok(gw
+        .request("tasks/result", json!({ "taskId": task_id }))
+        .await);
+    assert!(result.to_string().contains("gateways"), "{result}");
+    let unknown = gw
+        .request("tasks/get", json!({ "taskId": "no-such-task" }))
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("unknown taskId"), "{unknown}");
+}

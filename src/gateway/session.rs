@@ -521,15 +521,22 @@ impl Session {
                 self.config.gateway.separator
             )
         };
+        let mut capabilities = json!({
+            "tools": { "listChanged": true },
+            "prompts": { "listChanged": true },
+            "resources": { "subscribe": true, "listChanged": true },
+            "logging": {},
+            "completions": {},
+        });
+        if version >= "2025-11-25" {
+            // Task-augmented tool calls are relayed, and tasks/* routed by task id; each tool
+            // says in `execution.taskSupport` whether its server takes them.
+            capabilities["tasks"] =
+                json!({ "list": {}, "cancel": {}, "requests": { "tools": { "call": {} } } });
+        }
         let result = json!({
             "protocolVersion": version,
-            "capabilities": {
-                "tools": { "listChanged": true },
-                "prompts": { "listChanged": true },
-                "resources": { "subscribe": true, "listChanged": true },
-                "logging": {},
-                "completions": {},
-            },
+            "capabilities": capabilities,
             "serverInfo": { "name": "mcpgw", "title": "mcpgw MCP gateway", "version": env!("CARGO_PKG_VERSION") },
             "instructions": instructions,
         });
