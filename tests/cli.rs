@@ -74,7 +74,7 @@ fn tools_prints_the_list_a_client_sees() {
     let out = run_cli(Some(&path), &["tools", "--json"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     let listed: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(listed["tools"].as_array().unwrap().len(), 20);
+    assert_eq!(listed["tools"].as_array().unwrap().len(), 22);
     let out = run_cli(Some(&path), &["tools", "g"], None);
     let table = stdout(&out);
     assert!(

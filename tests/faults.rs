@@ -142,6 +142,7 @@ async fn servers_that_fail_to_start_or_hang_do_not_block_the_others() {
     let started = Instant::now();
     let gw = Setup::new()
         .gateway(r#"startup_timeout = "2s""#)
+        .gateway(r#"handshake_timeout = "2s""#)
         .server(Server::fixture("crashes", &["--crash-on-start"]))
         .server(Server::fixture("silent", &["--no-init-answer"]))
         .server(Server::fixture("old", &["--protocol", "1999-01-01"]))
@@ -182,8 +183,8 @@ async fn upstream_pagination_is_followed_and_ours_is_offered() {
     let all = gw.tool_names().await;
     assert_eq!(
         all.len(),
-        40,
-        "10 fixed tools and 30 numbered ones: {all:?}"
+        41,
+        "11 fixed tools and 30 numbered ones: {all:?}"
     );
     assert_eq!(text(&gw.call("f__t29", json!({})).await), "t29");
 }
@@ -196,7 +197,7 @@ async fn long_names_are_shortened_and_still_callable() {
         .start()
         .await;
     let tools = gw.tools().await;
-    assert_eq!(tools.len(), 10);
+    assert_eq!(tools.len(), 11);
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert!(
         names
@@ -212,4 +213,81 @@ async fn long_names_are_shortened_and_still_callable() {
         .call(echo["name"].as_str().unwrap(), json!({ "message": "m" }))
         .await;
     assert_eq!(text(&r), "a-rather-long-server: m");
+}
+
+#[tokio::test]
+async fn a_server_slower_than_the_startup_wait_is_announced_when_it_arrives() {
+    let gw = Setup::new()
+        .gateway(r#"startup_timeout = "500ms""#)
+        .server(Server::fixture("quick", &[]))
+        .server(Server::fixture("late", &["--init-delay-ms", "2500"]))
+        .start()
+        .await;
+    let first = gw.tool_names().await;
+    assert!(
+        first.contains(&"quick__echo".to_owned()) && !first.iter().any(|n| n.starts_with("late__")),
+        "{first:?}"
+    );
+    // A call to it meanwhile says it is still starting, rather than that the tool is unknown.
+    let early = gw.call("late__echo", json!({ "message": "early" })).await;
+    assert!(
+        is_tool_error(
+            &early,
+            "server `late` is not available (it is still starting)"
+        ),
+        "{early}"
+    );
+    gw.client
+        .wait_for("notifications/tools/list_changed", WAIT)
+        .await
+        .expect("the late server is announced");
+    assert!(gw.tool_names().await.contains(&"late__echo".to_owned()));
+    assert_eq!(
+        text(&gw.call("late__echo", json!({ "message": "hi" })).await),
+        "late: hi"
+    );
+}
+
+#[tokio::test]
+async fn requests_from_a_server_that_dies_are_cancelled_at_the_client() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let record = seen.clone();
+    let handler: mcpgw::client::Handler =
+        std::sync::Arc::new(move |r: mcpgw::protocol::Request| {
+            *record.lock().unwrap() = Some(r.id.clone());
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Err(mcpgw::protocol::ErrorObject::new(-1, "too late"))
+            })
+        });
+    let gw = Setup::new()
+        .server(Server::fixture("f", &[]))
+        .capabilities(json!({ "sampling": {} }))
+        .handler(handler)
+        .start()
+        .await;
+    gw.tools().await;
+    let r = gw.call("f__ask-then-crash", json!({})).await;
+    assert!(
+        is_tool_error(&r, "server `f` stopped before answering"),
+        "{r}"
+    );
+    let cancelled = gw
+        .client
+        .wait_for("notifications/cancelled", WAIT)
+        .await
+        .expect("the client is told");
+    let params: serde_json::Value = serde_json::from_str(cancelled.params.unwrap().get()).unwrap();
+    let asked = seen.lock().unwrap().clone().expect("the client was asked");
+    assert_eq!(
+        serde_json::to_value(&asked).unwrap(),
+        params["requestId"],
+        "{params}"
+    );
+    assert!(
+        params["reason"]
+            .as_str()
+            .unwrap()
+            .contains("server `f` stopped")
+    );
 }

@@ -37,8 +37,12 @@ pub struct GatewaySettings {
     pub request_timeout: Duration,
     /// The ceiling for a request that keeps reporting progress.
     pub max_timeout: Duration,
-    /// How long list requests wait for upstreams that are still starting.
+    /// How long the first requests wait for upstreams that are still starting; later
+    /// arrivals are announced with `list_changed`.
     pub startup_timeout: Duration,
+    /// How long a server may take to answer `initialize` before it is restarted. Generous,
+    /// because `npx -y` downloads its package on first use, and nothing waits on it.
+    pub handshake_timeout: Duration,
     /// The longest line accepted from the client or from an upstream.
     pub max_message_bytes: usize,
     /// The longest exposed tool or prompt name.
@@ -54,6 +58,7 @@ impl Default for GatewaySettings {
             request_timeout: Duration::from_secs(120),
             max_timeout: Duration::from_secs(3600),
             startup_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(300),
             max_message_bytes: 16 * 1024 * 1024,
             // 64, less what Claude Code puts in front: `mcp__<entry>__` for an entry of up to
             // five characters, such as "mcpgw".
@@ -71,7 +76,7 @@ pub struct ServerConfig {
     pub tools: NameFilter,
     pub prompts: NameFilter,
     pub request_timeout: Duration,
-    pub startup_timeout: Duration,
+    pub handshake_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +327,11 @@ impl Resolver<'_> {
                 "startup_timeout",
                 defaults.startup_timeout,
             )?,
+            handshake_timeout: self.duration(
+                &g.handshake_timeout,
+                "handshake_timeout",
+                defaults.handshake_timeout,
+            )?,
             max_message_bytes,
             max_name_length,
             page_size,
@@ -402,10 +412,10 @@ impl Resolver<'_> {
                 "request_timeout",
                 gateway.request_timeout,
             )?,
-            startup_timeout: self.duration(
-                &raw.startup_timeout,
-                "startup_timeout",
-                gateway.startup_timeout,
+            handshake_timeout: self.duration(
+                &raw.handshake_timeout,
+                "handshake_timeout",
+                gateway.handshake_timeout,
             )?,
             transport,
             name,

@@ -26,6 +26,7 @@ pub struct RawGateway {
     pub request_timeout: Option<Text>,
     pub max_timeout: Option<Text>,
     pub startup_timeout: Option<Text>,
+    pub handshake_timeout: Option<Text>,
     pub max_message_size: Option<Text>,
     pub max_name_length: Option<Spanned<i64>>,
     pub page_size: Option<Spanned<i64>>,
@@ -43,7 +44,7 @@ pub struct RawServer {
     pub url: Option<Text>,
     pub enabled: Option<bool>,
     pub request_timeout: Option<Text>,
-    pub startup_timeout: Option<Text>,
+    pub handshake_timeout: Option<Text>,
     #[serde(default)]
     pub tools: RawFilter,
     #[serde(default)]

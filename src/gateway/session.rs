@@ -1161,6 +1161,24 @@ impl Session {
                 reason,
                 retry_in,
             } => {
+                // Requests it sent the client (sampling, elicitation…) will never be wanted now.
+                let orphans: Vec<u64> = self
+                    .outbound
+                    .iter()
+                    .filter(|(_, (s, _))| *s == server)
+                    .map(|(ours, _)| *ours)
+                    .collect();
+                for ours in orphans {
+                    self.outbound.remove(&ours);
+                    let reason = format!("server `{}` stopped", self.slots[server].config.name);
+                    self.notify_client(
+                        "notifications/cancelled",
+                        Some(protocol::raw(
+                            &json!({ "requestId": ours, "reason": reason }),
+                        )),
+                    );
+                }
+                self.client_progress.retain(|_, (s, _)| *s != server);
                 let slot = &mut self.slots[server];
                 slot.state = ServerState::Failed { reason, retry_in };
                 slot.info = None;

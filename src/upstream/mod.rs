@@ -183,7 +183,7 @@ pub fn spawn(
                 index,
                 name: handle.name.clone(),
                 config: stdio.clone(),
-                startup_timeout: config.startup_timeout,
+                handshake_timeout: config.handshake_timeout,
                 max_message_bytes: settings.max_message_bytes,
                 hello,
                 events,

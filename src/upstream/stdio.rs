@@ -36,7 +36,7 @@ pub(super) struct StdioActor {
     pub index: usize,
     pub name: Arc<str>,
     pub config: StdioConfig,
-    pub startup_timeout: Duration,
+    pub handshake_timeout: Duration,
     pub max_message_bytes: usize,
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
     pub events: mpsc::UnboundedSender<Event>,
@@ -329,14 +329,14 @@ impl StdioActor {
                 params: Some(params),
             }),
         );
-        let deadline = tokio::time::sleep(self.startup_timeout);
+        let deadline = tokio::time::sleep(self.handshake_timeout);
         tokio::pin!(deadline);
         let outcome = loop {
             tokio::select! {
                 reply = &mut answer => break reply,
                 _ = &mut deadline => {
                     return Err(End::Failed(format!(
-                        "it did not answer `initialize` within {:?}", self.startup_timeout
+                        "it did not answer `initialize` within {:?}", self.handshake_timeout
                     )));
                 }
                 command = self.commands.recv() => match command {
