@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::FramedRead;
 
@@ -66,21 +66,8 @@ impl Client {
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
     {
-        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            let mut writer = writer;
-            while let Some(mut line) = out_rx.recv().await {
-                line.push('\n');
-                if writer.write_all(line.as_bytes()).await.is_err() {
-                    break;
-                }
-                if out_rx.is_empty() && writer.flush().await.is_err() {
-                    break;
-                }
-            }
-            // Closing our end is how the server learns the client is gone.
-            let _ = writer.shutdown().await;
-        });
+        let (out, out_rx) = mpsc::unbounded_channel::<String>();
+        protocol::spawn_line_writer(writer, out_rx);
         let pending: Pending = Arc::default();
         let (note_tx, note_rx) = mpsc::unbounded_channel();
         let (unmatched_tx, unmatched_rx) = mpsc::unbounded_channel();

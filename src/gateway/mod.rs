@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 
@@ -68,20 +68,8 @@ pub async fn run<R, W>(
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
-    let writer = tokio::spawn(async move {
-        let mut output = output;
-        while let Some(mut line) = out_rx.recv().await {
-            line.push('\n');
-            if output.write_all(line.as_bytes()).await.is_err() {
-                break;
-            }
-            if out_rx.is_empty() && output.flush().await.is_err() {
-                break;
-            }
-        }
-        let _ = output.shutdown().await;
-    });
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<String>();
+    let writer = crate::protocol::spawn_line_writer(output, out_rx);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
     let session = session::Session::new(config, out_tx, events_tx);

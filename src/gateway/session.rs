@@ -456,7 +456,7 @@ impl Session {
         let result = match method.as_str() {
             m if Kind::from_list_method(m).is_some() => return self.list(request),
             "tools/call" => self.call_tool(request),
-            "prompts/get" => self.route_named(request, Kind::Prompts),
+            "prompts/get" => self.get_prompt(request),
             "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
                 self.route_resource(request)
             }
@@ -717,11 +717,7 @@ impl Session {
         Ok(())
     }
 
-    fn route_named(
-        &mut self,
-        request: Request,
-        kind: Kind,
-    ) -> Result<(), (RequestId, ErrorObject)> {
+    fn get_prompt(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         match rename_param(request.params.as_deref(), "name", |n| {
             self.merged
                 .prompts
@@ -740,17 +736,10 @@ impl Session {
             }
             Err(Renamed::Missing(e)) => Err((request.id, e)),
             Err(Renamed::Unknown(_)) if self.startup_pending() => self.defer(request),
-            Err(Renamed::Unknown(name)) => {
-                let what = if kind == Kind::Prompts {
-                    "prompt"
-                } else {
-                    "item"
-                };
-                Err((
-                    request.id,
-                    ErrorObject::new(code::INVALID_PARAMS, format!("Unknown {what}: {name}")),
-                ))
-            }
+            Err(Renamed::Unknown(name)) => Err((
+                request.id,
+                ErrorObject::new(code::INVALID_PARAMS, format!("Unknown prompt: {name}")),
+            )),
         }
     }
 

@@ -7,6 +7,8 @@
 //! gets an error of its own instead of hanging forever.
 
 use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 use tokio_util::codec::Decoder;
 
 use super::RequestId;
@@ -110,6 +112,31 @@ impl Decoder for LineCodec {
 
 fn memchr(buf: &[u8]) -> Option<usize> {
     buf.iter().position(|&b| b == b'\n')
+}
+
+/// Writes each line it is sent to `output`, newline added, flushing whenever the queue runs
+/// dry (so bursts go out in few writes). When every sender is gone, or a write fails, the
+/// output is shut down: that is how the peer learns we are done.
+pub fn spawn_line_writer<W>(
+    output: W,
+    mut lines: mpsc::UnboundedReceiver<String>,
+) -> tokio::task::JoinHandle<()>
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut output = output;
+        while let Some(mut line) = lines.recv().await {
+            line.push('\n');
+            if output.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+            if lines.is_empty() && output.flush().await.is_err() {
+                break;
+            }
+        }
+        let _ = output.shutdown().await;
+    })
 }
 
 /// Reads the top-level `"id"` of a JSON object from its first bytes, when it is there.

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
 
@@ -114,6 +113,18 @@ impl StdioActor {
         }
     }
 
+    /// Fails a request at once while no child can take it; `Err` when the gateway is gone.
+    fn refuse(&self, command: Option<Command>, reason: &str) -> Result<(), End> {
+        match command {
+            None => Err(End::Shutdown),
+            Some(Command::Request { reply, .. }) => {
+                let _ = reply.send(Err(self.unavailable(reason)));
+                Ok(())
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Sits out `delay`, failing every request at once. False when the gateway is gone.
     async fn wait_unavailable(&mut self, delay: Duration, reason: &str) -> bool {
         let sleep = tokio::time::sleep(delay);
@@ -121,13 +132,7 @@ impl StdioActor {
         loop {
             tokio::select! {
                 _ = &mut sleep => return true,
-                command = self.commands.recv() => match command {
-                    None => return false,
-                    Some(Command::Request { reply, .. }) => {
-                        let _ = reply.send(Err(self.unavailable(reason)));
-                    }
-                    Some(_) => {}
-                },
+                command = self.commands.recv() => if self.refuse(command, reason).is_err() { return false },
             }
         }
     }
@@ -155,19 +160,8 @@ impl StdioActor {
         let stderr = child.stderr().take().expect("stderr is piped");
         tracing::debug!(server = %self.name, pid = child.id(), "started `{}`", c.command);
 
-        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            let mut stdin = stdin;
-            while let Some(mut line) = rx.recv().await {
-                line.push('\n');
-                if stdin.write_all(line.as_bytes()).await.is_err() {
-                    break;
-                }
-                if rx.is_empty() && stdin.flush().await.is_err() {
-                    break;
-                }
-            }
-        });
+        let (tx, rx) = mpsc::unbounded_channel::<String>();
+        protocol::spawn_line_writer(stdin, rx);
 
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let tail = stderr_tail.clone();
@@ -282,13 +276,7 @@ impl StdioActor {
             }
             tokio::select! {
                 changed = self.hello.changed() => if changed.is_err() { return Err(End::Shutdown) },
-                command = self.commands.recv() => match command {
-                    None => return Err(End::Shutdown),
-                    Some(Command::Request { reply, .. }) => {
-                        let _ = reply.send(Err(self.unavailable("it is still starting")));
-                    }
-                    Some(_) => {}
-                },
+                command = self.commands.recv() => self.refuse(command, "it is still starting")?,
                 frame = run.stdout.next() => match frame {
                     Some(Ok(frame)) => self.frame(run, frame),
                     _ => return Err(End::Failed("it exited before the handshake".into())),
@@ -339,13 +327,7 @@ impl StdioActor {
                         "it did not answer `initialize` within {:?}", self.handshake_timeout
                     )));
                 }
-                command = self.commands.recv() => match command {
-                    None => return Err(End::Shutdown),
-                    Some(Command::Request { reply, .. }) => {
-                        let _ = reply.send(Err(self.unavailable("it is still starting")));
-                    }
-                    Some(_) => {}
-                },
+                command = self.commands.recv() => self.refuse(command, "it is still starting")?,
                 frame = run.stdout.next() => match frame {
                     Some(Ok(frame)) => self.frame(run, frame),
                     _ => return Err(End::Failed("it exited during the handshake".into())),
