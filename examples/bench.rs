@@ -2,6 +2,10 @@
 //! server-everything, sequentially and at concurrency 16; mcpgw's peak memory; and the time
 //! until a client has the tool list with 1 and with 5 upstreams.
 //!
+//! A third path is the floor any stdio gateway stands on: this same program run as a relay that
+//! copies bytes both ways and does nothing else. What mcpgw adds above that is its own cost;
+//! what the relay adds above direct is the price of one more process hop on the machine.
+//!
 //! ```sh
 //! scripts/test              # once: installs the pinned server-everything into tests/npm
 //! cargo build --release && cargo run --release --example bench [-- CALLS]
@@ -132,20 +136,23 @@ async fn round(client: &Arc<Client>, tool: &str, calls: usize) -> anyhow::Result
 /// in the machine's speed affects both alike.
 async fn compare(
     direct: &Arc<Client>,
+    relay: &Arc<Client>,
     through: &Arc<Client>,
     calls: usize,
-) -> anyhow::Result<(Figures, Figures)> {
+) -> anyhow::Result<(Figures, Figures, Figures)> {
     const ROUNDS: usize = 7;
     for _ in 0..calls / 4 {
         echo(direct, "echo").await?;
+        echo(relay, "echo").await?;
         echo(through, "s0__echo").await?;
     }
-    let (mut d, mut t) = (vec![], vec![]);
+    let (mut d, mut r, mut t) = (vec![], vec![], vec![]);
     for _ in 0..ROUNDS {
         d.push(round(direct, "echo", calls / ROUNDS).await?);
+        r.push(round(relay, "echo", calls / ROUNDS).await?);
         t.push(round(through, "s0__echo", calls / ROUNDS).await?);
     }
-    Ok((median(d), median(t)))
+    Ok((median(d), median(r), median(t)))
 }
 
 fn median(mut rounds: Vec<Figures>) -> Figures {
@@ -221,13 +228,36 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// `bench --relay CMD ARGS…`: copies stdin to the child and the child's stdout back, unparsed.
+fn relay(command: &[String]) -> anyhow::Result<()> {
+    let mut child = std::process::Command::new(&command[0])
+        .args(&command[1..])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut to_child = child.stdin.take().expect("piped");
+    let mut from_child = child.stdout.take().expect("piped");
+    std::thread::spawn(move || std::io::copy(&mut from_child, &mut std::io::stdout()));
+    std::io::copy(&mut std::io::stdin(), &mut to_child)?;
+    drop(to_child);
+    child.wait()?;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--relay") {
+        return relay(&args[2..]);
+    }
+    tokio::runtime::Runtime::new()?.block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
     let calls: usize = std::env::args()
         .nth(1)
         .map(|a| a.parse())
         .transpose()?
-        .unwrap_or(4000);
+        .unwrap_or(8000);
     let everything = everything()?;
     let binary = mcpgw_binary()?;
     let dir = tempfile::tempdir()?;
@@ -238,11 +268,19 @@ async fn main() -> anyhow::Result<()> {
     let one = write_config(dir.path(), 1, &everything)?;
     let (client, mut child) = connect(gateway_command(&binary, &one)).await?;
     client.list_all("tools/list", "tools").await?;
-    let (direct, through) = compare(&direct_client, &client, calls).await?;
+    let mut relayed = tokio::process::Command::new(std::env::current_exe()?);
+    relayed
+        .arg("--relay")
+        .arg("node")
+        .arg(&everything)
+        .arg("stdio");
+    let (relay_client, mut relay_child) = connect(relayed).await?;
+    let (direct, relay, through) = compare(&direct_client, &relay_client, &client, calls).await?;
     let rss = child.id().and_then(peak_rss_kib);
-    drop((client, direct_client));
+    drop((client, direct_client, relay_client));
     child.wait().await?;
     direct_child.kill().await?;
+    relay_child.kill().await?;
 
     let five = write_config(dir.path(), 5, &everything)?;
     let ready_one = ready_time(&binary, &one, 1).await?;
@@ -255,27 +293,42 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism()?
     );
     println!();
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    println!(
+        "| measure | direct | byte relay (floor) | through mcpgw | mcpgw / direct | mcpgw / relay | target |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let p50 = |f: &Figures| f.p50;
+    let p99 = |f: &Figures| f.p99;
+    for (name, pick, target) in [
+        (
+            "p50 latency, sequential",
+            &p50 as &dyn Fn(&Figures) -> Duration,
+            "≤ 1.3×",
+        ),
+        ("p99 latency, sequential", &p99, ""),
+    ] {
+        let (d, r, t) = (pick(&direct), pick(&relay), pick(&through));
+        println!(
+            "| {name} | {} | {} | {} | {:.2}× | {:.2}× | {target} |",
+            ms(d),
+            ms(r),
+            ms(t),
+            ratio(t, d),
+            ratio(t, r)
+        );
+    }
+    println!(
+        "| throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.0}/s | {:.2}× | {:.2}× | ≥ 0.8× |",
+        direct.per_second,
+        relay.per_second,
+        through.per_second,
+        through.per_second / direct.per_second,
+        through.per_second / relay.per_second
+    );
+    println!();
     println!("| measure | direct | through mcpgw | ratio | target |");
     println!("|---|---|---|---|---|");
-    println!(
-        "| p50 latency, sequential | {} | {} | {:.2}× | ≤ 1.3× |",
-        ms(direct.p50),
-        ms(through.p50),
-        through.p50.as_secs_f64() / direct.p50.as_secs_f64()
-    );
-    println!(
-        "| p99 latency, sequential | {} | {} | {:.2}× | |",
-        ms(direct.p99),
-        ms(through.p99),
-        through.p99.as_secs_f64() / direct.p99.as_secs_f64()
-    );
-    println!(
-        "| throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.2}× | ≥ 0.8× |",
-        direct.per_second,
-        through.per_second,
-        through.per_second / direct.per_second
-    );
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
         "| start to tool list, 1 upstream | {} | {} | {:.2}× | |",
         ms(direct_one),

@@ -73,6 +73,8 @@ pub async fn run<R, W>(
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
     let session = session::Session::new(config, out_tx, events_tx);
-    session.run(input, events_rx, control, shutdown).await;
+    // A task of its own rather than the caller's future: on a current-thread runtime, waking
+    // the `block_on` future costs an extra poll of the I/O driver on every message.
+    let _ = tokio::spawn(session.run(input, events_rx, control, shutdown)).await;
     let _ = writer.await;
 }

@@ -17,7 +17,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
@@ -94,6 +93,9 @@ enum Done {
 /// not keep the servers running for long.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
+/// How often deadlines are checked: a request times out at most this much late.
+const TICK: Duration = Duration::from_millis(250);
+
 enum Failure {
     Call(CallError),
     Timeout(Duration),
@@ -104,6 +106,13 @@ struct InFlight {
     server: usize,
     upstream_id: u64,
     progress: Option<String>,
+    answer: Answer,
+    started: Instant,
+    /// When it times out; each progress notification moves this to `now + timeout`.
+    deadline: Instant,
+    /// The latest the deadline can move to (`max_timeout` after the start).
+    limit: Instant,
+    timeout: Duration,
 }
 
 /// A batch being answered: the ids still owed, and the answers so far.
@@ -129,7 +138,7 @@ pub struct Session {
     merged: Merged,
     inflight: HashMap<RequestId, InFlight>,
     /// Progress token (as JSON text) → the time of its last progress, which extends a timeout.
-    progress: HashMap<String, Arc<AtomicU64>>,
+    progress: HashMap<String, RequestId>,
     /// Gateway id of a server→client request → the server and its own id for it.
     outbound: HashMap<u64, (usize, RequestId)>,
     next_outbound: u64,
@@ -145,7 +154,6 @@ pub struct Session {
     subscriptions: HashSet<(usize, String)>,
     tasks: HashMap<String, usize>,
     batch: Option<Batch>,
-    epoch: Instant,
 }
 
 impl Session {
@@ -208,7 +216,6 @@ impl Session {
             subscriptions: HashSet::new(),
             tasks: HashMap::new(),
             batch: None,
-            epoch: Instant::now(),
         }
     }
 
@@ -225,6 +232,10 @@ impl Session {
         S: futures_util::Stream<Item = std::io::Result<Frame>> + Unpin,
     {
         tokio::pin!(shutdown);
+        // One coarse clock for every request's timeout: a timer per request would cost a
+        // wake-up of the I/O driver on every call.
+        let mut ticker = tokio::time::interval(TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Set once the input has ended: answers still owed are sent until then.
         let mut drain_until: Option<Instant> = None;
         loop {
@@ -254,6 +265,7 @@ impl Session {
                     tracing::debug!("{} request(s) still unanswered after the input ended", self.inflight.len());
                     break;
                 }
+                _ = ticker.tick(), if !self.inflight.is_empty() => self.expire(),
                 _ = &mut shutdown => break,
             }
         }
@@ -1003,14 +1015,12 @@ impl Session {
             return self.respond(id, outcome);
         };
         let token = params.as_deref().and_then(|p| progress_token(Some(p)));
-        let progress = token.as_ref().map(|t| {
-            let last = Arc::new(AtomicU64::new(0));
-            self.progress.insert(t.clone(), last.clone());
-            last
-        });
+        if let Some(token) = &token {
+            self.progress.insert(token.clone(), id.clone());
+        }
         let timeout = slot.config.request_timeout;
-        let max = self.config.gateway.max_timeout;
-        let epoch = self.epoch;
+        let started = Instant::now();
+        let limit = started + self.config.gateway.max_timeout;
         let call = handle.request(method, params);
         self.seq += 1;
         let seq = self.seq;
@@ -1021,11 +1031,16 @@ impl Session {
                 server,
                 upstream_id: call.id,
                 progress: token,
+                answer,
+                started,
+                deadline: (started + timeout).min(limit),
+                limit,
+                timeout,
             },
         );
         self.work.push(
             async move {
-                let reply = await_reply(call, &handle, timeout, max, progress, epoch).await;
+                let reply = await_reply(call, &handle).await;
                 Done::Reply {
                     seq,
                     id,
@@ -1036,6 +1051,27 @@ impl Session {
             }
             .boxed(),
         );
+    }
+
+    /// Answers, and cancels upstream, every request whose deadline has passed.
+    fn expire(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<RequestId> = self
+            .inflight
+            .iter()
+            .filter(|(_, f)| f.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            let flight = self.inflight.remove(&id).expect("listed above");
+            self.forget_progress(&flight);
+            if let Some(handle) = &self.slots[flight.server].handle {
+                handle.cancel(flight.upstream_id, "timed out in mcpgw");
+            }
+            let failure = Failure::Timeout(now - flight.started);
+            let outcome = failure.outcome(flight.answer, &self.slots[flight.server].config.name);
+            self.respond(id, outcome);
+        }
     }
 
     fn forget_progress(&mut self, flight: &InFlight) {
@@ -1073,10 +1109,7 @@ impl Session {
                         }
                         outcome
                     }
-                    (Err(failure), Answer::Tool) => {
-                        Ok(tool_error(&format!("mcpgw: {}", failure.describe(name))))
-                    }
-                    (Err(failure), Answer::Relay) => Err(failure.error(name)),
+                    (Err(failure), answer) => failure.outcome(answer, name),
                 };
                 self.respond(id, outcome);
             }
@@ -1263,10 +1296,11 @@ impl Session {
                 return self.fetch(server, Kind::Templates);
             }
             "notifications/progress" => {
-                if let Some(last) =
-                    progress_token(n.params.as_deref()).and_then(|t| self.progress.get(&t))
+                if let Some(flight) = progress_token(n.params.as_deref())
+                    .and_then(|t| self.progress.get(&t))
+                    .and_then(|id| self.inflight.get_mut(id))
                 {
-                    last.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+                    flight.deadline = (Instant::now() + flight.timeout).min(flight.limit);
                 }
             }
             "notifications/cancelled" => {
@@ -1375,6 +1409,14 @@ impl Failure {
         }
     }
 
+    /// What the client gets: a tool error for `tools/call`, a JSON-RPC error otherwise.
+    fn outcome(&self, answer: Answer, server: &str) -> Outcome {
+        match answer {
+            Answer::Tool => Ok(tool_error(&format!("mcpgw: {}", self.describe(server)))),
+            Answer::Relay => Err(self.error(server)),
+        }
+    }
+
     fn error(&self, server: &str) -> ErrorObject {
         let code = match self {
             Failure::Timeout(_) => code::REQUEST_TIMEOUT,
@@ -1384,41 +1426,18 @@ impl Failure {
     }
 }
 
-/// Waits for an upstream's answer; each progress notification restarts the timeout, up to
-/// `max` in all. On timeout the upstream is told to cancel.
+/// Waits for an upstream's answer. Timeouts are the session's (see [`Session::expire`]).
 async fn await_reply(
     call: upstream::PendingCall,
     handle: &UpstreamHandle,
-    timeout: Duration,
-    max: Duration,
-    progress: Option<Arc<AtomicU64>>,
-    epoch: Instant,
 ) -> Result<Outcome, Failure> {
-    let start = Instant::now();
-    let limit = start + max;
-    let mut reply = call.reply;
-    loop {
-        let last = progress
-            .as_ref()
-            .map(|p| epoch + Duration::from_millis(p.load(Ordering::Relaxed)))
-            .unwrap_or(start)
-            .max(start);
-        let deadline = (last + timeout).min(limit);
-        tokio::select! {
-            r = &mut reply => return match r {
-                Ok(Ok(outcome)) => Ok(outcome),
-                Ok(Err(e)) => Err(Failure::Call(e)),
-                Err(_) => Err(Failure::Call(CallError::Died { server: handle.name.clone(), reason: "the request was dropped".into() })),
-            },
-            _ = tokio::time::sleep_until(deadline) => {
-                let moved = progress.as_ref().is_some_and(|p| epoch + Duration::from_millis(p.load(Ordering::Relaxed)) > last);
-                if moved && Instant::now() < limit {
-                    continue;
-                }
-                handle.cancel(call.id, "timed out in mcpgw");
-                return Err(Failure::Timeout(Instant::now() - start));
-            }
-        }
+    match call.reply.await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(e)) => Err(Failure::Call(e)),
+        Err(_) => Err(Failure::Call(CallError::Died {
+            server: handle.name.clone(),
+            reason: "the request was dropped".into(),
+        })),
     }
 }
 
