@@ -87,6 +87,16 @@ async fn garbage_floods_and_malformed_answers_do_not_hurt() {
         text(&gw.call("f__flood", json!({ "lines": 20000 })).await),
         "flooded 20000 lines"
     );
+    // Each garbage line is not worth a warning of its own: the log would drown.
+    let warnings = gw
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("not MCP"))
+        .count();
+    assert!(
+        (5..40).contains(&warnings),
+        "{warnings} warnings about 20003 garbage lines"
+    );
     let started = Instant::now();
     let bad = gw
         .request(

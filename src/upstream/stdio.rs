@@ -57,6 +57,8 @@ struct Running {
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     stderr_task: tokio::task::JoinHandle<()>,
     pending: HashMap<u64, tokio::sync::oneshot::Sender<Reply>>,
+    /// Lines on stdout that were not MCP, for rate-limiting the warnings about them.
+    ignored: u64,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +194,7 @@ impl StdioActor {
             stderr_tail,
             stderr_task,
             pending: HashMap::new(),
+            ignored: 0,
         })
     }
 
@@ -464,8 +467,14 @@ impl StdioActor {
                 tracing::warn!(server = %self.name, "ignored a batch of {} messages: batches are not part of MCP since 2025-06-18", items.len());
             }
             Parsed::Rejected(rejection) => {
-                let shown = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
-                tracing::warn!(server = %self.name, "ignored a line that is not MCP ({}): {shown}", rejection.error.message);
+                // A server that prints to stdout floods: say the first few, then count.
+                run.ignored += 1;
+                if run.ignored <= 5 {
+                    let shown = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
+                    tracing::warn!(server = %self.name, "ignored a line that is not MCP ({}): {shown}", rejection.error.message);
+                } else if run.ignored.is_power_of_two() || run.ignored % 100_000 == 0 {
+                    tracing::warn!(server = %self.name, "ignored {} lines that are not MCP so far", run.ignored);
+                }
                 // A malformed answer to a pending request fails that request now, rather
                 // than leaving it to the timeout.
                 if let Some(reply) = rejection
