@@ -209,6 +209,20 @@ async fn batches_are_answered_under_2025_03_26_only() {
     assert_eq!(by_id(1)["result"], json!({}));
     assert_eq!(by_id(2)["result"]["content"][0]["text"], "f: in a batch");
     assert!(answers.iter().any(|a| a["error"]["code"] == -32600));
+    // A batch inside a batch is refused on its own; its neighbours are answered.
+    let answer = answer_to(
+        &gw,
+        r#"[[{"jsonrpc":"2.0","id":5,"method":"ping"}],{"jsonrpc":"2.0","id":6,"method":"ping"}]"#,
+    )
+    .await;
+    let answers = answer.as_array().expect("an array");
+    assert_eq!(answers.len(), 2, "{answer}");
+    assert!(
+        answers
+            .iter()
+            .any(|a| a["id"] == 6 && a["result"] == json!({}))
+    );
+    assert!(answers.iter().any(|a| a["error"]["code"] == -32600));
 }
 
 #[tokio::test]

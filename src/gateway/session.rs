@@ -386,46 +386,42 @@ impl Session {
             );
         }
         let mut waiting = HashSet::new();
-        let mut parsed = vec![];
+        let mut messages = vec![];
+        let mut answers = vec![];
         for item in &items {
             match Message::parse(item.get().as_bytes()) {
-                Parsed::Message(Message::Request(r)) => {
-                    if !waiting.insert(r.id.clone()) {
-                        return self.reject(
-                            None,
-                            ErrorObject::new(
-                                code::INVALID_REQUEST,
-                                "Invalid request: duplicate id in batch",
-                            ),
+                Parsed::Message(m) => {
+                    if let Message::Request(r) = &m
+                        && !waiting.insert(r.id.clone())
+                    {
+                        let error = ErrorObject::new(
+                            code::INVALID_REQUEST,
+                            "Invalid request: duplicate id in batch",
                         );
+                        return self.reject(None, error);
                     }
-                    parsed.push(Parsed::Message(Message::Request(r)));
+                    messages.push(m);
                 }
-                other => parsed.push(other),
-            }
-        }
-        let mut answers = vec![];
-        for p in &parsed {
-            if let Parsed::Rejected(r) = p {
-                answers.push(protocol::error_line(r.id.as_ref(), &r.error));
+                Parsed::Rejected(r) => answers.push(protocol::error_line(r.id.as_ref(), &r.error)),
+                Parsed::Batch(_) => {
+                    let error = ErrorObject::new(
+                        code::INVALID_REQUEST,
+                        "Invalid request: a batch inside a batch",
+                    );
+                    answers.push(protocol::error_line(None, &error));
+                }
             }
         }
         if waiting.is_empty() {
+            // Only notifications and answers: nothing more will be owed.
             if !answers.is_empty() {
                 let _ = self.out.send(format!("[{}]", answers.join(",")));
             }
-            for p in parsed {
-                if let Parsed::Message(m) = p {
-                    self.on_message(m);
-                }
-            }
-            return;
+        } else {
+            self.batch = Some(Batch { waiting, answers });
         }
-        self.batch = Some(Batch { waiting, answers });
-        for p in parsed {
-            if let Parsed::Message(m) = p {
-                self.on_message(m);
-            }
+        for m in messages {
+            self.on_message(m);
         }
     }
 
