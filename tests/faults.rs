@@ -301,3 +301,108 @@ async fn requests_from_a_server_that_dies_are_cancelled_at_the_client() {
             .contains("server `f` stopped")
     );
 }
+
+#[tokio::test]
+async fn the_next_start_lists_cached_tools_at_once_and_calls_wait_for_the_server() {
+    let cache = tempfile::tempdir().unwrap();
+    let setup = || {
+        Setup::new()
+            .server(Server::fixture("slow", &["--init-delay-ms", "1500"]))
+            .server(Server::fixture("quick", &[]))
+            .cache_dir(cache.path())
+    };
+    // First start: nothing cached, so the first list waits for the slow server.
+    let gw = setup().start().await;
+    let started = Instant::now();
+    assert!(gw.tool_names().await.contains(&"slow__echo".to_owned()));
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "it waited: {:?}",
+        started.elapsed()
+    );
+    gw.wait_log("listed tools").await;
+    gw.shutdown().await;
+    assert!(cache.path().join("mcpgw/catalogs.json").exists());
+
+    // Second start: the cached catalog answers at once; a call waits for the server itself.
+    let gw = setup().start().await;
+    let started = Instant::now();
+    let names = gw.tool_names().await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "answered from the cache: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        names.contains(&"slow__echo".to_owned()) && names.contains(&"quick__echo".to_owned()),
+        "{names:?}"
+    );
+    assert_eq!(
+        text(
+            &gw.call("slow__echo", json!({ "message": "worth the wait" }))
+                .await
+        ),
+        "slow: worth the wait"
+    );
+    // The real lists were the same, so the client is not told anything changed.
+    assert!(
+        gw.client
+            .wait_for(
+                "notifications/tools/list_changed",
+                Duration::from_millis(500)
+            )
+            .await
+            .is_none()
+    );
+    gw.shutdown().await;
+
+    // A changed command is another server: its old catalog is not used.
+    let gw = Setup::new()
+        .server(Server::fixture("slow", &["--init-delay-ms", "1600"]))
+        .cache_dir(cache.path())
+        .start()
+        .await;
+    let started = Instant::now();
+    gw.tools().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "not from the cache: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_stale_cached_catalog_is_corrected_with_list_changed() {
+    let cache = tempfile::tempdir().unwrap();
+    let gw = Setup::new()
+        .server(Server::fixture("f", &["--tools", "2"]))
+        .cache_dir(cache.path())
+        .start()
+        .await;
+    assert_eq!(gw.tools().await.len(), 13);
+    gw.wait_log("listed tools").await;
+    gw.shutdown().await;
+    // Same command line, but the server now offers fewer tools (its environment changed it).
+    let path = cache.path().join("mcpgw/catalogs.json");
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["servers"]["f"]["tools"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "name": "gone", "inputSchema": { "type": "object" } }));
+    std::fs::write(&path, file.to_string()).unwrap();
+    let gw = Setup::new()
+        .server(Server::fixture("f", &["--tools", "2"]))
+        .cache_dir(cache.path())
+        .start()
+        .await;
+    assert!(
+        gw.tool_names().await.contains(&"f__gone".to_owned()),
+        "the cached list is shown first"
+    );
+    gw.client
+        .wait_for("notifications/tools/list_changed", WAIT)
+        .await
+        .expect("then corrected");
+    assert!(!gw.tool_names().await.contains(&"f__gone".to_owned()));
+}

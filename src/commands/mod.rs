@@ -72,6 +72,12 @@ impl Local {
         let (gateway_read, gateway_write) = tokio::io::split(gateway_side);
         let (client_read, client_write) = tokio::io::split(client_side);
         let (control, control_rx) = mpsc::unbounded_channel();
+        // The commands show the servers' live state: they refresh the cache, never read it.
+        let cache = config
+            .gateway
+            .catalog_cache
+            .then(|| gateway::CatalogCache::default_location(false))
+            .flatten();
         let wait = config.gateway.startup_timeout + config.gateway.request_timeout;
         let gateway = tokio::spawn(gateway::run(
             config,
@@ -79,6 +85,7 @@ impl Local {
             gateway_write,
             control_rx,
             std::future::pending(),
+            cache,
         ));
         let mut client = Client::new(client_read, client_write, client::no_handler());
         client.timeout = wait;

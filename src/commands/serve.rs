@@ -16,12 +16,18 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
             .map_or("no config file".into(), |p| p.display().to_string())
     );
     let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    let cache = config
+        .gateway
+        .catalog_cache
+        .then(|| gateway::CatalogCache::default_location(true))
+        .flatten();
     gateway::run(
         config,
         crate::stdio::stdin(),
         crate::stdio::stdout(),
         control_rx,
         shutdown_signal(),
+        cache,
     )
     .await;
     Ok(ExitCode::SUCCESS)

@@ -49,6 +49,8 @@ pub struct GatewaySettings {
     pub max_name_length: usize,
     /// Items per page in list answers; 0 sends every item in one page.
     pub page_size: usize,
+    /// Answer the first lists from the servers' last known catalogs.
+    pub catalog_cache: bool,
 }
 
 impl Default for GatewaySettings {
@@ -64,6 +66,7 @@ impl Default for GatewaySettings {
             // five characters, such as "mcpgw".
             max_name_length: 52,
             page_size: 0,
+            catalog_cache: true,
         }
     }
 }
@@ -335,6 +338,7 @@ impl Resolver<'_> {
             max_message_bytes,
             max_name_length,
             page_size,
+            catalog_cache: g.catalog_cache.unwrap_or(defaults.catalog_cache),
         };
         let servers = raw
             .servers

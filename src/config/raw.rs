@@ -30,6 +30,7 @@ pub struct RawGateway {
     pub max_message_size: Option<Text>,
     pub max_name_length: Option<Spanned<i64>>,
     pub page_size: Option<Spanned<i64>>,
+    pub catalog_cache: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 //! pipe for `mcpgw tools` and `mcpgw call`). The protocol details live in [`session`],
 //! naming in [`names`], the upstream lists and resource routing in [`catalog`].
 
+mod cache;
 mod catalog;
 mod names;
 mod session;
@@ -17,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 
+pub use cache::CatalogCache;
 pub use names::{NameTable, Target};
 pub use session::Control;
 
@@ -64,6 +66,7 @@ pub async fn run<R, W>(
     output: W,
     control: mpsc::UnboundedReceiver<Control>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    cache: Option<CatalogCache>,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -72,7 +75,7 @@ pub async fn run<R, W>(
     let writer = crate::protocol::spawn_line_writer(output, out_rx);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
-    let session = session::Session::new(config, out_tx, events_tx);
+    let session = session::Session::new(config, out_tx, events_tx, cache);
     // A task of its own rather than the caller's future: on a current-thread runtime, waking
     // the `block_on` future costs an extra poll of the I/O driver on every message.
     let _ = tokio::spawn(session.run(input, events_rx, control, shutdown)).await;

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use super::cache::CatalogCache;
 use super::catalog::{self, Catalog, Kind, Merged};
 use super::{ServerState, ServerStatus};
 use crate::config::{Config, ServerConfig};
@@ -51,6 +52,8 @@ struct Slot {
     catalog: Catalog,
     /// Lists still being fetched after the server became ready.
     fetching: usize,
+    /// `catalog` is the cached one from an earlier run, shown until the server's own arrives.
+    cached: bool,
 }
 
 impl Slot {
@@ -154,6 +157,7 @@ pub struct Session {
     subscriptions: HashSet<(usize, String)>,
     tasks: HashMap<String, usize>,
     batch: Option<Batch>,
+    cache: Option<CatalogCache>,
 }
 
 impl Session {
@@ -161,6 +165,7 @@ impl Session {
         config: Arc<Config>,
         out: mpsc::UnboundedSender<String>,
         events: mpsc::UnboundedSender<Event>,
+        cache: Option<CatalogCache>,
     ) -> Self {
         let (hello, _) = watch::channel(None);
         let slots = config
@@ -189,10 +194,11 @@ impl Session {
                     generation: 0,
                     catalog: Catalog::default(),
                     fetching: 0,
+                    cached: false,
                 }
             })
             .collect();
-        Session {
+        let mut session = Session {
             config,
             slots,
             out,
@@ -216,7 +222,19 @@ impl Session {
             subscriptions: HashSet::new(),
             tasks: HashMap::new(),
             batch: None,
+            cache,
+        };
+        if let Some(cache) = &session.cache {
+            let mut cached = cache.load(&session.config.servers);
+            for slot in session.slots.iter_mut().filter(|s| s.handle.is_some()) {
+                if let Some(catalog) = cached.remove(&slot.config.name) {
+                    slot.catalog = catalog;
+                    slot.cached = true;
+                }
+            }
+            session.rebuild();
         }
+        session
     }
 
     /// Runs until the client's input ends; then stops every upstream and waits for them.
@@ -617,10 +635,17 @@ impl Session {
 
     // ---- lists --------------------------------------------------------------------------
 
+    /// Some upstream's lists are not known yet (neither fetched nor cached).
     fn still_starting(&self) -> bool {
         self.slots
             .iter()
-            .any(|s| s.state == ServerState::Starting || s.fetching > 0)
+            .any(|s| (s.state == ServerState::Starting || s.fetching > 0) && !s.cached)
+    }
+
+    /// Whether a request for `server` should wait for it to finish starting.
+    fn waits_for(&self, server: usize) -> bool {
+        self.slots[server].state == ServerState::Starting
+            && self.startup_deadline.is_some_and(|d| d > Instant::now())
     }
 
     /// Whether requests should wait for upstreams that are still starting.
@@ -696,7 +721,7 @@ impl Session {
     // ---- routing --------------------------------------------------------------------------
 
     fn call_tool(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
-        let (name, params) = match rename_param(request.params.as_deref(), "name", |n| {
+        let (server, params) = match rename_param(request.params.as_deref(), "name", |n| {
             self.merged
                 .tools
                 .resolve(n)
@@ -721,7 +746,10 @@ impl Session {
                 ));
             }
         };
-        self.forward(request.id, name, "tools/call", Some(params), Answer::Tool);
+        if self.waits_for(server) {
+            return self.defer(request);
+        }
+        self.forward(request.id, server, "tools/call", Some(params), Answer::Tool);
         Ok(())
     }
 
@@ -732,6 +760,7 @@ impl Session {
                 .resolve(n)
                 .map(|t| (t.server, t.name.clone()))
         }) {
+            Ok((server, _)) if self.waits_for(server) => self.defer(request),
             Ok((server, params)) => {
                 self.forward(
                     request.id,
@@ -774,6 +803,7 @@ impl Session {
                 })
         });
         match routed {
+            Ok((server, _)) if self.waits_for(server) => self.defer(request),
             Ok((server, params)) => {
                 let uri = param_str(&params, "uri").unwrap_or_default();
                 match request.method.as_str() {
@@ -871,6 +901,9 @@ impl Session {
             Err(_) if self.startup_pending() => return self.defer(request),
             Err(e) => return Err((request.id, e)),
         };
+        if self.waits_for(server) {
+            return self.defer(request);
+        }
         reference.insert(key.into(), Value::String(value));
         self.forward(
             request.id,
@@ -1127,10 +1160,11 @@ impl Session {
                     }
                 }
                 slot.fetching = slot.fetching.saturating_sub(1);
-                self.rebuild();
-                if !self.still_starting() {
-                    self.answer_deferred();
+                if slot.fetching == 0 {
+                    self.fetched_all(server);
                 }
+                self.rebuild();
+                self.answer_deferred();
             }
         }
     }
@@ -1149,11 +1183,19 @@ impl Session {
                 slot.generation = generation;
                 slot.state = ServerState::Ready;
                 slot.info = Some(info.clone());
-                slot.catalog = Catalog::default();
+                // A cached catalog stays on show until the server's own lists replace it.
+                if !slot.cached {
+                    slot.catalog = Catalog::default();
+                }
                 for kind in Kind::ALL {
                     if info.has(kind.capability()) {
                         self.fetch(server, kind);
+                    } else {
+                        self.slots[server].catalog.set(kind, vec![]);
                     }
+                }
+                if self.slots[server].fetching == 0 {
+                    self.fetched_all(server);
                 }
                 let slot = &self.slots[server];
                 let handle = slot.handle.clone().expect("a ready server has a handle");
@@ -1170,9 +1212,7 @@ impl Session {
                         ));
                     }
                 }
-                if !self.still_starting() {
-                    self.answer_deferred();
-                }
+                self.answer_deferred();
             }
             Event::Down {
                 server,
@@ -1201,17 +1241,27 @@ impl Session {
                 slot.state = ServerState::Failed { reason, retry_in };
                 slot.info = None;
                 slot.fetching = 0;
+                slot.cached = false;
                 slot.catalog = Catalog::default();
                 self.rebuild();
-                if !self.still_starting() {
-                    self.answer_deferred();
-                }
+                self.answer_deferred();
             }
             Event::Notification {
                 server,
                 notification,
             } => self.on_upstream_notification(server, notification),
             Event::Request { server, request } => self.on_upstream_request(server, request),
+        }
+    }
+
+    /// The server's own lists are all in: the cached ones are no longer shown, and the cache
+    /// learns the new ones for the next start.
+    fn fetched_all(&mut self, server: usize) {
+        let slot = &mut self.slots[server];
+        slot.cached = false;
+        if let Some(cache) = self.cache.clone() {
+            let (config, catalog) = (slot.config.clone(), slot.catalog.clone());
+            tokio::task::spawn_blocking(move || cache.store(&config, &catalog));
         }
     }
 
@@ -1242,7 +1292,7 @@ impl Session {
         let servers: Vec<_> = self
             .slots
             .iter()
-            .map(|s| (&s.config, s.ready().then_some(&s.catalog)))
+            .map(|s| (&s.config, (s.ready() || s.cached).then_some(&s.catalog)))
             .collect();
         let merged = Merged::build(
             &servers,

@@ -139,8 +139,13 @@ impl StdioActor {
         }
     }
 
-    fn spawn_child(&self) -> Result<Running, String> {
-        let c = &self.config;
+    /// Starts the child. Called on the blocking pool: exec of a large binary takes
+    /// milliseconds, which would otherwise hold up every other server and the client.
+    fn spawn_child(
+        c: &StdioConfig,
+        name: Arc<str>,
+        max_message_bytes: usize,
+    ) -> Result<Running, String> {
         let mut command = CommandWrap::with_new(&c.command, |cmd| {
             cmd.args(&c.args)
                 .envs(c.env.iter().map(|(k, v)| (k, v)))
@@ -160,14 +165,14 @@ impl StdioActor {
         let stdin = child.stdin().take().expect("stdin is piped");
         let stdout = child.stdout().take().expect("stdout is piped");
         let stderr = child.stderr().take().expect("stderr is piped");
-        tracing::debug!(server = %self.name, pid = child.id(), "started `{}`", c.command);
+        tracing::debug!(server = %name, pid = child.id(), "started `{}`", c.command);
 
         let (tx, rx) = mpsc::unbounded_channel::<String>();
         protocol::spawn_line_writer(stdin, rx);
 
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let tail = stderr_tail.clone();
-        let name = self.name.clone();
+        let name = name.clone();
         let stderr_task = tokio::spawn(async move {
             let mut lines = FramedRead::new(stderr, LineCodec::new(STDERR_MAX_LINE));
             while let Some(Ok(frame)) = lines.next().await {
@@ -190,7 +195,7 @@ impl StdioActor {
         Ok(Running {
             child,
             stdin: tx,
-            stdout: FramedRead::new(stdout, LineCodec::new(self.max_message_bytes)),
+            stdout: FramedRead::new(stdout, LineCodec::new(max_message_bytes)),
             stderr_tail,
             stderr_task,
             pending: HashMap::new(),
@@ -199,9 +204,17 @@ impl StdioActor {
     }
 
     async fn run_once(&mut self, generation: u64) -> End {
-        let mut run = match self.spawn_child() {
-            Ok(run) => run,
-            Err(reason) => return End::Failed(reason),
+        let (config, name, max) = (
+            self.config.clone(),
+            self.name.clone(),
+            self.max_message_bytes,
+        );
+        let spawned =
+            tokio::task::spawn_blocking(move || Self::spawn_child(&config, name, max)).await;
+        let mut run = match spawned {
+            Ok(Ok(run)) => run,
+            Ok(Err(reason)) => return End::Failed(reason),
+            Err(e) => return End::Failed(format!("starting it failed: {e}")),
         };
         let end = match self.serve(&mut run, generation).await {
             End::Shutdown => End::Shutdown,
@@ -472,7 +485,7 @@ impl StdioActor {
                 if run.ignored <= 5 {
                     let shown = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
                     tracing::warn!(server = %self.name, "ignored a line that is not MCP ({}): {shown}", rejection.error.message);
-                } else if run.ignored.is_power_of_two() || run.ignored % 100_000 == 0 {
+                } else if run.ignored.is_power_of_two() || run.ignored.is_multiple_of(100_000) {
                     tracing::warn!(server = %self.name, "ignored {} lines that are not MCP so far", run.ignored);
                 }
                 // A malformed answer to a pending request fails that request now, rather

@@ -98,6 +98,7 @@ pub struct Setup {
     version: Option<String>,
     initialize: bool,
     env: Vec<(String, String)>,
+    cache_dir: Option<PathBuf>,
 }
 
 impl Setup {
@@ -110,6 +111,7 @@ impl Setup {
             version: None,
             initialize: true,
             env: vec![],
+            cache_dir: None,
         }
     }
 
@@ -145,6 +147,13 @@ impl Setup {
         self
     }
 
+    /// Shares a catalog cache folder (`XDG_CACHE_HOME`) between gateways; each gets its own
+    /// otherwise.
+    pub fn cache_dir(mut self, dir: &Path) -> Setup {
+        self.cache_dir = Some(dir.to_owned());
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Setup {
         self.env.push((key.into(), value.into()));
         self
@@ -176,6 +185,10 @@ impl Setup {
             .args(["serve", "--config"])
             .arg(&config)
             .env("MCPGW_LOG", "mcpgw=debug")
+            .env(
+                "XDG_CACHE_HOME",
+                self.cache_dir.as_deref().unwrap_or(dir.path()),
+            )
             .stderr(std::fs::File::create(&log).unwrap());
         for (k, v) in &self.env {
             command.env(k, v);
@@ -318,8 +331,13 @@ pub fn run_cli(config: Option<&Path>, args: &[&str], stdin: Option<&str>) -> std
     if let Some(config) = config {
         command.arg("--config").arg(config);
     }
+    // The catalog cache goes beside the config, away from the user's own.
+    let cache = config
+        .and_then(Path::parent)
+        .map_or_else(std::env::temp_dir, Path::to_owned);
     let mut child = command
         .args(args)
+        .env("XDG_CACHE_HOME", cache)
         .env_remove("MCPGW_CONFIG")
         .env_remove("MCPGW_LOG")
         .stdin(Stdio::piped())
