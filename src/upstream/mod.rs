@@ -11,6 +11,7 @@
 //! clients that declared them. The child process itself is spawned right away, so its start-up
 //! overlaps with the client's.
 
+mod peer;
 mod stdio;
 
 use std::sync::Arc;
@@ -180,13 +181,15 @@ pub fn spawn(
     match &config.transport {
         Transport::Stdio(stdio) => {
             let actor = stdio::StdioActor {
-                index,
-                name: handle.name.clone(),
+                peer: peer::Peer::new(
+                    index,
+                    handle.name.clone(),
+                    settings.max_message_bytes,
+                    events,
+                ),
                 config: stdio.clone(),
                 handshake_timeout: config.handshake_timeout,
-                max_message_bytes: settings.max_message_bytes,
                 hello,
-                events,
                 commands: rx,
                 next_id: handle.next_id.clone(),
             };

@@ -7,7 +7,7 @@
 //! log can say why. The child runs in its own process group, and shutdown closes its stdin,
 //! waits briefly, then signals the whole group: no grandchild outlives the gateway.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,12 +19,10 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
 
-use super::{CallError, ClientHello, Command, Event, Reply, ServerInfo, backoff};
+use super::peer::Peer;
+use super::{CallError, ClientHello, Command, Event, ServerInfo, backoff};
 use crate::config::StdioConfig;
-use crate::protocol::{
-    self, ErrorObject, Frame, LineCodec, Message, Notification, Parsed, Request, RequestId,
-    Response, code, recover_id,
-};
+use crate::protocol::{self, Frame, LineCodec, Message, Notification, Request, Response};
 
 const STDERR_TAIL_LINES: usize = 8;
 const STDERR_MAX_LINE: usize = 2000;
@@ -32,13 +30,10 @@ const STDERR_MAX_LINE: usize = 2000;
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 pub(super) struct StdioActor {
-    pub index: usize,
-    pub name: Arc<str>,
+    pub peer: Peer,
     pub config: StdioConfig,
     pub handshake_timeout: Duration,
-    pub max_message_bytes: usize,
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
-    pub events: mpsc::UnboundedSender<Event>,
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub next_id: Arc<AtomicU64>,
 }
@@ -56,9 +51,6 @@ struct Running {
     stdout: FramedRead<tokio::process::ChildStdout, LineCodec>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     stderr_task: tokio::task::JoinHandle<()>,
-    pending: HashMap<u64, tokio::sync::oneshot::Sender<Reply>>,
-    /// Lines on stdout that were not MCP, for rate-limiting the warnings about them.
-    ignored: u64,
 }
 
 #[derive(Deserialize)]
@@ -92,13 +84,13 @@ impl StdioActor {
             attempt += 1;
             // The same failure again (a missing command, say) is only worth a debug line.
             if reason != last_reason {
-                tracing::warn!(server = %self.name, "{reason}; restarting in {retry_in:?}");
+                tracing::warn!(server = %self.peer.name, "{reason}; restarting in {retry_in:?}");
             } else {
-                tracing::debug!(server = %self.name, "{reason}; restarting in {retry_in:?}");
+                tracing::debug!(server = %self.peer.name, "{reason}; restarting in {retry_in:?}");
             }
             last_reason.clone_from(&reason);
-            let _ = self.events.send(Event::Down {
-                server: self.index,
+            let _ = self.peer.events.send(Event::Down {
+                server: self.peer.index,
                 reason: reason.clone(),
                 retry_in,
             });
@@ -109,10 +101,7 @@ impl StdioActor {
     }
 
     fn unavailable(&self, reason: &str) -> CallError {
-        CallError::Unavailable {
-            server: self.name.clone(),
-            reason: reason.to_owned(),
-        }
+        self.peer.unavailable(reason)
     }
 
     /// Fails a request at once while no child can take it; `Err` when the gateway is gone.
@@ -198,16 +187,14 @@ impl StdioActor {
             stdout: FramedRead::new(stdout, LineCodec::new(max_message_bytes)),
             stderr_tail,
             stderr_task,
-            pending: HashMap::new(),
-            ignored: 0,
         })
     }
 
     async fn run_once(&mut self, generation: u64) -> End {
         let (config, name, max) = (
             self.config.clone(),
-            self.name.clone(),
-            self.max_message_bytes,
+            self.peer.name.clone(),
+            self.peer.max_message_bytes,
         );
         let spawned =
             tokio::task::spawn_blocking(move || Self::spawn_child(&config, name, max)).await;
@@ -226,12 +213,7 @@ impl StdioActor {
             End::Shutdown => "the gateway is shutting down".to_owned(),
             End::Failed(r) => r.clone(),
         };
-        for (_, reply) in run.pending.drain() {
-            let _ = reply.send(Err(CallError::Died {
-                server: self.name.clone(),
-                reason: reason.clone(),
-            }));
-        }
+        self.peer.fail_all(&reason);
         stop(&mut run).await;
         end
     }
@@ -259,13 +241,13 @@ impl StdioActor {
             Err(end) => return end,
         };
         tracing::info!(
-            server = %self.name,
+            server = %self.peer.name,
             protocol = %info.protocol_version,
             "ready: {}",
             info.server_info.get("name").and_then(|n| n.as_str()).unwrap_or("?")
         );
-        let _ = self.events.send(Event::Ready {
-            server: self.index,
+        let _ = self.peer.events.send(Event::Ready {
+            server: self.peer.index,
             generation,
             info: Arc::new(info),
         });
@@ -324,7 +306,7 @@ impl StdioActor {
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, mut answer) = tokio::sync::oneshot::channel();
-        run.pending.insert(id, reply);
+        self.peer.pending.insert(id, reply);
         send(
             run,
             &Message::Request(Request {
@@ -382,7 +364,7 @@ impl StdioActor {
         })
     }
 
-    fn command(&self, run: &mut Running, command: Command) {
+    fn command(&mut self, run: &mut Running, command: Command) {
         match command {
             Command::Request {
                 id,
@@ -390,7 +372,7 @@ impl StdioActor {
                 params,
                 reply,
             } => {
-                run.pending.insert(id, reply);
+                self.peer.pending.insert(id, reply);
                 send(
                     run,
                     &Message::Request(Request {
@@ -405,7 +387,7 @@ impl StdioActor {
                 send(run, &Message::Response(Response { id, outcome }))
             }
             Command::Cancel { id, reason } => {
-                if run.pending.remove(&id).is_some() {
+                if self.peer.pending.remove(&id).is_some() {
                     send(
                         run,
                         &Message::Notification(Notification {
@@ -421,98 +403,10 @@ impl StdioActor {
         }
     }
 
-    fn frame(&self, run: &mut Running, frame: Frame) {
-        let line = match frame {
-            Frame::Line(line) => line,
-            Frame::TooLong { head, len } => {
-                let pending = recover_id(&head)
-                    .and_then(|id| upstream_id(&id))
-                    .and_then(|id| run.pending.remove(&id));
-                tracing::warn!(server = %self.name, "dropped a message of {len} bytes (limit {})", self.max_message_bytes);
-                if let Some(reply) = pending {
-                    let _ = reply.send(Err(CallError::TooLarge {
-                        server: self.name.clone(),
-                        len,
-                        max: self.max_message_bytes,
-                    }));
-                }
-                return;
-            }
-        };
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
+    fn frame(&mut self, run: &Running, frame: Frame) {
+        for answer in self.peer.frame(frame) {
+            send(run, &answer);
         }
-        tracing::trace!(target: "mcpgw::wire", server = %self.name, "← {}", String::from_utf8_lossy(&line));
-        match Message::parse(&line) {
-            Parsed::Message(Message::Response(r)) => {
-                match upstream_id(&r.id).and_then(|id| run.pending.remove(&id)) {
-                    Some(reply) => {
-                        let _ = reply.send(Ok(r.outcome));
-                    }
-                    None => {
-                        tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request")
-                    }
-                }
-            }
-            Parsed::Message(Message::Request(r)) if r.method == "ping" => {
-                // The server's peer is the gateway, so the gateway answers.
-                send(
-                    run,
-                    &Message::Response(Response {
-                        id: r.id,
-                        outcome: Ok(protocol::raw(&serde_json::json!({}))),
-                    }),
-                );
-            }
-            Parsed::Message(Message::Request(request)) => {
-                let _ = self.events.send(Event::Request {
-                    server: self.index,
-                    request,
-                });
-            }
-            Parsed::Message(Message::Notification(notification)) => {
-                let _ = self.events.send(Event::Notification {
-                    server: self.index,
-                    notification,
-                });
-            }
-            Parsed::Batch(items) => {
-                tracing::warn!(server = %self.name, "ignored a batch of {} messages: batches are not part of MCP since 2025-06-18", items.len());
-            }
-            Parsed::Rejected(rejection) => {
-                // A server that prints to stdout floods: say the first few, then count.
-                run.ignored += 1;
-                if run.ignored <= 5 {
-                    let shown = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
-                    tracing::warn!(server = %self.name, "ignored a line that is not MCP ({}): {shown}", rejection.error.message);
-                } else if run.ignored.is_power_of_two() || run.ignored.is_multiple_of(100_000) {
-                    tracing::warn!(server = %self.name, "ignored {} lines that are not MCP so far", run.ignored);
-                }
-                // A malformed answer to a pending request fails that request now, rather
-                // than leaving it to the timeout.
-                if let Some(reply) = rejection
-                    .id
-                    .as_ref()
-                    .and_then(upstream_id)
-                    .and_then(|id| run.pending.remove(&id))
-                {
-                    let _ = reply.send(Ok(Err(ErrorObject::new(
-                        code::INTERNAL_ERROR,
-                        format!(
-                            "server `{}` sent a malformed answer: {}",
-                            self.name, rejection.error.message
-                        ),
-                    ))));
-                }
-            }
-        }
-    }
-}
-
-fn upstream_id(id: &RequestId) -> Option<u64> {
-    match id {
-        RequestId::Number(n) => n.as_u64(),
-        RequestId::String(s) => s.parse().ok(),
     }
 }
 

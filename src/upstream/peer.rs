@@ -1,0 +1,171 @@
+//! What every transport does with the messages a server sends, whatever carried them.
+//!
+//! Answers are matched to pending requests by the gateway's own ids; pings are answered here
+//! (the gateway is the server's peer); requests and notifications go to the session as
+//! [`Event`]s. Malformed or oversized answers fail the request they belong to at once, and
+//! lines that are not MCP are counted rather than logged one by one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{CallError, Event, Reply};
+use crate::protocol::{
+    self, ErrorObject, Frame, Message, Parsed, RequestId, Response, code, recover_id,
+};
+
+pub(super) struct Peer {
+    pub index: usize,
+    pub name: Arc<str>,
+    pub max_message_bytes: usize,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub pending: HashMap<u64, oneshot::Sender<Reply>>,
+    /// Input that was not MCP, for rate-limiting the warnings about it.
+    ignored: u64,
+}
+
+impl Peer {
+    pub fn new(
+        index: usize,
+        name: Arc<str>,
+        max_message_bytes: usize,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Peer {
+        Peer {
+            index,
+            name,
+            max_message_bytes,
+            events,
+            pending: HashMap::new(),
+            ignored: 0,
+        }
+    }
+
+    /// Handles one frame; returns what to send back to the server (usually nothing).
+    pub fn frame(&mut self, frame: Frame) -> Vec<Message> {
+        match frame {
+            Frame::Line(line) => self.message(&line),
+            Frame::TooLong { head, len } => {
+                self.too_long(&head, len);
+                vec![]
+            }
+        }
+    }
+
+    /// A message that was too long to read: its request, when known, fails now.
+    pub fn too_long(&mut self, head: &[u8], len: usize) {
+        tracing::warn!(server = %self.name, "dropped a message of {len} bytes (limit {})", self.max_message_bytes);
+        if let Some(reply) = recover_id(head).and_then(|id| self.take(&id)) {
+            let _ = reply.send(Err(CallError::TooLarge {
+                server: self.name.clone(),
+                len,
+                max: self.max_message_bytes,
+            }));
+        }
+    }
+
+    fn take(&mut self, id: &RequestId) -> Option<oneshot::Sender<Reply>> {
+        upstream_id(id).and_then(|id| self.pending.remove(&id))
+    }
+
+    /// Handles one message; returns what to send back to the server (usually nothing).
+    pub fn message(&mut self, line: &[u8]) -> Vec<Message> {
+        let mut answers = vec![];
+        self.handle(line, &mut answers);
+        answers
+    }
+
+    fn handle(&mut self, line: &[u8], answers: &mut Vec<Message>) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if line.len() > self.max_message_bytes {
+            self.too_long(&line[..line.len().min(4096)], line.len());
+            return;
+        }
+        tracing::trace!(target: "mcpgw::wire", server = %self.name, "← {}", String::from_utf8_lossy(line));
+        match Message::parse(line) {
+            Parsed::Message(Message::Response(r)) => match self.take(&r.id) {
+                Some(reply) => {
+                    let _ = reply.send(Ok(r.outcome));
+                }
+                None => {
+                    tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request")
+                }
+            },
+            Parsed::Message(Message::Request(r)) if r.method == "ping" => {
+                // The server's peer is the gateway, so the gateway answers.
+                answers.push(Message::Response(Response {
+                    id: r.id,
+                    outcome: Ok(protocol::raw(&serde_json::json!({}))),
+                }));
+            }
+            Parsed::Message(Message::Request(request)) => {
+                let _ = self.events.send(Event::Request {
+                    server: self.index,
+                    request,
+                });
+            }
+            Parsed::Message(Message::Notification(notification)) => {
+                let _ = self.events.send(Event::Notification {
+                    server: self.index,
+                    notification,
+                });
+            }
+            Parsed::Batch(items) => {
+                // Only 2025-03-26 had batches; take their messages one by one.
+                for item in items {
+                    self.handle(item.get().as_bytes(), answers);
+                }
+            }
+            Parsed::Rejected(rejection) => {
+                // A server that prints to stdout floods: say the first few, then count.
+                self.ignored += 1;
+                if self.ignored <= 5 {
+                    let shown = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
+                    tracing::warn!(server = %self.name, "ignored input that is not MCP ({}): {shown}", rejection.error.message);
+                } else if self.ignored.is_power_of_two() || self.ignored.is_multiple_of(100_000) {
+                    tracing::warn!(server = %self.name, "ignored {} lines that are not MCP so far", self.ignored);
+                }
+                // A malformed answer to a pending request fails that request now, rather than
+                // leaving it to the timeout.
+                if let Some(reply) = rejection.id.as_ref().and_then(|id| self.take(id)) {
+                    let _ = reply.send(Ok(Err(ErrorObject::new(
+                        code::INTERNAL_ERROR,
+                        format!(
+                            "server `{}` sent a malformed answer: {}",
+                            self.name, rejection.error.message
+                        ),
+                    ))));
+                }
+            }
+        }
+    }
+
+    /// Fails every pending request: the server stopped, for `reason`.
+    pub fn fail_all(&mut self, reason: &str) {
+        for (_, reply) in self.pending.drain() {
+            let _ = reply.send(Err(CallError::Died {
+                server: self.name.clone(),
+                reason: reason.to_owned(),
+            }));
+        }
+        self.ignored = 0;
+    }
+
+    pub fn unavailable(&self, reason: &str) -> CallError {
+        CallError::Unavailable {
+            server: self.name.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// Our ids towards upstreams are numbers; a server that echoes them as strings is forgiven.
+pub(super) fn upstream_id(id: &RequestId) -> Option<u64> {
+    match id {
+        RequestId::Number(n) => n.as_u64(),
+        RequestId::String(s) => s.parse().ok(),
+    }
+}
