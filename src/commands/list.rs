@@ -58,7 +58,12 @@ fn table(servers: &[ServerStatus]) -> Table {
                     .and_then(|v| v.as_str())
                     .unwrap_or("");
                 let protocol = s.protocol_version.as_deref().unwrap_or("");
-                ("ready", format!("{name} {version} (MCP {protocol})"))
+                let at = if s.transport == "stdio" {
+                    String::new()
+                } else {
+                    format!(" at {}", s.target)
+                };
+                ("ready", format!("{name} {version} (MCP {protocol}){at}"))
             }
             ServerState::Failed { reason, .. } => ("failed", reason.clone()),
             ServerState::Starting => ("starting", s.target.clone()),

@@ -85,12 +85,17 @@ pub struct ServerConfig {
 #[derive(Debug, Clone)]
 pub enum Transport {
     Stdio(StdioConfig),
+    Http(HttpConfig),
 }
 
 impl Transport {
     pub fn kind(&self) -> &'static str {
         match self {
             Transport::Stdio(_) => "stdio",
+            Transport::Http(h) => match h.mode {
+                HttpMode::SseOnly => "sse",
+                _ => "http",
+            },
         }
     }
 
@@ -101,8 +106,48 @@ impl Transport {
                 .chain(s.args.iter().map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(" "),
+            Transport::Http(h) => h.url.to_string(),
         }
     }
+}
+
+/// A remote server, over Streamable HTTP or the legacy HTTP+SSE transport.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub url: reqwest::Url,
+    /// Sent with every request, after `${VAR}` expansion.
+    pub headers: Vec<(String, String)>,
+    pub mode: HttpMode,
+    pub tls: TlsConfig,
+}
+
+/// Which HTTP transport to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMode {
+    /// Streamable HTTP, falling back to HTTP+SSE when the server refuses it (the default).
+    HttpFirst,
+    HttpOnly,
+    SseOnly,
+}
+
+impl HttpMode {
+    pub fn parse(s: &str) -> Option<HttpMode> {
+        match s {
+            "http-first" => Some(HttpMode::HttpFirst),
+            "http-only" => Some(HttpMode::HttpOnly),
+            "sse-only" => Some(HttpMode::SseOnly),
+            _ => None,
+        }
+    }
+}
+
+/// Certificates for servers inside a company network: a private CA, and a client identity
+/// for mutual TLS.
+#[derive(Debug, Clone, Default)]
+pub struct TlsConfig {
+    pub ca: Option<PathBuf>,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -386,12 +431,7 @@ impl Resolver<'_> {
                     .map(|c| self.string(c, &what("cwd")).map(PathBuf::from))
                     .transpose()?,
             }),
-            (None, Some(url)) => {
-                return Err(self.error(
-                    url.span().start,
-                    format!("{}: remote (url) servers are not supported by this version of mcpgw yet; only `command` servers", what("url")),
-                ));
-            }
+            (None, Some(url)) => Transport::Http(self.http(&name, url, raw)?),
             (Some(_), Some(url)) => {
                 return Err(self.error(
                     url.span().start,
@@ -402,10 +442,28 @@ impl Resolver<'_> {
                 return Err(self.error(at, format!("server `{name}` needs a `command` to run")));
             }
         };
-        if let Transport::Stdio(s) = &transport
-            && s.command.trim().is_empty()
-        {
-            return Err(self.error(at, format!("{} is empty", what("command"))));
+        match &transport {
+            Transport::Stdio(s) if s.command.trim().is_empty() => {
+                return Err(self.error(at, format!("{} is empty", what("command"))));
+            }
+            Transport::Stdio(_)
+                if raw.url.is_none()
+                    && (!raw.headers.is_empty()
+                        || raw.transport.is_some()
+                        || raw.tls.is_some()
+                        || raw.allow_http.is_some()) =>
+            {
+                return Err(self.error(at, format!("server `{name}`: `headers`, `transport`, `tls` and `allow_http` are for `url` servers")));
+            }
+            Transport::Http(_)
+                if !raw.args.is_empty() || !raw.env.is_empty() || raw.cwd.is_some() =>
+            {
+                return Err(self.error(
+                    at,
+                    format!("server `{name}`: `args`, `env` and `cwd` are for `command` servers"),
+                ));
+            }
+            _ => {}
         }
         Ok(ServerConfig {
             enabled: raw.enabled.unwrap_or(true),
@@ -423,6 +481,108 @@ impl Resolver<'_> {
             )?,
             transport,
             name,
+        })
+    }
+
+    fn http(
+        &self,
+        name: &str,
+        url_text: &Text,
+        raw: &RawServer,
+    ) -> Result<HttpConfig, ConfigError> {
+        let what = |key: &str| format!("servers.{name}.{key}");
+        let at = url_text.span().start;
+        let text = self.string(url_text, &what("url"))?;
+        let url = reqwest::Url::parse(&text)
+            .map_err(|e| self.error(at, format!("{}: {e}: {text:?}", what("url"))))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) || raw.allow_http == Some(true) => {}
+            "http" => {
+                return Err(self.error(
+                    at,
+                    format!("{}: plain http would send requests (and credentials) unencrypted; use https, or set `allow_http = true`", what("url")),
+                ));
+            }
+            other => {
+                return Err(self.error(
+                    at,
+                    format!(
+                        "{}: `{other}` URLs are not MCP servers; use https",
+                        what("url")
+                    ),
+                ));
+            }
+        }
+        let mode = match &raw.transport {
+            None => HttpMode::HttpFirst,
+            Some(t) => HttpMode::parse(t.get_ref()).ok_or_else(|| {
+                self.error(
+                    t.span().start,
+                    format!(
+                        "{}: use \"http-first\", \"http-only\" or \"sse-only\"",
+                        what("transport")
+                    ),
+                )
+            })?,
+        };
+        let mut headers = vec![];
+        for (key, value) in &raw.headers {
+            let ok_name = !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b));
+            if !ok_name {
+                return Err(self.error(
+                    value.span().start,
+                    format!("{}: `{key}` is not a valid header name", what("headers")),
+                ));
+            }
+            let value_text = self.string(value, &what(&format!("headers.{key}")))?;
+            if value_text.contains(['\r', '\n']) {
+                return Err(self.error(
+                    value.span().start,
+                    format!(
+                        "{}: a header value cannot span lines",
+                        what(&format!("headers.{key}"))
+                    ),
+                ));
+            }
+            headers.push((key.clone(), value_text));
+        }
+        let path = |t: &Option<Text>, key: &str| -> Result<Option<PathBuf>, ConfigError> {
+            t.as_ref()
+                .map(|t| {
+                    self.string(t, &what(&format!("tls.{key}")))
+                        .map(PathBuf::from)
+                })
+                .transpose()
+        };
+        let tls = match &raw.tls {
+            None => TlsConfig::default(),
+            Some(t) => {
+                let tls = TlsConfig {
+                    ca: path(&t.ca, "ca")?,
+                    client_cert: path(&t.client_cert, "client_cert")?,
+                    client_key: path(&t.client_key, "client_key")?,
+                };
+                if tls.client_cert.is_some() != tls.client_key.is_some() {
+                    return Err(self.error(
+                        at,
+                        format!(
+                            "{}: `client_cert` and `client_key` go together",
+                            what("tls")
+                        ),
+                    ));
+                }
+                tls
+            }
+        };
+        Ok(HttpConfig {
+            url,
+            headers,
+            mode,
+            tls,
         })
     }
 
@@ -449,6 +609,16 @@ impl Resolver<'_> {
             },
             deny: set(&raw.deny)?,
         })
+    }
+}
+
+/// Whether a URL points at this machine, where plain http never leaves it.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -503,7 +673,9 @@ mod tests {
         assert_eq!(names, ["a", "b"]);
         assert!(!c.servers[0].enabled);
         let b = &c.servers[1];
-        let Transport::Stdio(s) = &b.transport;
+        let Transport::Stdio(s) = &b.transport else {
+            panic!("a command server")
+        };
         assert_eq!(s.args, ["x.js", "t0k"]);
         assert_eq!(s.env, [("K".to_owned(), "v-t0k".to_owned())]);
         assert!(b.tools.allows("get_sum") && b.tools.allows("echo"));

@@ -43,6 +43,11 @@ pub struct RawServer {
     pub env: BTreeMap<String, Text>,
     pub cwd: Option<Text>,
     pub url: Option<Text>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Text>,
+    pub transport: Option<Text>,
+    pub allow_http: Option<bool>,
+    pub tls: Option<RawTls>,
     pub enabled: Option<bool>,
     pub request_timeout: Option<Text>,
     pub handshake_timeout: Option<Text>,
@@ -50,6 +55,14 @@ pub struct RawServer {
     pub tools: RawFilter,
     #[serde(default)]
     pub prompts: RawFilter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub ca: Option<Text>,
+    pub client_cert: Option<Text>,
+    pub client_key: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -135,6 +135,15 @@ fn fingerprint(server: &ServerConfig) -> String {
                 h.update(cwd.as_os_str().as_encoded_bytes());
             }
         }
+        Transport::Http(http) => {
+            h.update(http.url.as_str().as_bytes());
+            for (k, v) in &http.headers {
+                h.update(k.as_bytes());
+                h.update([1]);
+                h.update(v.as_bytes());
+                h.update([0]);
+            }
+        }
     }
     h.finalize()[..12]
         .iter()

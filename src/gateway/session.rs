@@ -1411,7 +1411,10 @@ impl Session {
             .iter()
             .map(|s| ServerStatus {
                 name: s.config.name.clone(),
-                transport: s.config.transport.kind(),
+                transport: s
+                    .info
+                    .as_ref()
+                    .map_or(s.config.transport.kind(), |i| i.transport),
                 target: s.config.transport.target(),
                 state: s.state.clone(),
                 server_info: s.info.as_ref().map(|i| i.server_info.clone()),

@@ -11,6 +11,7 @@
 //! clients that declared them. The child process itself is spawned right away, so its start-up
 //! overlaps with the client's.
 
+mod http;
 mod peer;
 mod stdio;
 
@@ -34,6 +35,8 @@ pub struct ClientHello {
 /// What an upstream said in its `initialize` answer.
 #[derive(Debug)]
 pub struct ServerInfo {
+    /// The transport in use: `stdio`, `streamable-http` or `sse`.
+    pub transport: &'static str,
     pub protocol_version: String,
     pub capabilities: serde_json::Value,
     pub server_info: serde_json::Value,
@@ -56,6 +59,8 @@ pub enum CallError {
     Unavailable { server: Arc<str>, reason: String },
     #[error("server `{server}` stopped before answering: {reason}")]
     Died { server: Arc<str>, reason: String },
+    #[error("server `{server}` failed: {reason}")]
+    Failed { server: Arc<str>, reason: String },
     #[error("server `{server}` answered with a message of {len} bytes, over the limit of {max}")]
     TooLarge {
         server: Arc<str>,
@@ -188,6 +193,23 @@ pub fn spawn(
                     events,
                 ),
                 config: stdio.clone(),
+                handshake_timeout: config.handshake_timeout,
+                hello,
+                commands: rx,
+                next_id: handle.next_id.clone(),
+            };
+            let task = tokio::spawn(actor.run());
+            (handle, task)
+        }
+        Transport::Http(http) => {
+            let actor = http::HttpActor {
+                peer: peer::Peer::new(
+                    index,
+                    handle.name.clone(),
+                    settings.max_message_bytes,
+                    events,
+                ),
+                config: http.clone(),
                 handshake_timeout: config.handshake_timeout,
                 hello,
                 commands: rx,

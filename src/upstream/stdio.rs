@@ -357,6 +357,7 @@ impl StdioActor {
             }),
         );
         Ok(ServerInfo {
+            transport: "stdio",
             protocol_version: info.protocol_version,
             capabilities: info.capabilities,
             server_info: info.server_info,

@@ -1,0 +1,895 @@
+//! The actor for a remote server: Streamable HTTP (2025-03-26 onwards), and the legacy
+//! HTTP+SSE transport (2024-11-05) for servers that refuse it.
+//!
+//! Every message to the server is a POST, made by a task of its own so that a slow answer
+//! never holds up another. What comes back (a JSON body, or an SSE stream that carries
+//! requests and notifications before the answer) is handed to the actor as raw messages and
+//! goes through the same [`Peer`] as a child's stdout. A GET stream carries what the server
+//! sends unprompted; a 405 means it has none. When the server forgets the session (404, or the
+//! reference server's 400 "no valid session"), the actor makes a new one and sends the request
+//! again, once. When the server cannot be reached (restarting, say), requests are retried with
+//! backoff for a while before they fail, so a restart costs the client only latency.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+use tokio::sync::{mpsc, watch};
+
+use super::peer::Peer;
+use super::{CallError, ClientHello, Command, Event, ServerInfo, backoff};
+use crate::config::{HttpConfig, HttpMode};
+use crate::protocol::{self, Message, Notification, Request};
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+/// How long requests keep being retried while the server cannot be reached.
+const UNREACHABLE_PATIENCE: Duration = Duration::from_secs(15);
+
+pub(super) struct HttpActor {
+    pub peer: Peer,
+    pub config: HttpConfig,
+    pub handshake_timeout: Duration,
+    pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub next_id: Arc<AtomicU64>,
+}
+
+/// One session with the server: where to POST, and what to say in the headers.
+#[derive(Debug, Clone)]
+struct Session {
+    /// Streamable HTTP: the URL itself; legacy: the endpoint the SSE stream named.
+    post_to: Url,
+    legacy: bool,
+    id: Option<String>,
+    version: String,
+}
+
+/// What the actor's tasks tell it. Every task of every session uses one channel.
+enum Inbound {
+    /// A message from the server, from a body or a stream (empty: one that was too large).
+    Message(Vec<u8>),
+    /// The POST of our request `id` ended without its answer (if the answer came, the actor
+    /// already matched it and ignores this).
+    Failed { id: u64, failure: PostFailure },
+    /// Time to send request `id` again (the server was unreachable).
+    Retry { id: u64 },
+    /// The stream of server-initiated messages ended.
+    StreamEnded(StreamEnd),
+}
+
+#[derive(Debug)]
+enum PostFailure {
+    /// The server no longer knows the session.
+    SessionExpired,
+    /// The server could not be reached.
+    Unreachable(String),
+    /// An answer stream broke off; `resume` is its last event id.
+    Cut {
+        resume: Option<String>,
+        retry: Option<Duration>,
+    },
+    /// The server answered, but not with MCP.
+    Refused(String),
+}
+
+#[derive(Debug)]
+enum StreamEnd {
+    /// The server offers no such stream (405).
+    Unsupported,
+    Ended {
+        resume: Option<String>,
+        retry: Option<Duration>,
+    },
+    Failed(String),
+}
+
+enum End {
+    Shutdown,
+    Failed(String),
+}
+
+/// A request on its way, kept so it can be sent again.
+struct Outgoing {
+    line: String,
+    resent_after_expiry: bool,
+    unreachable_since: Option<tokio::time::Instant>,
+    attempts: u32,
+    resumes: u32,
+}
+
+/// Everything the tasks need to talk to the server, cheap to clone into each.
+#[derive(Clone)]
+struct Link {
+    client: reqwest::Client,
+    headers: HeaderMap,
+    inbound: mpsc::UnboundedSender<Inbound>,
+    max: usize,
+}
+
+impl HttpActor {
+    pub async fn run(mut self) {
+        let (inbound_tx, mut inbound) = mpsc::unbounded_channel();
+        let client = match client(&self.config) {
+            Ok(c) => c,
+            Err(reason) => {
+                // A config problem (an unreadable CA file, say): nothing will change until the
+                // config does, so report it and refuse every request.
+                tracing::error!(server = %self.peer.name, "{reason}");
+                let _ = self.peer.events.send(Event::Down {
+                    server: self.peer.index,
+                    reason: reason.clone(),
+                    retry_in: Duration::from_secs(3600),
+                });
+                while let Some(command) = self.commands.recv().await {
+                    self.refuse(Some(command), &reason);
+                }
+                return;
+            }
+        };
+        let link = Link {
+            client,
+            headers: self.base_headers(),
+            inbound: inbound_tx,
+            max: self.peer.max_message_bytes,
+        };
+        let mut attempt = 0;
+        let mut generation = 0;
+        loop {
+            generation += 1;
+            let hello = loop {
+                if let Some(h) = self.hello.borrow().clone() {
+                    break h;
+                }
+                tokio::select! {
+                    changed = self.hello.changed() => if changed.is_err() { return },
+                    command = self.commands.recv() => if !self.refuse(command, "it is still starting") { return },
+                }
+            };
+            let started = tokio::time::Instant::now();
+            let end = match self.connect(&link, &mut inbound, &hello).await {
+                Ok((session, info)) => {
+                    tracing::info!(server = %self.peer.name, protocol = %info.protocol_version, transport = if session.legacy { "sse" } else { "http" }, "ready: {}", info.server_info.get("name").and_then(|n| n.as_str()).unwrap_or("?"));
+                    let _ = self.peer.events.send(Event::Ready {
+                        server: self.peer.index,
+                        generation,
+                        info: Arc::new(info),
+                    });
+                    self.serve(&link, &mut inbound, session, &hello).await
+                }
+                Err(end) => end,
+            };
+            let reason = match end {
+                End::Shutdown => {
+                    self.peer.fail_all("the gateway is shutting down");
+                    return;
+                }
+                End::Failed(reason) => reason,
+            };
+            self.peer.fail_all(&reason);
+            if started.elapsed() > Duration::from_secs(60) {
+                attempt = 0;
+            }
+            let retry_in = backoff(attempt);
+            attempt += 1;
+            tracing::warn!(server = %self.peer.name, "{reason}; connecting again in {retry_in:?}");
+            let _ = self.peer.events.send(Event::Down {
+                server: self.peer.index,
+                reason: reason.clone(),
+                retry_in,
+            });
+            let sleep = tokio::time::sleep(retry_in);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = &mut sleep => break,
+                    command = self.commands.recv() => if !self.refuse(command, &reason) { return },
+                    _ = inbound.recv() => {} // stragglers from the last session
+                }
+            }
+        }
+    }
+
+    /// Fails a request at once while not connected; false when the gateway is gone.
+    fn refuse(&self, command: Option<Command>, reason: &str) -> bool {
+        match command {
+            None => false,
+            Some(Command::Request { reply, .. }) => {
+                let _ = reply.send(Err(self.peer.unavailable(reason)));
+                true
+            }
+            Some(_) => true,
+        }
+    }
+
+    fn base_headers(&self) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in &self.config.headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::try_from(k.as_str()),
+                HeaderValue::try_from(v.as_str()),
+            ) {
+                h.insert(k, v);
+            }
+        }
+        h
+    }
+
+    /// The handshake, over Streamable HTTP or (when refused, or configured) legacy SSE.
+    async fn connect(
+        &mut self,
+        link: &Link,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        hello: &ClientHello,
+    ) -> Result<(Session, ServerInfo), End> {
+        let mode = self.config.mode;
+        if mode != HttpMode::SseOnly {
+            match self.connect_streamable(link, inbound, hello).await {
+                Ok(done) => return Ok(done),
+                Err((true, why)) if mode == HttpMode::HttpFirst => {
+                    tracing::info!(server = %self.peer.name, "{why}; trying the HTTP+SSE transport");
+                }
+                Err((_, why)) => return Err(End::Failed(why)),
+            }
+        }
+        self.connect_legacy(link, inbound, hello)
+            .await
+            .map_err(End::Failed)
+    }
+
+    fn initialize_line(&self, hello: &ClientHello) -> (u64, String) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let own = protocol::raw(
+            &serde_json::json!({ "name": "mcpgw", "version": env!("CARGO_PKG_VERSION") }),
+        );
+        let params = serde_json::json!({
+            "protocolVersion": protocol::LATEST_PROTOCOL_VERSION,
+            "capabilities": serde_json::from_str::<serde_json::Value>(hello.capabilities.get()).unwrap_or_default(),
+            "clientInfo": serde_json::from_str::<serde_json::Value>(hello.client_info.as_deref().unwrap_or(&own).get()).unwrap_or_default(),
+        });
+        let line = Message::Request(Request {
+            id: id.into(),
+            method: "initialize".into(),
+            params: Some(protocol::raw(&params)),
+        })
+        .to_line();
+        (id, line)
+    }
+
+    /// Waits for the answer to `id`, handling whatever else arrives meanwhile.
+    async fn answer(
+        &mut self,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        id: u64,
+        mut answer: tokio::sync::oneshot::Receiver<super::Reply>,
+    ) -> Result<ServerInfo, String> {
+        let outcome = tokio::time::timeout(self.handshake_timeout, async {
+            loop {
+                tokio::select! {
+                    r = &mut answer => return r.map_err(|_| "`initialize` got no answer".to_owned()),
+                    got = inbound.recv() => match got {
+                        Some(Inbound::Message(m)) => { self.peer.message(&m); }
+                        Some(Inbound::Failed { id: failed, failure }) if failed == id && self.peer.pending.remove(&id).is_some() => {
+                            return Err(format!("`initialize` failed: {}", describe(&failure)));
+                        }
+                        Some(_) => {}
+                        None => return Err("the connection closed".to_owned()),
+                    },
+                }
+            }
+        })
+        .await;
+        match outcome {
+            Ok(Ok(reply)) => parse_initialize(&self.peer.name, reply),
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                self.peer.pending.remove(&id);
+                Err(format!(
+                    "it did not answer `initialize` within {:?}",
+                    self.handshake_timeout
+                ))
+            }
+        }
+    }
+
+    /// `Err((true, why))` when the server does not speak Streamable HTTP at all.
+    async fn connect_streamable(
+        &mut self,
+        link: &Link,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        hello: &ClientHello,
+    ) -> Result<(Session, ServerInfo), (bool, String)> {
+        let (id, line) = self.initialize_line(hello);
+        let response = link
+            .client
+            .post(self.config.url.clone())
+            .headers(link.headers.clone())
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .body(line)
+            .timeout(self.handshake_timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                (
+                    false,
+                    format!("cannot reach {}: {}", self.config.url, error_chain(&e)),
+                )
+            })?;
+        let status = response.status();
+        if matches!(
+            status,
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ) {
+            return Err((true, format!("POST {} answered {status}", self.config.url)));
+        }
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err((
+                false,
+                format!("`initialize` got HTTP {status}: {}", snippet(&body)),
+            ));
+        }
+        let session_id = response
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.peer.pending.insert(id, reply);
+        tokio::spawn(read_answer(response, link.clone(), id));
+        let info = self
+            .answer(inbound, id, answer)
+            .await
+            .map_err(|e| (false, e))?;
+        let session = Session {
+            post_to: self.config.url.clone(),
+            legacy: false,
+            id: session_id,
+            version: info.protocol_version.clone(),
+        };
+        let initialized = Message::Notification(Notification {
+            method: "notifications/initialized".into(),
+            params: None,
+        })
+        .to_line();
+        post_notification(link, &session, initialized)
+            .await
+            .map_err(|e| (false, e))?;
+        // What the server sends unprompted comes on a GET stream, when it offers one.
+        tokio::spawn(listen(link.clone(), session.clone(), None));
+        Ok((session, info))
+    }
+
+    async fn connect_legacy(
+        &mut self,
+        link: &Link,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        hello: &ClientHello,
+    ) -> Result<(Session, ServerInfo), String> {
+        let response = link
+            .client
+            .get(self.config.url.clone())
+            .headers(link.headers.clone())
+            .header(ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {}: {}", self.config.url, error_chain(&e)))?;
+        if !response.status().is_success() {
+            return Err(format!(
+                "GET {} (HTTP+SSE) answered {}",
+                self.config.url,
+                response.status()
+            ));
+        }
+        let mut events = sse_stream::SseByteStream::new(response.bytes_stream());
+        let endpoint = tokio::time::timeout(self.handshake_timeout, async {
+            while let Some(Ok(event)) = events.next().await {
+                if event.event.as_deref() == Some("endpoint") {
+                    return event.data;
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("GET {} sent no `endpoint` event", self.config.url))?;
+        let post_to = self
+            .config
+            .url
+            .join(endpoint.trim())
+            .map_err(|e| format!("the `endpoint` event names a bad URL {endpoint:?}: {e}"))?;
+        if post_to.origin() != self.config.url.origin() {
+            return Err(format!(
+                "the `endpoint` event points at another origin ({post_to}); refusing it"
+            ));
+        }
+        // From now on this one stream carries every message from the server.
+        let (to_actor, max) = (link.inbound.clone(), link.max);
+        tokio::spawn(async move {
+            let end = forward_events(events, &to_actor, max).await;
+            let (resume, retry) = end;
+            let _ = to_actor.send(Inbound::StreamEnded(StreamEnd::Ended { resume, retry }));
+        });
+        let (id, line) = self.initialize_line(hello);
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.peer.pending.insert(id, reply);
+        let session = Session {
+            post_to,
+            legacy: true,
+            id: None,
+            version: protocol::PROTOCOL_VERSIONS[0].into(),
+        };
+        tokio::spawn(post(link.clone(), session.clone(), id, line));
+        let info = self.answer(inbound, id, answer).await?;
+        let session = Session {
+            version: info.protocol_version.clone(),
+            ..session
+        };
+        let info = ServerInfo {
+            transport: "sse",
+            ..info
+        };
+        let initialized = Message::Notification(Notification {
+            method: "notifications/initialized".into(),
+            params: None,
+        })
+        .to_line();
+        post_notification(link, &session, initialized).await?;
+        Ok((session, info))
+    }
+
+    async fn serve(
+        &mut self,
+        link: &Link,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        mut session: Session,
+        hello: &ClientHello,
+    ) -> End {
+        let mut outgoing: HashMap<u64, Outgoing> = HashMap::new();
+        let mut stream_open = !session.legacy;
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    None => {
+                        close(link, &session).await;
+                        return End::Shutdown;
+                    }
+                    Some(Command::Request { id, method, params, reply }) => {
+                        self.peer.pending.insert(id, reply);
+                        let line = Message::Request(Request { id: id.into(), method, params }).to_line();
+                        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {line}");
+                        tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
+                        outgoing.insert(id, Outgoing { line, resent_after_expiry: false, unreachable_since: None, attempts: 0, resumes: 0 });
+                    }
+                    Some(Command::Notify(n)) => self.fire(link, &session, Message::Notification(n)),
+                    Some(Command::Respond { id, outcome }) => self.fire(link, &session, Message::Response(protocol::Response { id, outcome })),
+                    Some(Command::Cancel { id, reason }) => {
+                        outgoing.remove(&id);
+                        if self.peer.pending.remove(&id).is_some() {
+                            let params = protocol::raw(&serde_json::json!({ "requestId": id, "reason": reason }));
+                            self.fire(link, &session, Message::Notification(Notification { method: "notifications/cancelled".into(), params: Some(params) }));
+                        }
+                    }
+                },
+                got = inbound.recv() => match got.expect("the actor holds a sender") {
+                    Inbound::Message(m) => {
+                        if m.is_empty() {
+                            self.peer.too_long(b"", self.peer.max_message_bytes + 1);
+                        }
+                        for answer in self.peer.message(&m) {
+                            self.fire(link, &session, answer);
+                        }
+                        outgoing.retain(|id, _| self.peer.pending.contains_key(id));
+                    }
+                    Inbound::Retry { id } => {
+                        if let Some(o) = outgoing.get(&id).filter(|_| self.peer.pending.contains_key(&id)) {
+                            tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
+                        }
+                    }
+                    Inbound::Failed { id, failure } => {
+                        if !self.peer.pending.contains_key(&id) {
+                            outgoing.remove(&id);
+                            continue;
+                        }
+                        let Some(o) = outgoing.get_mut(&id) else { continue };
+                        match failure {
+                            PostFailure::SessionExpired if !o.resent_after_expiry && !session.legacy => {
+                                o.resent_after_expiry = true;
+                                tracing::info!(server = %self.peer.name, "the server forgot the session; starting a new one");
+                                match self.connect(link, inbound, hello).await {
+                                    Ok((fresh, _)) => session = fresh,
+                                    Err(End::Failed(reason)) => return End::Failed(format!("its session expired and a new one failed: {reason}")),
+                                    Err(End::Shutdown) => return End::Shutdown,
+                                }
+                                let line = outgoing[&id].line.clone();
+                                tokio::spawn(post(link.clone(), session.clone(), id, line));
+                            }
+                            PostFailure::Unreachable(why) => {
+                                let since = *o.unreachable_since.get_or_insert_with(tokio::time::Instant::now);
+                                if since.elapsed() < UNREACHABLE_PATIENCE {
+                                    let delay = backoff(o.attempts).min(Duration::from_secs(2));
+                                    o.attempts += 1;
+                                    tracing::debug!(server = %self.peer.name, "{why}; trying again in {delay:?}");
+                                    let tx = link.inbound.clone();
+                                    tokio::spawn(async move {
+                                        tokio::time::sleep(delay).await;
+                                        let _ = tx.send(Inbound::Retry { id });
+                                    });
+                                } else {
+                                    self.fail(id, &mut outgoing, format!("it could not be reached for {UNREACHABLE_PATIENCE:?}: {why}"));
+                                }
+                            }
+                            PostFailure::Cut { resume: Some(resume), retry } if o.resumes < 3 && !session.legacy => {
+                                o.resumes += 1;
+                                let delay = retry.unwrap_or(Duration::from_millis(500));
+                                tracing::debug!(server = %self.peer.name, "an answer stream broke off; resuming after event {resume} in {delay:?}");
+                                let (link, session) = (link.clone(), session.clone());
+                                tokio::spawn(async move {
+                                    tokio::time::sleep(delay).await;
+                                    listen(link, session, Some(resume)).await;
+                                });
+                            }
+                            other => self.fail(id, &mut outgoing, describe(&other)),
+                        }
+                    }
+                    Inbound::StreamEnded(end) => match end {
+                        StreamEnd::Unsupported => stream_open = false,
+                        StreamEnd::Failed(why) => {
+                            tracing::debug!(server = %self.peer.name, "no stream of server messages: {why}");
+                            stream_open = false;
+                        }
+                        StreamEnd::Ended { resume, retry } if !session.legacy && stream_open => {
+                            let delay = retry.unwrap_or(Duration::from_secs(1));
+                            let (link, session) = (link.clone(), session.clone());
+                            tokio::spawn(async move {
+                                tokio::time::sleep(delay).await;
+                                listen(link, session, resume).await;
+                            });
+                        }
+                        StreamEnd::Ended { .. } if session.legacy => {
+                            return End::Failed("its event stream closed".into());
+                        }
+                        StreamEnd::Ended { .. } => {}
+                    },
+                },
+            }
+        }
+    }
+
+    /// Sends a notification or an answer; nothing waits for it.
+    fn fire(&self, link: &Link, session: &Session, message: Message) {
+        let line = message.to_line();
+        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {line}");
+        let (link, session, name) = (link.clone(), session.clone(), self.peer.name.clone());
+        tokio::spawn(async move {
+            if let Err(e) = post_notification(&link, &session, line).await {
+                tracing::debug!(server = %name, "{e}");
+            }
+        });
+    }
+
+    fn fail(&mut self, id: u64, outgoing: &mut HashMap<u64, Outgoing>, reason: String) {
+        outgoing.remove(&id);
+        if let Some(reply) = self.peer.pending.remove(&id) {
+            let _ = reply.send(Err(CallError::Failed {
+                server: self.peer.name.clone(),
+                reason,
+            }));
+        }
+    }
+}
+
+fn describe(failure: &PostFailure) -> String {
+    match failure {
+        PostFailure::SessionExpired => "the server forgot the session again".into(),
+        PostFailure::Unreachable(why) | PostFailure::Refused(why) => why.clone(),
+        PostFailure::Cut { .. } => "its answer stream broke off before the answer".into(),
+    }
+}
+
+/// The HTTP client for one server: pooled keep-alive connections, HTTP/2 where offered, and
+/// the server's own CA and client certificate when configured.
+fn client(config: &HttpConfig) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90));
+    if let Some(ca) = &config.tls.ca {
+        let pem = std::fs::read(ca)
+            .map_err(|e| format!("cannot read the CA file {}: {e}", ca.display()))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("{}: {e}", ca.display()))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let (Some(cert), Some(key)) = (&config.tls.client_cert, &config.tls.client_key) {
+        let mut pem = std::fs::read(cert)
+            .map_err(|e| format!("cannot read the client certificate {}: {e}", cert.display()))?;
+        pem.extend(
+            std::fs::read(key)
+                .map_err(|e| format!("cannot read the client key {}: {e}", key.display()))?,
+        );
+        builder = builder.identity(
+            reqwest::Identity::from_pem(&pem).map_err(|e| format!("client certificate: {e}"))?,
+        );
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot set up HTTP: {}", error_chain(&e)))
+}
+
+fn session_headers(link: &Link, session: &Session) -> HeaderMap {
+    let mut h = link.headers.clone();
+    if let Some(id) = session
+        .id
+        .as_ref()
+        .and_then(|id| HeaderValue::try_from(id.as_str()).ok())
+    {
+        h.insert(SESSION_HEADER, id);
+    }
+    if !session.legacy
+        && let Ok(v) = HeaderValue::try_from(session.version.as_str())
+    {
+        h.insert(VERSION_HEADER, v);
+    }
+    h
+}
+
+/// POSTs request `id` and passes its answer (a body or a stream) to the actor.
+async fn post(link: Link, session: Session, id: u64, line: String) {
+    let sent = link
+        .client
+        .post(session.post_to.clone())
+        .headers(session_headers(&link, &session))
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .body(line)
+        .send()
+        .await;
+    let failure = match sent {
+        Err(e) => PostFailure::Unreachable(error_chain(&e)),
+        Ok(response) => match response.status() {
+            s if s.is_success() && session.legacy => return, // the answer comes on the stream
+            StatusCode::ACCEPTED | StatusCode::NO_CONTENT => return,
+            s if s.is_success() => return read_answer(response, link, id).await,
+            StatusCode::NOT_FOUND if session.id.is_some() => PostFailure::SessionExpired,
+            StatusCode::BAD_REQUEST => {
+                let body = response.text().await.unwrap_or_default();
+                if session.id.is_some() && body.to_ascii_lowercase().contains("session") {
+                    PostFailure::SessionExpired
+                } else {
+                    PostFailure::Refused(format!("HTTP 400: {}", snippet(&body)))
+                }
+            }
+            s => {
+                let body = response.text().await.unwrap_or_default();
+                PostFailure::Refused(format!("HTTP {s}: {}", snippet(&body)))
+            }
+        },
+    };
+    let _ = link.inbound.send(Inbound::Failed { id, failure });
+}
+
+/// POSTs something that gets no answer (a notification, or our answer to the server).
+async fn post_notification(link: &Link, session: &Session, line: String) -> Result<(), String> {
+    let response = link
+        .client
+        .post(session.post_to.clone())
+        .headers(session_headers(link, session))
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .body(line)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {}: {}", session.post_to, error_chain(&e)))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        Err(format!(
+            "POST {} answered HTTP {status}: {}",
+            session.post_to,
+            snippet(&body)
+        ))
+    }
+}
+
+/// Opens (or resumes, after event `resume`) the GET stream of server messages.
+async fn listen(link: Link, session: Session, resume: Option<String>) {
+    let mut request = link
+        .client
+        .get(session.post_to.clone())
+        .headers(session_headers(&link, &session))
+        .header(ACCEPT, "text/event-stream");
+    if let Some(r) = &resume {
+        request = request.header("last-event-id", r.as_str());
+    }
+    let end = match request.send().await {
+        Err(e) => StreamEnd::Failed(error_chain(&e)),
+        Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED => StreamEnd::Unsupported,
+        Ok(r) if !r.status().is_success() => {
+            StreamEnd::Failed(format!("GET answered {}", r.status()))
+        }
+        Ok(r) => {
+            let (resume_after, retry) = forward_events(
+                sse_stream::SseByteStream::new(r.bytes_stream()),
+                &link.inbound,
+                link.max,
+            )
+            .await;
+            StreamEnd::Ended {
+                resume: resume_after.or(resume),
+                retry,
+            }
+        }
+    };
+    let _ = link.inbound.send(Inbound::StreamEnded(end));
+}
+
+/// Ends the session (DELETE); a server that keeps no sessions may refuse, which is fine.
+async fn close(link: &Link, session: &Session) {
+    if session.legacy || session.id.is_none() {
+        return;
+    }
+    let _ = link
+        .client
+        .delete(session.post_to.clone())
+        .headers(session_headers(link, session))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+}
+
+fn parse_initialize(name: &str, reply: super::Reply) -> Result<ServerInfo, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Init {
+        protocol_version: String,
+        #[serde(default)]
+        capabilities: serde_json::Value,
+        #[serde(default)]
+        server_info: serde_json::Value,
+        #[serde(default)]
+        instructions: Option<String>,
+    }
+    let result = match reply {
+        Ok(Ok(result)) => result,
+        Ok(Err(error)) => return Err(format!("it refused `initialize`: {error}")),
+        Err(e) => return Err(e.to_string()),
+    };
+    let init: Init = serde_json::from_str(result.get())
+        .map_err(|e| format!("server `{name}`: its `initialize` answer is malformed: {e}"))?;
+    if !protocol::PROTOCOL_VERSIONS.contains(&init.protocol_version.as_str()) {
+        return Err(format!(
+            "it speaks protocol version {}, which mcpgw does not (it speaks {})",
+            init.protocol_version,
+            protocol::PROTOCOL_VERSIONS.join(", ")
+        ));
+    }
+    Ok(ServerInfo {
+        transport: "streamable-http",
+        protocol_version: init.protocol_version,
+        capabilities: init.capabilities,
+        server_info: init.server_info,
+        instructions: init.instructions,
+    })
+}
+
+/// The first 300 characters of a body, for error messages.
+fn snippet(body: &str) -> String {
+    let body = body.trim();
+    match body.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &body[..i]),
+        None => body.to_owned(),
+    }
+}
+
+/// A reqwest error with its causes ("error sending request: connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Reads the answer to request `id`: one JSON message, or an SSE stream of them.
+async fn read_answer(response: reqwest::Response, link: Link, id: u64) {
+    let kind = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let failure = if kind.starts_with("text/event-stream") {
+        let (resume, retry) = forward_events(
+            sse_stream::SseByteStream::new(response.bytes_stream()),
+            &link.inbound,
+            link.max,
+        )
+        .await;
+        PostFailure::Cut { resume, retry }
+    } else if kind.starts_with("application/json") {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        loop {
+            match stream.next().await {
+                None => {
+                    let _ = link.inbound.send(Inbound::Message(body));
+                    break PostFailure::Refused(
+                        "its answer body held no answer to the request".into(),
+                    );
+                }
+                Some(Ok(chunk)) if body.len() + chunk.len() > link.max => {
+                    break PostFailure::Refused(format!(
+                        "its answer is over the limit of {} bytes",
+                        link.max
+                    ));
+                }
+                Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+                Some(Err(e)) => {
+                    break PostFailure::Unreachable(format!(
+                        "its answer was cut off: {}",
+                        error_chain(&e)
+                    ));
+                }
+            }
+        }
+    } else {
+        PostFailure::Refused(format!(
+            "its answer has content type `{kind}`, not JSON or an event stream"
+        ))
+    };
+    // Sent after the messages: if the answer was among them, the actor ignores this.
+    let _ = link.inbound.send(Inbound::Failed { id, failure });
+}
+
+/// Passes every message of an SSE stream on; returns the last event id and retry delay.
+async fn forward_events<S>(
+    mut events: sse_stream::SseByteStream<S>,
+    tx: &mpsc::UnboundedSender<Inbound>,
+    max: usize,
+) -> (Option<String>, Option<Duration>)
+where
+    S: futures_util::TryStream + Unpin,
+    S::Ok: bytes::Buf,
+    S::Error: std::error::Error + Send + Sync + 'static,
+{
+    let mut resume = None;
+    let mut retry = None;
+    while let Some(Ok(event)) = events.next().await {
+        if let Some(id) = event.id {
+            resume = Some(id);
+        }
+        if let Some(ms) = event.retry {
+            retry = Some(Duration::from_millis(ms));
+        }
+        // Blocks without data are keep-alives or priming events.
+        let Some(data) = event.data.filter(|d| !d.trim().is_empty()) else {
+            continue;
+        };
+        if event.event.as_deref().is_some_and(|e| e != "message") {
+            continue;
+        }
+        let data = if data.len() > max {
+            Vec::new()
+        } else {
+            data.into_bytes()
+        };
+        if tx.send(Inbound::Message(data)).is_err() {
+            break;
+        }
+    }
+    (resume, retry)
+}
