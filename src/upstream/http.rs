@@ -28,7 +28,7 @@ use crate::protocol::{self, Message, Notification, Request};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
-/// How long requests keep being retried while the server cannot be reached.
+/// How long requests keep being retried while the server cannot be connected to.
 const UNREACHABLE_PATIENCE: Duration = Duration::from_secs(15);
 
 pub(super) struct HttpActor {
@@ -654,7 +654,10 @@ async fn post(link: Link, session: Session, id: u64, line: String) {
         .send()
         .await;
     let failure = match sent {
-        Err(e) => PostFailure::Unreachable(error_chain(&e)),
+        // Only a failed connection proves the server never saw the request; after that,
+        // sending it again could run a tool twice.
+        Err(e) if e.is_connect() => PostFailure::Unreachable(error_chain(&e)),
+        Err(e) => PostFailure::Refused(format!("the request failed: {}", error_chain(&e))),
         Ok(response) => match response.status() {
             s if s.is_success() && session.legacy => return, // the answer comes on the stream
             StatusCode::ACCEPTED | StatusCode::NO_CONTENT => return,

@@ -352,3 +352,89 @@ pub fn run_cli(config: Option<&Path>, args: &[&str], stdin: Option<&str>) -> std
     drop(input);
     child.wait_with_output().unwrap()
 }
+
+/// A port nobody listens on right now (taken from the kernel, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An MCP server over HTTP on a loopback port, stopped when dropped.
+pub struct HttpServer {
+    pub port: u16,
+    child: std::process::Child,
+    args: Vec<String>,
+}
+
+impl HttpServer {
+    /// server-everything in `streamableHttp` or `sse` mode.
+    pub fn everything(mode: &str) -> HttpServer {
+        Self::start(vec![everything_js(), mode.to_owned()], free_port())
+    }
+
+    /// The HTTP fault fixture.
+    pub fn faulty() -> HttpServer {
+        Self::start(
+            vec![
+                root()
+                    .join("tests/fixtures/http-fault-server.mjs")
+                    .display()
+                    .to_string(),
+            ],
+            free_port(),
+        )
+    }
+
+    fn start(args: Vec<String>, port: u16) -> HttpServer {
+        let child = std::process::Command::new("node")
+            .args(&args)
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node runs");
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the HTTP server on {port} never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        HttpServer { port, child, args }
+    }
+
+    /// Kills the server and starts a new one on the same port (which knows no sessions).
+    pub fn restart(&mut self) {
+        self.stop();
+        *self = Self::start(self.args.clone(), self.port);
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Server {
+    pub fn url(name: &str, url: &str) -> Server {
+        Server {
+            name: name.into(),
+            lines: vec![format!("url = {}", toml_str(url))],
+            marker: None,
+        }
+    }
+}

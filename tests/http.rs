@@ -1,0 +1,235 @@
+//! Remote servers: server-everything over Streamable HTTP and over the legacy HTTP+SSE
+//! transport, beside a child process, with every relay feature; then servers that restart
+//! and servers that misbehave at the HTTP level.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures_util::FutureExt;
+use mcpgw::protocol::{ErrorObject, Request};
+use serde_json::json;
+
+fn host() -> mcpgw::client::Handler {
+    Arc::new(|r: Request| {
+        async move {
+            let result = match r.method.as_str() {
+                "sampling/createMessage" => json!({ "role": "assistant", "content": { "type": "text", "text": "sampled-over-http" }, "model": "m", "stopReason": "endTurn" }),
+                "elicitation/create" => json!({ "action": "accept", "content": { "name": "Grace Hopper", "check": true } }),
+                "roots/list" => json!({ "roots": [{ "uri": "file:///tmp/http-root", "name": "root" }] }),
+                other => return Err(ErrorObject::new(-32601, format!("Method not found: {other}"))),
+            };
+            Ok(mcpgw::protocol::raw(&result))
+        }
+        .boxed()
+    })
+}
+
+async fn remote_and_local(streamable: &HttpServer, sse: &HttpServer) -> Gateway {
+    Setup::new()
+        .server(Server::url("remote", &streamable.url("/mcp")))
+        .server(Server::url("legacy", &sse.url("/sse")))
+        .server(Server::everything("local"))
+        .capabilities(
+            json!({ "sampling": {}, "elicitation": {}, "roots": { "listChanged": true } }),
+        )
+        .handler(host())
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn remote_servers_relay_every_feature_like_local_ones() {
+    let (streamable, sse) = (
+        HttpServer::everything("streamableHttp"),
+        HttpServer::everything("sse"),
+    );
+    let gw = remote_and_local(&streamable, &sse).await;
+    let names = gw.tool_names().await;
+    for name in [
+        "remote__echo",
+        "legacy__echo",
+        "local__echo",
+        "remote__trigger-sampling-request",
+        "legacy__get-roots-list",
+    ] {
+        assert!(
+            names.contains(&name.to_owned()),
+            "{name} missing from {names:?}"
+        );
+    }
+    for server in ["remote", "legacy", "local"] {
+        let r = gw
+            .call(&format!("{server}__echo"), json!({ "message": server }))
+            .await;
+        assert_eq!(text(&r), format!("Echo: {server}"));
+    }
+    // Server→client requests: on the POST's stream (Streamable HTTP), on the GET stream (SSE).
+    let sampled = gw
+        .call(
+            "remote__trigger-sampling-request",
+            json!({ "prompt": "hi" }),
+        )
+        .await;
+    assert!(text(&sampled).contains("sampled-over-http"), "{sampled}");
+    let elicited = gw
+        .call("legacy__trigger-elicitation-request", json!({}))
+        .await;
+    assert!(elicited.to_string().contains("Grace Hopper"), "{elicited}");
+    let roots = gw.call("remote__get-roots-list", json!({})).await;
+    assert!(text(&roots).contains("file:///tmp/http-root"), "{roots}");
+    // Progress over HTTP.
+    let call = gw.request("tools/call", json!({ "name": "legacy__trigger-long-running-operation", "arguments": { "duration": 1, "steps": 2 }, "_meta": { "progressToken": "h1" } }));
+    let progress = async {
+        let n = gw
+            .client
+            .wait_for("notifications/progress", WAIT)
+            .await
+            .expect("progress over SSE");
+        n.params.unwrap().get().contains("h1")
+    };
+    let (result, saw) = tokio::join!(call, progress);
+    assert!(text(&gw.ok(result)).contains("completed") && saw);
+    // Resources and prompts.
+    let read = gw.ok(gw
+        .request(
+            "resources/read",
+            json!({ "uri": "mcpgw://remote/demo://resource/static/document/architecture.md" }),
+        )
+        .await);
+    assert!(
+        !read["contents"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{read}"
+    );
+    let prompt = gw.ok(gw
+        .request(
+            "prompts/get",
+            json!({ "name": "legacy__args-prompt", "arguments": { "city": "Oslo" } }),
+        )
+        .await);
+    assert!(prompt.to_string().contains("Oslo"), "{prompt}");
+}
+
+#[tokio::test]
+async fn cancelling_a_remote_call_answers_nothing_and_disturbs_nothing() {
+    let (streamable, sse) = (
+        HttpServer::everything("streamableHttp"),
+        HttpServer::everything("sse"),
+    );
+    let gw = remote_and_local(&streamable, &sse).await;
+    gw.tools().await;
+    gw.client.send_line(json!({ "jsonrpc": "2.0", "id": "h-long", "method": "tools/call", "params": { "name": "remote__trigger-long-running-operation", "arguments": { "duration": 3, "steps": 3 }, "_meta": { "progressToken": "hc" } } }).to_string());
+    gw.client
+        .wait_for("notifications/progress", WAIT)
+        .await
+        .expect("started");
+    gw.client
+        .notify("notifications/cancelled", json!({ "requestId": "h-long" }));
+    assert_eq!(
+        text(&gw.call("remote__echo", json!({ "message": "after" })).await),
+        "Echo: after"
+    );
+    assert_eq!(gw.client.unmatched(Duration::from_secs(4)).await, None);
+}
+
+#[tokio::test]
+async fn a_restarted_http_server_costs_the_client_only_latency() {
+    let mut streamable = HttpServer::everything("streamableHttp");
+    let gw = Setup::new()
+        .server(Server::url("remote", &streamable.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    assert_eq!(
+        text(
+            &gw.call("remote__echo", json!({ "message": "before" }))
+                .await
+        ),
+        "Echo: before"
+    );
+    // The new process knows nothing of the old session: mcpgw starts a new one and resends.
+    streamable.restart();
+    assert_eq!(
+        text(
+            &gw.call("remote__echo", json!({ "message": "after restart" }))
+                .await
+        ),
+        "Echo: after restart"
+    );
+    // Down for a moment: the call waits for it to come back rather than failing.
+    streamable.stop();
+    let call = gw.request(
+        "tools/call",
+        json!({ "name": "remote__echo", "arguments": { "message": "while down" } }),
+    );
+    let bring_back = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        streamable.restart();
+    };
+    let (result, ()) = tokio::join!(call, bring_back);
+    assert_eq!(text(&gw.ok(result)), "Echo: while down");
+}
+
+#[tokio::test]
+async fn http_level_faults_fail_only_their_call() {
+    let faulty = HttpServer::faulty();
+    let gw = Setup::new()
+        .server(Server::url("h", &faulty.url("/mcp")))
+        .start()
+        .await;
+    assert_eq!(gw.tools().await.len(), 8);
+    let cases = [
+        ("error500", "HTTP 500"),
+        ("reset", "the request failed"),
+        ("cut", "broke off"),
+        ("garbage", "held no answer"),
+        ("wrongtype", "content type `text/html`"),
+    ];
+    for (tool, expected) in cases {
+        let started = std::time::Instant::now();
+        let r = gw.call(&format!("h__{tool}"), json!({})).await;
+        assert_eq!(r["isError"], true, "{tool}: {r}");
+        assert!(
+            text(&r).contains("server `h`") && text(&r).contains(expected),
+            "{tool}: {r}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{tool} failed at once, not by timeout"
+        );
+        assert_eq!(
+            text(&gw.call("h__echo", json!({ "message": tool })).await),
+            format!("echo: {tool}")
+        );
+    }
+    // An answer that comes on an SSE stream after a notification.
+    assert_eq!(
+        text(&gw.call("h__sse-answer", json!({})).await),
+        "answered on a stream"
+    );
+    // A stream that ends before the answer is resumed from its last event id.
+    assert_eq!(text(&gw.call("h__cut-resume", json!({})).await), "resumed");
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_off_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "[servers.r]\nurl = \"http://mcp.example.invalid/mcp\"\n",
+    )
+    .unwrap();
+    let out = run_cli(Some(&path), &["list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("plain http") && err.contains("allow_http"),
+        "{err}"
+    );
+}
