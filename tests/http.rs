@@ -182,7 +182,7 @@ async fn http_level_faults_fail_only_their_call() {
         .server(Server::url("h", &faulty.url("/mcp")))
         .start()
         .await;
-    assert_eq!(gw.tools().await.len(), 8);
+    assert_eq!(gw.tools().await.len(), 9);
     let cases = [
         ("error500", "HTTP 500"),
         ("reset", "the request failed"),
@@ -232,4 +232,29 @@ async fn plain_http_is_refused_off_this_machine() {
         err.contains("plain http") && err.contains("allow_http"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn configured_headers_are_sent_and_the_session_is_deleted_at_shutdown() {
+    let faulty = HttpServer::faulty();
+    let gw = Setup::new()
+        .server(Server::url("h", &faulty.url("/mcp")).with(r#"headers = { "X-Team" = "${MCPGW_TEST_TEAM}", "X-Static" = "fixed" }"#))
+        .env("MCPGW_TEST_TEAM", "platform")
+        .start()
+        .await;
+    gw.tools().await;
+    let seen: serde_json::Value = serde_json::from_str(text(&gw.call("h__headers", json!({})).await)).unwrap();
+    assert_eq!(seen["x-team"], "platform");
+    assert_eq!(seen["x-static"], "fixed");
+    assert_eq!(seen["mcp-session-id"], "fault-session");
+    assert_eq!(seen["mcp-protocol-version"], "2025-11-25");
+    assert!(seen["accept"].as_str().unwrap().contains("text/event-stream"));
+    assert!(gw.shutdown().await.success());
+    let stats: serde_json::Value = reqwest_get(&faulty.url("/stats")).await;
+    assert_eq!(stats["deletes"], 1, "the session was ended with DELETE");
+}
+
+async fn reqwest_get(url: &str) -> serde_json::Value {
+    let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+    serde_json::from_str(&body).unwrap()
 }
