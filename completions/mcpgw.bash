@@ -28,6 +28,9 @@ _mcpgw() {
             mcpgw,list)
                 cmd="mcpgw__subcmd__list"
                 ;;
+            mcpgw,proxy)
+                cmd="mcpgw__subcmd__proxy"
+                ;;
             mcpgw,serve)
                 cmd="mcpgw__subcmd__serve"
                 ;;
@@ -46,6 +49,9 @@ _mcpgw() {
             mcpgw__subcmd__help,list)
                 cmd="mcpgw__subcmd__help__subcmd__list"
                 ;;
+            mcpgw__subcmd__help,proxy)
+                cmd="mcpgw__subcmd__help__subcmd__proxy"
+                ;;
             mcpgw__subcmd__help,serve)
                 cmd="mcpgw__subcmd__help__subcmd__serve"
                 ;;
@@ -59,7 +65,7 @@ _mcpgw() {
 
     case "${cmd}" in
         mcpgw)
-            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve list tools call completions help"
+            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,7 +131,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help)
-            opts="serve list tools call completions help"
+            opts="serve proxy list tools call completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,6 +200,20 @@ _mcpgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpgw__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpgw__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -229,6 +249,56 @@ _mcpgw() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__proxy)
+            opts="-v -q -h --header --transport --allow-http --ignore-tool --debug --silent --host --static-oauth-client-metadata --static-oauth-client-info --resource --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transport)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ignore-tool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-metadata)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --static-oauth-client-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

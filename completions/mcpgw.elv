@@ -29,6 +29,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand serve 'Serve MCP on stdin/stdout: the command an AI client launches'
+            cand proxy 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
             cand list 'Show each configured server: transport, state, and what it offers'
             cand tools 'Show the tools exactly as an AI client sees them'
             cand call 'Call one tool through the gateway and print its result'
@@ -38,6 +39,26 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         &'mcpgw;serve'= {
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;proxy'= {
+            cand --header 'A header for every request, as ''Name: value'' (repeatable; `${VAR}` is expanded)'
+            cand --transport 'http-first, http-only, sse-only or sse-first'
+            cand --ignore-tool 'Hide the tools that match this glob (repeatable)'
+            cand --host 'mcp-remote''s OAuth options: accepted, unused until `mcpgw login` exists'
+            cand --static-oauth-client-metadata 'static-oauth-client-metadata'
+            cand --static-oauth-client-info 'static-oauth-client-info'
+            cand --resource 'resource'
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --allow-http 'Allow plain http to hosts other than this machine'
+            cand --debug 'mcp-remote''s name for -v'
+            cand --silent 'mcp-remote''s name for -q'
             cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
             cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
             cand -q 'Only errors on stderr'
@@ -90,6 +111,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         }
         &'mcpgw;help'= {
             cand serve 'Serve MCP on stdin/stdout: the command an AI client launches'
+            cand proxy 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
             cand list 'Show each configured server: transport, state, and what it offers'
             cand tools 'Show the tools exactly as an AI client sees them'
             cand call 'Call one tool through the gateway and print its result'
@@ -97,6 +119,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpgw;help;serve'= {
+        }
+        &'mcpgw;help;proxy'= {
         }
         &'mcpgw;help;list'= {
         }

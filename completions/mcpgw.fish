@@ -31,6 +31,7 @@ complete -c mcpgw -n "__fish_mcpgw_needs_command" -s q -l quiet -d 'Only errors 
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -s V -l version -d 'Print version'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "proxy" -d 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "call" -d 'Call one tool through the gateway and print its result'
@@ -41,6 +42,21 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l log-file -d 'Write
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l header -d 'A header for every request, as \'Name: value\' (repeatable; `${VAR}` is expanded)' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l transport -d 'http-first, http-only, sse-only or sse-first' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l ignore-tool -d 'Hide the tools that match this glob (repeatable)' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l host -d 'mcp-remote\'s OAuth options: accepted, unused until `mcpgw login` exists' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l static-oauth-client-metadata -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l static-oauth-client-info -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l resource -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l allow-http -d 'Allow plain http to hosts other than this machine'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l debug -d 'mcp-remote\'s name for -v'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l silent -d 'mcp-remote\'s name for -q'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s h -l help -d 'Print help'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -l log-file -d 'Write the log to this file instead of stderr' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand list" -l json -d 'Print JSON instead of a table'
@@ -64,9 +80,10 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -l log-file -d 
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve list tools call completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "proxy" -d 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -37,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve MCP on stdin/stdout: the command an AI client launches
     Serve,
+    /// Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`
+    Proxy(ProxyArgs),
     /// Show each configured server: transport, state, and what it offers
     List {
         /// Print JSON instead of a table
@@ -67,4 +69,49 @@ pub enum Command {
         /// bash, zsh, fish, powershell or elvish
         shell: Shell,
     },
+}
+
+/// `mcpgw proxy`. The flags mcp-remote users already have in their configs are accepted.
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// The server's URL (`${VAR}` is expanded)
+    pub url: String,
+
+    /// mcp-remote's OAuth callback port: accepted, unused until `mcpgw login` exists
+    #[arg(hide = true)]
+    pub callback_port: Option<u16>,
+
+    /// A header for every request, as 'Name: value' (repeatable; `${VAR}` is expanded)
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// http-first, http-only, sse-only or sse-first
+    #[arg(long, default_value = "http-first", value_name = "MODE")]
+    pub transport: String,
+
+    /// Allow plain http to hosts other than this machine
+    #[arg(long)]
+    pub allow_http: bool,
+
+    /// Hide the tools that match this glob (repeatable)
+    #[arg(long = "ignore-tool", value_name = "GLOB")]
+    pub ignore_tools: Vec<String>,
+
+    /// mcp-remote's name for -v
+    #[arg(long, hide = true)]
+    pub debug: bool,
+
+    /// mcp-remote's name for -q
+    #[arg(long, hide = true)]
+    pub silent: bool,
+
+    /// mcp-remote's OAuth options: accepted, unused until `mcpgw login` exists
+    #[arg(long, hide = true, value_name = "VALUE")]
+    pub host: Option<String>,
+    #[arg(long, hide = true, value_name = "VALUE")]
+    pub static_oauth_client_metadata: Option<String>,
+    #[arg(long, hide = true, value_name = "VALUE")]
+    pub static_oauth_client_info: Option<String>,
+    #[arg(long, hide = true, value_name = "VALUE")]
+    pub resource: Option<String>,
 }

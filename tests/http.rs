@@ -238,17 +238,26 @@ async fn plain_http_is_refused_off_this_machine() {
 async fn configured_headers_are_sent_and_the_session_is_deleted_at_shutdown() {
     let faulty = HttpServer::faulty();
     let gw = Setup::new()
-        .server(Server::url("h", &faulty.url("/mcp")).with(r#"headers = { "X-Team" = "${MCPGW_TEST_TEAM}", "X-Static" = "fixed" }"#))
+        .server(
+            Server::url("h", &faulty.url("/mcp"))
+                .with(r#"headers = { "X-Team" = "${MCPGW_TEST_TEAM}", "X-Static" = "fixed" }"#),
+        )
         .env("MCPGW_TEST_TEAM", "platform")
         .start()
         .await;
     gw.tools().await;
-    let seen: serde_json::Value = serde_json::from_str(text(&gw.call("h__headers", json!({})).await)).unwrap();
+    let seen: serde_json::Value =
+        serde_json::from_str(text(&gw.call("h__headers", json!({})).await)).unwrap();
     assert_eq!(seen["x-team"], "platform");
     assert_eq!(seen["x-static"], "fixed");
     assert_eq!(seen["mcp-session-id"], "fault-session");
     assert_eq!(seen["mcp-protocol-version"], "2025-11-25");
-    assert!(seen["accept"].as_str().unwrap().contains("text/event-stream"));
+    assert!(
+        seen["accept"]
+            .as_str()
+            .unwrap()
+            .contains("text/event-stream")
+    );
     assert!(gw.shutdown().await.success());
     let stats: serde_json::Value = reqwest_get(&faulty.url("/stats")).await;
     assert_eq!(stats["deletes"], 1, "the session was ended with DELETE");

@@ -3,6 +3,7 @@
 mod call;
 mod completions;
 mod list;
+mod proxy;
 mod serve;
 mod tools;
 
@@ -26,24 +27,40 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Completions { shell } = cli.command {
         return completions::run(shell);
     }
-    let default_level = if matches!(cli.command, Command::Serve) {
+    let default_level = if matches!(cli.command, Command::Serve | Command::Proxy(_)) {
         "info"
     } else {
         "warn"
     };
-    crate::logging::init(
-        cli.verbose,
-        cli.quiet,
-        default_level,
-        cli.log_file.as_deref(),
-    )?;
-    let config = Arc::new(Config::load(cli.config.as_deref())?);
+    let (verbose, quiet) = match &cli.command {
+        Command::Proxy(p) => (cli.verbose.max(u8::from(p.debug)), cli.quiet || p.silent),
+        _ => (cli.verbose, cli.quiet),
+    };
+    crate::logging::init(verbose, quiet, default_level, cli.log_file.as_deref())?;
+    let config = Arc::new(match &cli.command {
+        Command::Proxy(args) => {
+            let oauth = [
+                &args.host,
+                &args.static_oauth_client_metadata,
+                &args.static_oauth_client_info,
+                &args.resource,
+            ];
+            if args.callback_port.is_some() || oauth.iter().any(|o| o.is_some()) {
+                tracing::warn!(
+                    "OAuth options are ignored until `mcpgw login` exists; the server is used without OAuth"
+                );
+            }
+            proxy::config(args)?
+        }
+        _ => Config::load(cli.config.as_deref())?,
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Serve => serve::run(config).await,
+            Command::Proxy(_) => proxy::run(config).await,
             Command::List { json } => list::run(config, json).await,
             Command::Tools { server, json } => tools::run(config, server, json).await,
             Command::Call {

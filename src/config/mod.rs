@@ -51,6 +51,9 @@ pub struct GatewaySettings {
     pub page_size: usize,
     /// Answer the first lists from the servers' last known catalogs.
     pub catalog_cache: bool,
+    /// `mcpgw proxy`: one server whose names and identity pass through untouched. Not a
+    /// config key; the proxy command sets it.
+    pub passthrough: bool,
 }
 
 impl Default for GatewaySettings {
@@ -67,6 +70,7 @@ impl Default for GatewaySettings {
             max_name_length: 52,
             page_size: 0,
             catalog_cache: true,
+            passthrough: false,
         }
     }
 }
@@ -93,7 +97,7 @@ impl Transport {
         match self {
             Transport::Stdio(_) => "stdio",
             Transport::Http(h) => match h.mode {
-                HttpMode::SseOnly => "sse",
+                HttpMode::SseOnly | HttpMode::SseFirst => "sse",
                 _ => "http",
             },
         }
@@ -128,6 +132,8 @@ pub enum HttpMode {
     HttpFirst,
     HttpOnly,
     SseOnly,
+    /// The legacy transport first, then Streamable HTTP (mcp-remote's `sse-first`).
+    SseFirst,
 }
 
 impl HttpMode {
@@ -136,6 +142,7 @@ impl HttpMode {
             "http-first" => Some(HttpMode::HttpFirst),
             "http-only" => Some(HttpMode::HttpOnly),
             "sse-only" => Some(HttpMode::SseOnly),
+            "sse-first" => Some(HttpMode::SseFirst),
             _ => None,
         }
     }
@@ -384,6 +391,7 @@ impl Resolver<'_> {
             max_name_length,
             page_size,
             catalog_cache: g.catalog_cache.unwrap_or(defaults.catalog_cache),
+            passthrough: false,
         };
         let servers = raw
             .servers
@@ -520,7 +528,7 @@ impl Resolver<'_> {
                 self.error(
                     t.span().start,
                     format!(
-                        "{}: use \"http-first\", \"http-only\" or \"sse-only\"",
+                        "{}: use \"http-first\", \"http-only\", \"sse-only\" or \"sse-first\"",
                         what("transport")
                     ),
                 )

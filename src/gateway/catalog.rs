@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::names::NameTable;
-use crate::config::ServerConfig;
+use crate::config::{GatewaySettings, ServerConfig};
 use crate::protocol;
 use crate::upstream::UpstreamHandle;
 
@@ -185,8 +185,7 @@ impl Merged {
     /// `servers` pairs each config with its catalog, `None` for upstreams that are not ready.
     pub fn build(
         servers: &[(&ServerConfig, Option<&Catalog>)],
-        separator: &str,
-        max_name: usize,
+        settings: &GatewaySettings,
     ) -> Merged {
         let mut merged = Merged::default();
         for kind in [Kind::Tools, Kind::Prompts] {
@@ -209,7 +208,11 @@ impl Merged {
                     }
                 }
             }
-            let (table, names) = NameTable::build(entries, separator, max_name);
+            let (table, names) = if settings.passthrough {
+                NameTable::identity(entries)
+            } else {
+                NameTable::build(entries, &settings.separator, settings.max_name_length)
+            };
             merged.lists[kind as usize] = items
                 .into_iter()
                 .zip(names)
@@ -419,7 +422,7 @@ mod tests {
             (&config.servers[0], Some(&a)),
             (&config.servers[1], Some(&b)),
         ];
-        let m = Merged::build(&servers, "__", 52);
+        let m = Merged::build(&servers, &GatewaySettings::default());
         let names: Vec<_> = m
             .list(Kind::Tools)
             .iter()

@@ -62,6 +62,27 @@ impl NameTable {
         (table, names)
     }
 
+    /// Every name exactly as its server wrote it: for `mcpgw proxy`, which has one server.
+    pub fn identity<'a>(
+        entries: impl IntoIterator<Item = (usize, &'a str, &'a str)>,
+    ) -> (NameTable, Vec<String>) {
+        let mut table = NameTable::default();
+        let names = entries
+            .into_iter()
+            .map(|(server, _, original)| {
+                table.exposed.insert(
+                    original.to_owned(),
+                    Target {
+                        server,
+                        name: original.to_owned(),
+                    },
+                );
+                original.to_owned()
+            })
+            .collect();
+        (table, names)
+    }
+
     pub fn resolve(&self, exposed: &str) -> Option<&Target> {
         self.exposed.get(exposed)
     }

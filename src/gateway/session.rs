@@ -158,6 +158,8 @@ pub struct Session {
     tasks: HashMap<String, usize>,
     batch: Option<Batch>,
     cache: Option<CatalogCache>,
+    /// `mcpgw proxy`: the client's `initialize`, held until its server is known.
+    pending_initialize: Option<(RequestId, &'static str)>,
 }
 
 impl Session {
@@ -223,6 +225,7 @@ impl Session {
             tasks: HashMap::new(),
             batch: None,
             cache,
+            pending_initialize: None,
         };
         if let Some(cache) = &session.cache {
             let mut cached = cache.load(&session.config.servers);
@@ -260,7 +263,9 @@ impl Session {
             if drain_until.is_some() && self.owes_nothing() {
                 break;
             }
-            let deadline = self.startup_deadline.filter(|_| !self.deferred.is_empty());
+            let deadline = self
+                .startup_deadline
+                .filter(|_| !self.deferred.is_empty() || self.pending_initialize.is_some());
             tokio::select! {
                 frame = input.next(), if drain_until.is_none() => match frame {
                     Some(Ok(frame)) => self.on_frame(frame),
@@ -277,6 +282,7 @@ impl Session {
                 },
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.startup_deadline = None;
+                    self.finish_initialize();
                     self.answer_deferred();
                 }
                 _ = tokio::time::sleep_until(drain_until.unwrap_or_else(Instant::now)), if drain_until.is_some() => {
@@ -532,6 +538,43 @@ impl Session {
             capabilities: params.capabilities,
             client_info: params.client_info,
         })));
+        tracing::debug!(version, "client initialized");
+        // A proxy answers as its server, so it waits (up to startup_timeout) to know it.
+        if self.config.gateway.passthrough
+            && self
+                .slots
+                .first()
+                .is_some_and(|s| s.state == ServerState::Starting)
+        {
+            self.pending_initialize = Some((request.id, version));
+            return;
+        }
+        let result = self.initialize_result(version);
+        self.respond(request.id, Ok(result));
+    }
+
+    /// Answers a proxy's held `initialize`, once its server is ready or has failed.
+    fn finish_initialize(&mut self) {
+        if let Some((id, version)) = self.pending_initialize.take() {
+            let result = self.initialize_result(version);
+            self.respond(id, Ok(result));
+        }
+    }
+
+    fn initialize_result(&self, version: &'static str) -> Box<RawValue> {
+        if self.config.gateway.passthrough
+            && let Some(info) = self.slots.first().and_then(|s| s.info.as_ref())
+        {
+            let mut result = json!({
+                "protocolVersion": version,
+                "capabilities": info.capabilities,
+                "serverInfo": info.server_info,
+            });
+            if let Some(instructions) = &info.instructions {
+                result["instructions"] = json!(instructions);
+            }
+            return protocol::raw(&result);
+        }
         let servers: Vec<String> = self
             .slots
             .iter()
@@ -560,14 +603,12 @@ impl Session {
             capabilities["tasks"] =
                 json!({ "list": {}, "cancel": {}, "requests": { "tools": { "call": {} } } });
         }
-        let result = json!({
+        protocol::raw(&json!({
             "protocolVersion": version,
             "capabilities": capabilities,
             "serverInfo": { "name": "mcpgw", "title": "mcpgw MCP gateway", "version": env!("CARGO_PKG_VERSION") },
             "instructions": instructions,
-        });
-        tracing::debug!(version, "client initialized");
-        self.respond(request.id, Ok(protocol::raw(&result)));
+        }))
     }
 
     fn on_client_notification(&mut self, n: Notification) {
@@ -1012,7 +1053,12 @@ impl Session {
         Ok(())
     }
 
+    /// The server an exposed name belongs to, judged by its prefix (a proxy's one server
+    /// owns every name).
     fn slot_by_prefix(&self, exposed: &str) -> Option<&Slot> {
+        if self.config.gateway.passthrough {
+            return self.slots.first();
+        }
         let sep = &self.config.gateway.separator;
         self.slots.iter().find(|s| {
             exposed
@@ -1204,6 +1250,7 @@ impl Session {
                 {
                     drop(handle.request("logging/setLevel", Some(level.clone())));
                 }
+                self.finish_initialize();
                 if restarted {
                     for (_, uri) in self.subscriptions.iter().filter(|(s, _)| *s == server) {
                         drop(handle.request(
@@ -1244,6 +1291,7 @@ impl Session {
                 slot.cached = false;
                 slot.catalog = Catalog::default();
                 self.rebuild();
+                self.finish_initialize();
                 self.answer_deferred();
             }
             Event::Notification {
@@ -1294,11 +1342,7 @@ impl Session {
             .iter()
             .map(|s| (&s.config, (s.ready() || s.cached).then_some(&s.catalog)))
             .collect();
-        let merged = Merged::build(
-            &servers,
-            &self.config.gateway.separator,
-            self.config.gateway.max_name_length,
-        );
+        let merged = Merged::build(&servers, &self.config.gateway);
         for exposed in merged
             .collisions
             .iter()

@@ -228,6 +228,14 @@ impl HttpActor {
         hello: &ClientHello,
     ) -> Result<(Session, ServerInfo), End> {
         let mode = self.config.mode;
+        if mode == HttpMode::SseFirst {
+            match self.connect_legacy(link, inbound, hello).await {
+                Ok(done) => return Ok(done),
+                Err(why) => {
+                    tracing::info!(server = %self.peer.name, "{why}; trying Streamable HTTP")
+                }
+            }
+        }
         if mode != HttpMode::SseOnly {
             match self.connect_streamable(link, inbound, hello).await {
                 Ok(done) => return Ok(done),

@@ -99,6 +99,7 @@ pub struct Setup {
     initialize: bool,
     env: Vec<(String, String)>,
     cache_dir: Option<PathBuf>,
+    proxy: Option<Vec<String>>,
 }
 
 impl Setup {
@@ -112,6 +113,7 @@ impl Setup {
             initialize: true,
             env: vec![],
             cache_dir: None,
+            proxy: None,
         }
     }
 
@@ -144,6 +146,12 @@ impl Setup {
     /// Leaves the `initialize` handshake to the test.
     pub fn raw(mut self) -> Setup {
         self.initialize = false;
+        self
+    }
+
+    /// Runs `mcpgw proxy ARGS…` instead of `mcpgw serve` (the servers are then unused).
+    pub fn proxy(mut self, args: &[&str]) -> Setup {
+        self.proxy = Some(args.iter().map(|a| a.to_string()).collect());
         self
     }
 
@@ -181,9 +189,11 @@ impl Setup {
         std::fs::write(&config, self.config_text()).unwrap();
         let log = dir.path().join("mcpgw.log");
         let mut command = tokio::process::Command::new(mcpgw_bin());
+        match &self.proxy {
+            Some(args) => command.arg("proxy").args(args),
+            None => command.args(["serve", "--config"]).arg(&config),
+        };
         command
-            .args(["serve", "--config"])
-            .arg(&config)
             .env("MCPGW_LOG", "mcpgw=debug")
             .env(
                 "XDG_CACHE_HOME",
