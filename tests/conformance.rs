@@ -9,19 +9,38 @@ fn scenario(name: &str) {
     let npm = root().join("tests/npm/node_modules");
     let node = npm.join(".bin/node");
     let suite = npm.join("@modelcontextprotocol/conformance/dist/index.js");
-    assert!(node.exists() && suite.exists(), "the conformance suite is not installed: run `scripts/test` once (npm ci in tests/npm)");
+    assert!(
+        node.exists() && suite.exists(),
+        "the conformance suite is not installed: run `scripts/test` once (npm ci in tests/npm)"
+    );
     let out = std::process::Command::new(&node)
         .arg(&suite)
-        .args(["client", "--command", "node tests/conformance/driver.mjs", "--scenario", name])
+        .args([
+            "client",
+            "--command",
+            "node tests/conformance/driver.mjs",
+            "--scenario",
+            name,
+        ])
         .current_dir(root())
         .env("MCPGW_BIN", env!("CARGO_BIN_EXE_mcpgw"))
         .env("MCPGW_LOG", "warn")
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let summary = text.lines().find(|l| l.starts_with("Passed:")).unwrap_or("no summary");
-    assert!(out.status.success() && text.contains("OVERALL: PASSED") && summary.contains(" 0 failed"), "{name}: {summary}\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("Passed:"))
+        .unwrap_or("no summary");
+    assert!(
+        out.status.success() && text.contains("OVERALL: PASSED") && summary.contains(" 0 failed"),
+        "{name}: {summary}\n{text}"
+    );
     // Warnings are checks that did not fully pass either (late retry, no Last-Event-ID…).
     assert!(summary.contains(" 0 warnings"), "{name}: {summary}\n{text}");
 }

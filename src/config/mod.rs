@@ -653,7 +653,10 @@ mod tests {
 
     #[test]
     fn the_example_config_loads() {
-        let c = Config::parse(Path::new("examples/mcpgw.toml"), EXAMPLE).unwrap();
+        let c = Config::parse_with_env(Path::new("examples/mcpgw.toml"), EXAMPLE, |_| {
+            Some("/home/example".into())
+        })
+        .unwrap();
         assert!(!c.servers.is_empty());
     }
 
