@@ -267,3 +267,119 @@ async fn reqwest_get(url: &str) -> serde_json::Value {
     let body = reqwest::get(url).await.unwrap().text().await.unwrap();
     serde_json::from_str(&body).unwrap()
 }
+
+/// A private CA, a server certificate for localhost, and a client certificate, as PEM files.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, pem: String| std::fs::write(dir.path().join(name), pem).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "mcpgw test CA");
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        write("ca.pem", ca.self_signed(&ca_key).unwrap().pem());
+        let issuer = Issuer::new(ca, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        write(
+            "server.pem",
+            server.signed_by(&server_key, &issuer).unwrap().pem(),
+        );
+        write("server.key", server_key.serialize_pem());
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client
+            .distinguished_name
+            .push(DnType::CommonName, "mcpgw test client");
+        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        write(
+            "client.pem",
+            client.signed_by(&client_key, &issuer).unwrap().pem(),
+        );
+        write("client.key", client_key.serialize_pem());
+        Pki { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn server_env(&self, mutual: bool) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("TLS_CERT", self.path("server.pem")),
+            ("TLS_KEY", self.path("server.key")),
+        ];
+        if mutual {
+            env.push(("TLS_CLIENT_CA", self.path("ca.pem")));
+        }
+        env
+    }
+}
+
+async fn tls_gateway(server: &HttpServer, tls: Option<String>) -> Gateway {
+    let url = format!("https://localhost:{}/mcp", server.port);
+    let mut entry = Server::url("h", &url);
+    if let Some(tls) = tls {
+        entry = entry.with(&format!("tls = {tls}"));
+    }
+    Setup::new()
+        .gateway(r#"startup_timeout = "3s""#)
+        .server(entry)
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn a_private_ca_and_mutual_tls() {
+    let pki = Pki::new();
+    let ca = format!("{{ ca = {:?} }}", pki.path("ca.pem"));
+    let env = pki.server_env(false);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = HttpServer::faulty_with(&env);
+    // Trusting the private CA, the server is reached over https.
+    let gw = tls_gateway(&server, Some(ca.clone())).await;
+    assert_eq!(
+        text(&gw.call("h__echo", json!({ "message": "over tls" })).await),
+        "echo: over tls"
+    );
+    // Without it, the certificate is refused, and the error says so.
+    let gw = tls_gateway(&server, None).await;
+    let r = gw.call("h__echo", json!({ "message": "x" })).await;
+    assert!(
+        r["isError"] == true && text(&r).contains("certificate"),
+        "{r}"
+    );
+
+    let env = pki.server_env(true);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mutual = HttpServer::faulty_with(&env);
+    let with_identity = format!(
+        "{{ ca = {:?}, client_cert = {:?}, client_key = {:?} }}",
+        pki.path("ca.pem"),
+        pki.path("client.pem"),
+        pki.path("client.key")
+    );
+    let gw = tls_gateway(&mutual, Some(with_identity)).await;
+    assert_eq!(
+        text(&gw.call("h__echo", json!({ "message": "mutual" })).await),
+        "echo: mutual"
+    );
+    // A server that demands a client certificate refuses us without one.
+    let gw = tls_gateway(&mutual, Some(ca)).await;
+    let r = gw.call("h__echo", json!({ "message": "x" })).await;
+    assert_eq!(r["isError"], true, "{r}");
+}

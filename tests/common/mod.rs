@@ -377,30 +377,47 @@ pub struct HttpServer {
     pub port: u16,
     child: std::process::Child,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl HttpServer {
     /// server-everything in `streamableHttp` or `sse` mode.
     pub fn everything(mode: &str) -> HttpServer {
-        Self::start(vec![everything_js(), mode.to_owned()], free_port())
+        Self::start(vec![everything_js(), mode.to_owned()], free_port(), vec![])
     }
 
     /// The HTTP fault fixture.
     pub fn faulty() -> HttpServer {
-        Self::start(
-            vec![
-                root()
-                    .join("tests/fixtures/http-fault-server.mjs")
-                    .display()
-                    .to_string(),
-            ],
-            free_port(),
-        )
+        Self::faulty_with(&[])
     }
 
-    fn start(args: Vec<String>, port: u16) -> HttpServer {
+    /// The HTTP fault fixture with extra environment (`TLS_CERT`, `TLS_KEY`, `TLS_CLIENT_CA`).
+    pub fn faulty_with(env: &[(&str, &str)]) -> HttpServer {
+        let script = root()
+            .join("tests/fixtures/http-fault-server.mjs")
+            .display()
+            .to_string();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start(vec![script], free_port(), env)
+    }
+
+    fn start(args: Vec<String>, port: u16, env: Vec<(String, String)>) -> HttpServer {
+        let child = Self::spawn(&args, port, &env);
+        HttpServer {
+            port,
+            child,
+            args,
+            env,
+        }
+    }
+
+    fn spawn(args: &[String], port: u16, env: &[(String, String)]) -> std::process::Child {
         let child = std::process::Command::new("node")
-            .args(&args)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("PORT", port.to_string())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -414,13 +431,13 @@ impl HttpServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        HttpServer { port, child, args }
+        child
     }
 
     /// Kills the server and starts a new one on the same port (which knows no sessions).
     pub fn restart(&mut self) {
         self.stop();
-        *self = Self::start(self.args.clone(), self.port);
+        self.child = Self::spawn(&self.args, self.port, &self.env);
     }
 
     pub fn stop(&mut self) {
