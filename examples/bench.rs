@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use mcpgw::client::{Client, no_handler};
 use serde_json::json;
 
@@ -102,6 +103,17 @@ async fn echo(client: &Client, tool: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One `echo` call by some path; cheap to clone into each concurrent worker.
+type Caller = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// `echo` through an MCP client over stdio (straight to the server, or through a relay).
+fn stdio_caller(client: Arc<Client>, tool: &'static str) -> Caller {
+    Arc::new(move || {
+        let client = client.clone();
+        Box::pin(async move { echo(&client, tool).await })
+    })
+}
+
 struct Figures {
     p50: Duration,
     p99: Duration,
@@ -109,22 +121,21 @@ struct Figures {
 }
 
 /// One round: `calls` sequential calls (latencies), then `calls` at concurrency 16.
-async fn round(client: &Arc<Client>, tool: &str, calls: usize) -> anyhow::Result<Figures> {
+async fn round(call: &Caller, calls: usize) -> anyhow::Result<Figures> {
     let mut latencies = Vec::with_capacity(calls);
     for _ in 0..calls {
         let start = Instant::now();
-        echo(client, tool).await?;
+        call().await?;
         latencies.push(start.elapsed());
     }
     latencies.sort();
     let start = Instant::now();
     let workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
-            let client = client.clone();
-            let tool = tool.to_owned();
+            let call = call.clone();
             tokio::spawn(async move {
                 for _ in 0..calls / CONCURRENCY {
-                    echo(&client, &tool).await?;
+                    call().await?;
                 }
                 anyhow::Ok(())
             })
@@ -141,27 +152,22 @@ async fn round(client: &Arc<Client>, tool: &str, calls: usize) -> anyhow::Result
     })
 }
 
-/// The median of each figure over rounds that alternate between the two paths, so that drift
-/// in the machine's speed affects both alike.
-async fn compare(
-    direct: &Arc<Client>,
-    relay: &Arc<Client>,
-    through: &Arc<Client>,
-    calls: usize,
-) -> anyhow::Result<(Figures, Figures, Figures)> {
+/// The median of each figure over rounds that alternate between the paths, so that drift in
+/// the machine's speed affects them all alike.
+async fn compare(paths: &[Caller], calls: usize) -> anyhow::Result<Vec<Figures>> {
     const ROUNDS: usize = 7;
     for _ in 0..calls / 4 {
-        echo(direct, "echo").await?;
-        echo(relay, "echo").await?;
-        echo(through, "s0__echo").await?;
+        for call in paths {
+            call().await?;
+        }
     }
-    let (mut d, mut r, mut t) = (vec![], vec![], vec![]);
+    let mut rounds: Vec<Vec<Figures>> = paths.iter().map(|_| vec![]).collect();
     for _ in 0..ROUNDS {
-        d.push(round(direct, "echo", calls / ROUNDS).await?);
-        r.push(round(relay, "echo", calls / ROUNDS).await?);
-        t.push(round(through, "s0__echo", calls / ROUNDS).await?);
+        for (call, figures) in paths.iter().zip(&mut rounds) {
+            figures.push(round(call, calls / ROUNDS).await?);
+        }
     }
-    Ok((median(d), median(r), median(t)))
+    Ok(rounds.into_iter().map(median).collect())
 }
 
 fn median(mut rounds: Vec<Figures>) -> Figures {
@@ -178,6 +184,83 @@ fn median(mut rounds: Vec<Figures>) -> Figures {
         p99,
         per_second,
     }
+}
+
+/// server-everything over Streamable HTTP on a free loopback port; its URL.
+async fn http_server(everything: &str) -> anyhow::Result<(tokio::process::Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = tokio::process::Command::new("node")
+        .arg(everything)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((child, format!("http://127.0.0.1:{port}/mcp")))
+}
+
+/// `echo` by a bare keep-alive HTTP client speaking Streamable HTTP to the server itself:
+/// the least any path to a remote server can cost.
+async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
+    let http = reqwest::Client::new();
+    let post = |body: serde_json::Value, session: Option<String>| {
+        let mut request = http
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        request.send()
+    };
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "raw", "version": "1" } } });
+    let response = post(init, None).await?;
+    let session = response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    response.text().await?;
+    post(
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        session.clone(),
+    )
+    .await?
+    .text()
+    .await?;
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
+    let url = url.to_owned();
+    Ok(Arc::new(move || {
+        let (http, url, session) = (http.clone(), url.clone(), session.clone());
+        let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async move {
+            let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "echo", "arguments": { "message": "benchmark" } } });
+            let mut request = http
+                .post(&url)
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .header("mcp-protocol-version", "2025-11-25")
+                .body(body.to_string());
+            if let Some(session) = session {
+                request = request.header("mcp-session-id", session);
+            }
+            let text = request.send().await?.text().await?;
+            anyhow::ensure!(text.contains("Echo: benchmark"), "unexpected answer {text}");
+            Ok(())
+        })
+    }))
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -298,7 +381,18 @@ async fn bench() -> anyhow::Result<()> {
         .arg(&everything)
         .arg("stdio");
     let (relay_client, mut relay_child) = connect(relayed).await?;
-    let (direct, relay, through) = compare(&direct_client, &relay_client, &client, calls).await?;
+    let paths = [
+        stdio_caller(direct_client.clone(), "echo"),
+        stdio_caller(relay_client.clone(), "echo"),
+        stdio_caller(client.clone(), "s0__echo"),
+    ];
+    let mut figures = compare(&paths, calls).await?.into_iter();
+    let (direct, relay, through) = (
+        figures.next().unwrap(),
+        figures.next().unwrap(),
+        figures.next().unwrap(),
+    );
+    drop(paths);
     let rss = child.id().and_then(peak_rss_kib);
     drop((client, direct_client, relay_client));
     child.wait().await?;
@@ -312,6 +406,43 @@ async fn bench() -> anyhow::Result<()> {
     let warm_five = ready_time(&binary, &five, 5, true).await?;
     let direct_one = direct_ready_time(&everything, 1).await?;
     let direct_five = direct_ready_time(&everything, 5).await?;
+
+    // Remote: mcpgw proxy and mcp-remote, both stdio to HTTP, and a bare HTTP client.
+    let http_calls = (calls / 8).max(CONCURRENCY * 7);
+    let (_server, url) = http_server(&everything).await?;
+    let raw = raw_http_caller(&url).await?;
+    let mut remote = tokio::process::Command::new("node");
+    let mcp_remote = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/npm/node_modules/mcp-remote/dist/proxy.js");
+    anyhow::ensure!(
+        mcp_remote.exists(),
+        "{} is missing: run scripts/test once",
+        mcp_remote.display()
+    );
+    // mcp-remote keeps files under $HOME; give it a folder of its own.
+    remote
+        .arg(&mcp_remote)
+        .arg(&url)
+        .arg("--allow-http")
+        .env("HOME", dir.path());
+    let (remote_client, mut remote_child) = connect(remote).await?;
+    let mut proxy = tokio::process::Command::new(&binary);
+    proxy.arg("-q").arg("proxy").arg(&url);
+    let (proxy_client, mut proxy_child) = connect(proxy).await?;
+    let paths = [
+        raw,
+        stdio_caller(remote_client.clone(), "echo"),
+        stdio_caller(proxy_client.clone(), "echo"),
+    ];
+    let mut figures = compare(&paths, http_calls).await?.into_iter();
+    let (raw, remote, proxied) = (
+        figures.next().unwrap(),
+        figures.next().unwrap(),
+        figures.next().unwrap(),
+    );
+    drop((paths, remote_client, proxy_client));
+    proxy_child.wait().await?;
+    remote_child.kill().await?;
 
     println!(
         "mcpgw benchmark: {calls} echo calls each way in 7 alternating rounds (medians), concurrency {CONCURRENCY}, {} cores",
@@ -382,6 +513,31 @@ async fn bench() -> anyhow::Result<()> {
     println!(
         "| 5 upstreams against 1, catalogs cached | | {:.2}× | | ≤ 1.2× |",
         ratio(warm_five, warm_one)
+    );
+    println!();
+    println!(
+        "Remote server (server-everything over Streamable HTTP), {http_calls} calls each way:"
+    );
+    println!();
+    println!(
+        "| measure | raw keep-alive client | mcp-remote | mcpgw proxy | mcpgw / raw | mcpgw vs mcp-remote | target |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| p50 latency, sequential | {} | {} | {} | {:.2}× | {:.2}× faster | ≤ 1.3× raw |",
+        ms(raw.p50),
+        ms(remote.p50),
+        ms(proxied.p50),
+        ratio(proxied.p50, raw.p50),
+        ratio(remote.p50, proxied.p50)
+    );
+    println!(
+        "| throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.0}/s | {:.2}× | {:.1}× | ≥ 5× mcp-remote |",
+        raw.per_second,
+        remote.per_second,
+        proxied.per_second,
+        proxied.per_second / raw.per_second,
+        proxied.per_second / remote.per_second
     );
     match rss {
         Some(kib) => println!(
