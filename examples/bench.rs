@@ -208,38 +208,44 @@ async fn http_server(everything: &str) -> anyhow::Result<(tokio::process::Child,
     Ok((child, format!("http://127.0.0.1:{port}/mcp")))
 }
 
+/// A Streamable HTTP POST of `body`, in the session when there is one.
+fn mcp_post(
+    http: &reqwest::Client,
+    url: &str,
+    body: serde_json::Value,
+    session: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let request = http
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    match session {
+        Some(session) => request
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25"),
+        None => request,
+    }
+}
+
 /// `echo` by a bare keep-alive HTTP client speaking Streamable HTTP to the server itself:
 /// the least any path to a remote server can cost.
 async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
     let http = reqwest::Client::new();
-    let post = |body: serde_json::Value, session: Option<String>| {
-        let mut request = http
-            .post(url)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(session) = session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", "2025-11-25");
-        }
-        request.send()
-    };
     let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "raw", "version": "1" } } });
-    let response = post(init, None).await?;
+    let response = mcp_post(&http, url, init, None).send().await?;
     let session = response
         .headers()
         .get("mcp-session-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     response.text().await?;
-    post(
-        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        session.clone(),
-    )
-    .await?
-    .text()
-    .await?;
+    let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    mcp_post(&http, url, initialized, session.as_deref())
+        .send()
+        .await?
+        .text()
+        .await?;
     let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
     let url = url.to_owned();
     Ok(Arc::new(move || {
@@ -247,16 +253,11 @@ async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
         let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Box::pin(async move {
             let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "echo", "arguments": { "message": "benchmark" } } });
-            let mut request = http
-                .post(&url)
-                .header("accept", "application/json, text/event-stream")
-                .header("content-type", "application/json")
-                .header("mcp-protocol-version", "2025-11-25")
-                .body(body.to_string());
-            if let Some(session) = session {
-                request = request.header("mcp-session-id", session);
-            }
-            let text = request.send().await?.text().await?;
+            let text = mcp_post(&http, &url, body, session.as_deref())
+                .send()
+                .await?
+                .text()
+                .await?;
             anyhow::ensure!(text.contains("Echo: benchmark"), "unexpected answer {text}");
             Ok(())
         })
