@@ -32,6 +32,17 @@ fn everything() -> anyhow::Result<String> {
     Ok(path.display().to_string())
 }
 
+/// The Node.js pinned in tests/npm, which runs every server here.
+fn node() -> anyhow::Result<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/npm/node_modules/.bin/node");
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: run scripts/test once to install it",
+        path.display()
+    );
+    Ok(path.display().to_string())
+}
+
 fn mcpgw_binary() -> anyhow::Result<PathBuf> {
     // target/release/examples/bench → target/release/mcpgw
     let exe = std::env::current_exe()?;
@@ -79,9 +90,10 @@ fn write_config(
     everything: &str,
 ) -> anyhow::Result<PathBuf> {
     let mut text = String::new();
+    let node = node()?;
     for i in 0..upstreams {
         text.push_str(&format!(
-            "[servers.s{i}]\ncommand = \"node\"\nargs = [{everything:?}, \"stdio\"]\n"
+            "[servers.s{i}]\ncommand = {node:?}\nargs = [{everything:?}, \"stdio\"]\n"
         ));
     }
     let path = dir.join(format!("bench-{upstreams}.toml"));
@@ -191,7 +203,7 @@ async fn http_server(everything: &str) -> anyhow::Result<(tokio::process::Child,
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let child = tokio::process::Command::new("node")
+    let child = tokio::process::Command::new(node()?)
         .arg(everything)
         .arg("streamableHttp")
         .env("PORT", port.to_string())
@@ -315,7 +327,7 @@ async fn direct_ready_time(everything: &str, upstreams: usize) -> anyhow::Result
     for _ in 0..5 {
         let start = Instant::now();
         let starts = (0..upstreams).map(|_| async {
-            let mut c = tokio::process::Command::new("node");
+            let mut c = tokio::process::Command::new(node()?);
             c.arg(everything).arg("stdio");
             let (client, mut child) = connect(c).await?;
             client.list_all("tools/list", "tools").await?;
@@ -369,7 +381,7 @@ async fn bench() -> anyhow::Result<()> {
     let binary = mcpgw_binary()?;
     let dir = tempfile::tempdir()?;
 
-    let mut direct = tokio::process::Command::new("node");
+    let mut direct = tokio::process::Command::new(node()?);
     direct.arg(&everything).arg("stdio");
     let (direct_client, mut direct_child) = connect(direct).await?;
     let one = write_config(dir.path(), 1, &everything)?;
@@ -378,7 +390,7 @@ async fn bench() -> anyhow::Result<()> {
     let mut relayed = tokio::process::Command::new(std::env::current_exe()?);
     relayed
         .arg("--relay")
-        .arg("node")
+        .arg(node()?)
         .arg(&everything)
         .arg("stdio");
     let (relay_client, mut relay_child) = connect(relayed).await?;
@@ -412,7 +424,7 @@ async fn bench() -> anyhow::Result<()> {
     let http_calls = (calls / 8).max(CONCURRENCY * 7);
     let (_server, url) = http_server(&everything).await?;
     let raw = raw_http_caller(&url).await?;
-    let mut remote = tokio::process::Command::new("node");
+    let mut remote = tokio::process::Command::new(node()?);
     let mcp_remote = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/npm/node_modules/mcp-remote/dist/proxy.js");
     anyhow::ensure!(

@@ -34,6 +34,18 @@ pub fn everything_js() -> String {
     path.display().to_string()
 }
 
+/// The Node.js the tests run servers with: the one pinned in tests/npm (the `node` package),
+/// not whatever the machine has.
+pub fn node() -> String {
+    let path = root().join("tests/npm/node_modules/.bin/node");
+    assert!(
+        path.exists(),
+        "the pinned Node.js is not installed at {}: run `scripts/test` once",
+        path.display()
+    );
+    path.display().to_string()
+}
+
 pub fn fixture_js() -> String {
     root()
         .join("tests/fixtures/fault-server.mjs")
@@ -72,7 +84,7 @@ impl Server {
     pub fn everything(name: &str) -> Server {
         let n = NEXT_MARKER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let marker = format!("--mcpgw-test-marker={name}-{}-{n}", std::process::id());
-        let mut server = Server::command(name, "node", &[&everything_js(), "stdio", &marker]);
+        let mut server = Server::command(name, &node(), &[&everything_js(), "stdio", &marker]);
         server.marker = Some(marker);
         server
     }
@@ -81,7 +93,7 @@ impl Server {
         let mut args = vec![fixture_js(), "--name".into(), name.into()];
         args.extend(flags.iter().map(|f| f.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Server::command(name, "node", &args)
+        Server::command(name, &node(), &args)
     }
 
     pub fn with(mut self, line: &str) -> Server {
@@ -415,7 +427,7 @@ impl HttpServer {
     }
 
     fn spawn(args: &[String], port: u16, env: &[(String, String)]) -> std::process::Child {
-        let child = std::process::Command::new("node")
+        let child = std::process::Command::new(node())
             .args(args)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .env("PORT", port.to_string())
