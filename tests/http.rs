@@ -383,3 +383,38 @@ async fn a_private_ca_and_mutual_tls() {
     let r = gw.call("h__echo", json!({ "message": "x" })).await;
     assert_eq!(r["isError"], true, "{r}");
 }
+
+#[tokio::test]
+async fn a_remote_server_gone_for_good_is_marked_down_and_its_tools_vanish() {
+    let mut server = HttpServer::everything("streamableHttp");
+    let gw = Setup::new()
+        .server(Server::url("remote", &server.url("/mcp")).with(r#"handshake_timeout = "2s""#))
+        .server(Server::everything("local"))
+        .start()
+        .await;
+    assert!(gw.tool_names().await.contains(&"remote__echo".to_owned()));
+    server.stop();
+    let started = std::time::Instant::now();
+    let r = gw
+        .call("remote__echo", json!({ "message": "anyone?" }))
+        .await;
+    assert!(
+        r["isError"] == true && text(&r).contains("could not be reached for 2s"),
+        "{r}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    gw.client
+        .wait_for("notifications/tools/list_changed", WAIT)
+        .await
+        .expect("its tools vanish");
+    let names = gw.tool_names().await;
+    assert!(
+        !names.iter().any(|n| n.starts_with("remote__"))
+            && names.contains(&"local__echo".to_owned()),
+        "{names:?}"
+    );
+}

@@ -28,7 +28,8 @@ use crate::protocol::{self, Message, Notification, Request};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
-/// How long requests keep being retried while the server cannot be connected to.
+/// How long requests keep being retried while the server cannot be connected to (or the
+/// server's `handshake_timeout`, when shorter); then the server counts as down.
 const UNREACHABLE_PATIENCE: Duration = Duration::from_secs(15);
 
 pub(super) struct HttpActor {
@@ -521,7 +522,8 @@ impl HttpActor {
                             }
                             PostFailure::Unreachable(why) => {
                                 let since = *o.unreachable_since.get_or_insert_with(tokio::time::Instant::now);
-                                if since.elapsed() < UNREACHABLE_PATIENCE {
+                                let patience = UNREACHABLE_PATIENCE.min(self.handshake_timeout);
+                                if since.elapsed() < patience {
                                     let delay = backoff(o.attempts).min(Duration::from_secs(2));
                                     o.attempts += 1;
                                     tracing::debug!(server = %self.peer.name, "{why}; trying again in {delay:?}");
@@ -531,7 +533,9 @@ impl HttpActor {
                                         let _ = tx.send(Inbound::Retry { id });
                                     });
                                 } else {
-                                    self.fail(id, &mut outgoing, format!("it could not be reached for {UNREACHABLE_PATIENCE:?}: {why}"));
+                                    // Gone for good, it seems: like a child that died, its tools
+                                    // go, its calls fail, and it is reconnected with backoff.
+                                    return End::Failed(format!("it could not be reached for {patience:?}: {why}"));
                                 }
                             }
                             PostFailure::Cut { resume: Some(resume), retry } if o.resumes < 3 && !session.legacy => {
