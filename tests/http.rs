@@ -182,7 +182,7 @@ async fn http_level_faults_fail_only_their_call() {
         .server(Server::url("h", &faulty.url("/mcp")))
         .start()
         .await;
-    assert_eq!(gw.tools().await.len(), 9);
+    assert_eq!(gw.tools().await.len(), 10);
     let cases = [
         ("error500", "HTTP 500"),
         ("reset", "the request failed"),
@@ -416,5 +416,33 @@ async fn a_remote_server_gone_for_good_is_marked_down_and_its_tools_vanish() {
         !names.iter().any(|n| n.starts_with("remote__"))
             && names.contains(&"local__echo".to_owned()),
         "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_remote_call_that_times_out_is_cancelled_at_the_server() {
+    let faulty = HttpServer::faulty();
+    let gw = Setup::new()
+        .gateway(r#"request_timeout = "1s""#)
+        .server(Server::url("h", &faulty.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let r = gw.call("h__hang", json!({})).await;
+    assert!(
+        r["isError"] == true && text(&r).contains("did not answer within"),
+        "{r}"
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while reqwest_get(&faulty.url("/stats")).await["cancelled"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server was never told"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        text(&gw.call("h__echo", json!({ "message": "next" })).await),
+        "echo: next"
     );
 }
