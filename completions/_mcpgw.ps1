@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each configured server: transport, state, and what it offers')
             [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'Show the tools exactly as an AI client sees them')
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call one tool through the gateway and print its result')
+            [CompletionResult]::new('add-key', 'add-key', [CompletionResultType]::ParameterValue, 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)')
+            [CompletionResult]::new('remove-key', 'remove-key', [CompletionResultType]::ParameterValue, 'Forget a server''s API key')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -108,6 +110,29 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mcpgw;add-key' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read the key from standard input instead of a hidden prompt')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mcpgw;remove-key' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mcpgw;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
@@ -125,6 +150,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each configured server: transport, state, and what it offers')
             [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'Show the tools exactly as an AI client sees them')
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call one tool through the gateway and print its result')
+            [CompletionResult]::new('add-key', 'add-key', [CompletionResultType]::ParameterValue, 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)')
+            [CompletionResult]::new('remove-key', 'remove-key', [CompletionResultType]::ParameterValue, 'Forget a server''s API key')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -142,6 +169,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             break
         }
         'mcpgw;help;call' {
+            break
+        }
+        'mcpgw;help;add-key' {
+            break
+        }
+        'mcpgw;help;remove-key' {
             break
         }
         'mcpgw;help;completions' {

@@ -16,6 +16,9 @@ _mcpgw() {
             ",$1")
                 cmd="mcpgw"
                 ;;
+            mcpgw,add-key)
+                cmd="mcpgw__subcmd__add__subcmd__key"
+                ;;
             mcpgw,call)
                 cmd="mcpgw__subcmd__call"
                 ;;
@@ -31,11 +34,17 @@ _mcpgw() {
             mcpgw,proxy)
                 cmd="mcpgw__subcmd__proxy"
                 ;;
+            mcpgw,remove-key)
+                cmd="mcpgw__subcmd__remove__subcmd__key"
+                ;;
             mcpgw,serve)
                 cmd="mcpgw__subcmd__serve"
                 ;;
             mcpgw,tools)
                 cmd="mcpgw__subcmd__tools"
+                ;;
+            mcpgw__subcmd__help,add-key)
+                cmd="mcpgw__subcmd__help__subcmd__add__subcmd__key"
                 ;;
             mcpgw__subcmd__help,call)
                 cmd="mcpgw__subcmd__help__subcmd__call"
@@ -52,6 +61,9 @@ _mcpgw() {
             mcpgw__subcmd__help,proxy)
                 cmd="mcpgw__subcmd__help__subcmd__proxy"
                 ;;
+            mcpgw__subcmd__help,remove-key)
+                cmd="mcpgw__subcmd__help__subcmd__remove__subcmd__key"
+                ;;
             mcpgw__subcmd__help,serve)
                 cmd="mcpgw__subcmd__help__subcmd__serve"
                 ;;
@@ -65,8 +77,30 @@ _mcpgw() {
 
     case "${cmd}" in
         mcpgw)
-            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call completions help"
+            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call add-key remove-key completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__add__subcmd__key)
+            opts="-v -q -h --stdin --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -131,8 +165,22 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help)
-            opts="serve proxy list tools call completions help"
+            opts="serve proxy list tools call add-key remove-key completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__help__subcmd__add__subcmd__key)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -201,6 +249,20 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__help__subcmd__remove__subcmd__key)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -299,6 +361,28 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__remove__subcmd__key)
+            opts="-v -q -h --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

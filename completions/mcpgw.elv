@@ -33,6 +33,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand list 'Show each configured server: transport, state, and what it offers'
             cand tools 'Show the tools exactly as an AI client sees them'
             cand call 'Call one tool through the gateway and print its result'
+            cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
+            cand remove-key 'Forget a server''s API key'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -99,6 +101,27 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcpgw;add-key'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --stdin 'Read the key from standard input instead of a hidden prompt'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;remove-key'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mcpgw;completions'= {
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
@@ -115,6 +138,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand list 'Show each configured server: transport, state, and what it offers'
             cand tools 'Show the tools exactly as an AI client sees them'
             cand call 'Call one tool through the gateway and print its result'
+            cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
+            cand remove-key 'Forget a server''s API key'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -127,6 +152,10 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         &'mcpgw;help;tools'= {
         }
         &'mcpgw;help;call'= {
+        }
+        &'mcpgw;help;add-key'= {
+        }
+        &'mcpgw;help;remove-key'= {
         }
         &'mcpgw;help;completions'= {
         }

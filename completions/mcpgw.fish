@@ -35,6 +35,8 @@ complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "proxy" -d 'Bridge stdin
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "call" -d 'Call one tool through the gateway and print its result'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "add-key" -d 'Store a server\'s API key in the secret store (it replaces `{secret}` in its config)'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "remove-key" -d 'Forget a server\'s API key'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
@@ -75,15 +77,28 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -l json -d 'Print the 
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -l stdin -d 'Read the key from standard input instead of a hidden prompt'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -s h -l help -d 'Print help'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -l log-file -d 'Write the log to this file instead of stderr' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "proxy" -d 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "proxy" -d 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "add-key" -d 'Store a server\'s API key in the secret store (it replaces `{secret}` in its config)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "remove-key" -d 'Forget a server\'s API key'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,13 +1,18 @@
 # Shared by scripts/test and scripts/demo: installs what they need, once, idempotently.
 # Everything goes into folders the repo ignores; nothing outside them is assumed.
 
-# Debian packages: Node.js for the reference MCP server, a C toolchain for crates that build C.
+# Debian packages: Node.js and npm (to install the pinned MCP servers), a C toolchain for
+# crates that build C, and gnome-keyring with dbus for the keyring tests.
 ensure_system() {
   local missing=()
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  # A real Secret Service for the keyring tests (each test starts its own, privately).
+  command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
+  command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
+  command -v dbus-send >/dev/null 2>&1 || missing+=(dbus-bin)
   if ((${#missing[@]})); then
     echo "installing Debian packages: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

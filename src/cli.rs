@@ -64,6 +64,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store a server's API key in the secret store (it replaces `{secret}` in its config)
+    AddKey {
+        /// The server, as named in the config
+        server: String,
+        /// Read the key from standard input instead of a hidden prompt
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Forget a server's API key
+    RemoveKey {
+        /// The server, as named in the config
+        server: String,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, powershell or elvish

@@ -12,5 +12,6 @@ pub mod config;
 pub mod gateway;
 mod logging;
 pub mod protocol;
+pub mod secrets;
 mod stdio;
 pub mod upstream;

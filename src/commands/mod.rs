@@ -2,6 +2,7 @@
 
 mod call;
 mod completions;
+mod keys;
 mod list;
 mod proxy;
 mod serve;
@@ -54,6 +55,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => Config::load(cli.config.as_deref())?,
     });
+    // The secret store is synchronous: these two need no runtime.
+    match &cli.command {
+        Command::AddKey { server, stdin } => return keys::add(&config, server, *stdin),
+        Command::RemoveKey { server } => return keys::remove(&config, server),
+        _ => {}
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -68,12 +75,37 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 arguments,
                 json,
             } => call::run(config, tool, arguments, json).await,
-            Command::Completions { .. } => unreachable!("handled above"),
+            Command::Completions { .. } | Command::AddKey { .. } | Command::RemoveKey { .. } => {
+                unreachable!("handled above")
+            }
         }
     });
     // stdin's reader thread would keep a graceful runtime shutdown waiting for input.
     runtime.shutdown_background();
     code
+}
+
+/// The secret store, opened only when some server uses `{secret}`. Why it could not be opened
+/// goes to the log; those servers then say it when they start.
+pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
+    if !config.servers.iter().any(|s| s.enabled && s.needs_secret()) {
+        return None;
+    }
+    let settings = config.secrets.clone();
+    let opened =
+        tokio::task::spawn_blocking(move || crate::secrets::open(&settings.store, settings.file))
+            .await
+            .ok()?;
+    match opened {
+        Ok((store, why)) => {
+            tracing::debug!("secrets are kept in the {} ({why})", store.describe());
+            Some(store)
+        }
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    }
 }
 
 /// A gateway running in this process, driven through a client as an AI client would.
@@ -96,13 +128,17 @@ impl Local {
             .then(|| gateway::CatalogCache::default_location(false))
             .flatten();
         let wait = config.gateway.startup_timeout + config.gateway.request_timeout;
+        let config_for_secrets = config.clone();
         let gateway = tokio::spawn(gateway::run(
             config,
             gateway_read,
             gateway_write,
             control_rx,
             std::future::pending(),
-            cache,
+            gateway::Services {
+                cache,
+                secrets: secrets_for(&config_for_secrets).await,
+            },
         ));
         let mut client = Client::new(client_read, client_write, client::no_handler());
         client.timeout = wait;

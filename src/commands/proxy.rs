@@ -68,7 +68,7 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
         crate::stdio::stdout(),
         control_rx,
         super::serve::shutdown_signal(),
-        None,
+        gateway::Services::default(),
     )
     .await;
     Ok(ExitCode::SUCCESS)

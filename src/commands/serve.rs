@@ -21,13 +21,17 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
         .catalog_cache
         .then(|| gateway::CatalogCache::default_location(true))
         .flatten();
+    let services = gateway::Services {
+        cache,
+        secrets: super::secrets_for(&config).await,
+    };
     gateway::run(
         config,
         crate::stdio::stdin(),
         crate::stdio::stdout(),
         control_rx,
         shutdown_signal(),
-        cache,
+        services,
     )
     .await;
     Ok(ExitCode::SUCCESS)

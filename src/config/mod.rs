@@ -27,6 +27,15 @@ pub struct Config {
     pub gateway: GatewaySettings,
     /// Servers sorted by name.
     pub servers: Vec<ServerConfig>,
+    pub secrets: SecretsSettings,
+}
+
+/// `[secrets]`: where API keys are kept.
+#[derive(Debug, Clone, Default)]
+pub struct SecretsSettings {
+    pub store: crate::secrets::Choice,
+    /// The encrypted file, when that store is used (default: the platform's data folder).
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +224,7 @@ impl Config {
             path: None,
             gateway: GatewaySettings::default(),
             servers: vec![],
+            secrets: SecretsSettings::default(),
         }
     }
 
@@ -287,17 +297,23 @@ impl Resolver<'_> {
         }
     }
 
-    /// The string with `${VAR}` expanded; `{secret}` is refused until a secret store exists.
+    /// The string with `${VAR}` expanded, where `{secret}` has no place.
     fn string(&self, t: &Text, what: &str) -> Result<String, ConfigError> {
-        let value = expand(t.get_ref(), self.env)
-            .map_err(|e| self.error(t.span().start, format!("{what}: {e}")))?;
-        if value.contains("{secret}") {
+        let value = self.secret_string(t, what)?;
+        if value.contains(SECRET) {
             return Err(self.error(
                 t.span().start,
-                format!("{what}: `{{secret}}` needs the credential store, which this version of mcpgw does not have yet"),
+                format!("{what}: `{{secret}}` goes in `env` values, `args` and `headers` values, not here"),
             ));
         }
         Ok(value)
+    }
+
+    /// The string with `${VAR}` expanded; `{secret}` stays, for the upstream to fill in from
+    /// the secret store when it starts.
+    fn secret_string(&self, t: &Text, what: &str) -> Result<String, ConfigError> {
+        expand(t.get_ref(), self.env)
+            .map_err(|e| self.error(t.span().start, format!("{what}: {e}")))
     }
 
     fn duration(
@@ -398,10 +414,33 @@ impl Resolver<'_> {
             .iter()
             .map(|(name, server)| self.server(name, server, &gateway))
             .collect::<Result<Vec<_>, _>>()?;
+        let secrets = SecretsSettings {
+            store: match &raw.secrets.store {
+                None => crate::secrets::Choice::Auto,
+                Some(t) => match t.get_ref().as_str() {
+                    "auto" => crate::secrets::Choice::Auto,
+                    "keyring" => crate::secrets::Choice::Keyring,
+                    "file" => crate::secrets::Choice::File,
+                    _ => {
+                        return Err(self.error(
+                            t.span().start,
+                            "`secrets.store`: use \"auto\", \"keyring\" or \"file\"",
+                        ));
+                    }
+                },
+            },
+            file: raw
+                .secrets
+                .file
+                .as_ref()
+                .map(|f| self.string(f, "secrets.file").map(PathBuf::from))
+                .transpose()?,
+        };
         Ok(Config {
             path: Some(self.path.to_owned()),
             gateway,
             servers,
+            secrets,
         })
     }
 
@@ -426,12 +465,17 @@ impl Resolver<'_> {
                 args: raw
                     .args
                     .iter()
-                    .map(|a| self.string(a, &what("args")))
+                    .map(|a| self.secret_string(a, &what("args")))
                     .collect::<Result<_, _>>()?,
                 env: raw
                     .env
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), self.string(v, &what(&format!("env.{k}")))?)))
+                    .map(|(k, v)| {
+                        Ok((
+                            k.clone(),
+                            self.secret_string(v, &what(&format!("env.{k}")))?,
+                        ))
+                    })
                     .collect::<Result<_, ConfigError>>()?,
                 cwd: raw
                     .cwd
@@ -546,7 +590,7 @@ impl Resolver<'_> {
                     format!("{}: `{key}` is not a valid header name", what("headers")),
                 ));
             }
-            let value_text = self.string(value, &what(&format!("headers.{key}")))?;
+            let value_text = self.secret_string(value, &what(&format!("headers.{key}")))?;
             if value_text.contains(['\r', '\n']) {
                 return Err(self.error(
                     value.span().start,
@@ -617,6 +661,23 @@ impl Resolver<'_> {
             },
             deny: set(&raw.deny)?,
         })
+    }
+}
+
+/// The placeholder for a server's API key from the secret store (`mcpgw add-key`).
+pub const SECRET: &str = "{secret}";
+
+impl ServerConfig {
+    /// Whether the server's env, args or headers use `{secret}`.
+    pub fn needs_secret(&self) -> bool {
+        match &self.transport {
+            Transport::Stdio(s) => s
+                .args
+                .iter()
+                .chain(s.env.iter().map(|(_, v)| v))
+                .any(|v| v.contains(SECRET)),
+            Transport::Http(h) => h.headers.iter().any(|(_, v)| v.contains(SECRET)),
+        }
     }
 }
 
@@ -722,8 +783,10 @@ mod tests {
         assert!(e.contains("needs a `command`"), "{e}");
         let e = err("[servers.x]\ncommand = \"a\"\ntools = { deny = [\"[\"] }\n");
         assert!(e.starts_with("c.toml:3:"), "{e}");
-        let e = err("[servers.x]\ncommand = \"a\"\nenv = { K = \"{secret}\" }\n");
-        assert!(e.contains("credential store"), "{e}");
+        let e = err("[servers.x]\ncommand = \"{secret}\"\n");
+        assert!(e.contains("`{secret}` goes in `env` values"), "{e}");
+        let c = parse("[servers.x]\ncommand = \"a\"\nenv = { K = \"{secret}\" }\n[servers.y]\ncommand = \"b\"\n").unwrap();
+        assert!(c.servers[0].needs_secret() && !c.servers[1].needs_secret());
         let e = err("[servers.x]\ncommand = 3\n");
         assert!(e.starts_with("c.toml:2:"), "{e}");
     }

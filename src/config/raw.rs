@@ -17,6 +17,15 @@ pub struct RawConfig {
     pub gateway: RawGateway,
     #[serde(default)]
     pub servers: BTreeMap<Spanned<String>, RawServer>,
+    #[serde(default)]
+    pub secrets: RawSecrets,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecrets {
+    pub store: Option<Text>,
+    pub file: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]

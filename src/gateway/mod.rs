@@ -25,6 +25,15 @@ pub use session::Control;
 use crate::config::Config;
 use crate::protocol::LineCodec;
 
+/// What a gateway uses besides its config.
+#[derive(Default, Clone)]
+pub struct Services {
+    /// Where catalogs are remembered between runs.
+    pub cache: Option<CatalogCache>,
+    /// Where `{secret}` comes from.
+    pub secrets: crate::upstream::Secrets,
+}
+
 /// Where an upstream is in its life.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
@@ -66,7 +75,7 @@ pub async fn run<R, W>(
     output: W,
     control: mpsc::UnboundedReceiver<Control>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    cache: Option<CatalogCache>,
+    services: Services,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -75,7 +84,7 @@ pub async fn run<R, W>(
     let writer = crate::protocol::spawn_line_writer(output, out_rx);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
-    let session = session::Session::new(config, out_tx, events_tx, cache);
+    let session = session::Session::new(config, out_tx, events_tx, services);
     // A task of its own rather than the caller's future: on a current-thread runtime, waking
     // the `block_on` future costs an extra poll of the I/O driver on every message.
     let _ = tokio::spawn(session.run(input, events_rx, control, shutdown)).await;

@@ -167,7 +167,7 @@ impl Session {
         config: Arc<Config>,
         out: mpsc::UnboundedSender<String>,
         events: mpsc::UnboundedSender<Event>,
-        cache: Option<CatalogCache>,
+        services: super::Services,
     ) -> Self {
         let (hello, _) = watch::channel(None);
         let slots = config
@@ -182,6 +182,7 @@ impl Session {
                         &config.gateway,
                         hello.subscribe(),
                         events.clone(),
+                        services.secrets.clone(),
                     );
                     (Some(handle), Some(task), ServerState::Starting)
                 } else {
@@ -224,7 +225,7 @@ impl Session {
             subscriptions: HashSet::new(),
             tasks: HashMap::new(),
             batch: None,
-            cache,
+            cache: services.cache,
             pending_initialize: None,
         };
         if let Some(cache) = &session.cache {

@@ -35,6 +35,7 @@ const UNREACHABLE_PATIENCE: Duration = Duration::from_secs(15);
 pub(super) struct HttpActor {
     pub peer: Peer,
     pub config: HttpConfig,
+    pub secrets: super::Secrets,
     pub handshake_timeout: Duration,
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
     pub commands: mpsc::UnboundedReceiver<Command>,
@@ -133,9 +134,9 @@ impl HttpActor {
                 return;
             }
         };
-        let link = Link {
+        let mut link = Link {
             client,
-            headers: self.base_headers(),
+            headers: HeaderMap::new(),
             inbound: inbound_tx,
             max: self.peer.max_message_bytes,
         };
@@ -153,7 +154,14 @@ impl HttpActor {
                 }
             };
             let started = tokio::time::Instant::now();
-            let end = match self.connect(&link, &mut inbound, &hello).await {
+            let connected = match self.headers().await {
+                Ok(headers) => {
+                    link.headers = headers;
+                    self.connect(&link, &mut inbound, &hello).await
+                }
+                Err(reason) => Err(End::Failed(reason)),
+            };
+            let end = match connected {
                 Ok((session, info)) => {
                     tracing::info!(server = %self.peer.name, protocol = %info.protocol_version, transport = if session.legacy { "sse" } else { "http" }, "ready: {}", info.server_info.get("name").and_then(|n| n.as_str()).unwrap_or("?"));
                     let _ = self.peer.events.send(Event::Ready {
@@ -208,17 +216,31 @@ impl HttpActor {
         }
     }
 
-    fn base_headers(&self) -> HeaderMap {
+    /// The configured headers, `{secret}` filled in from the store (read again at every
+    /// connection, so a key added meanwhile is used). Values are marked sensitive, which keeps
+    /// them out of the HTTP stack's own debug output.
+    async fn headers(&mut self) -> Result<HeaderMap, String> {
+        let (name, secrets, mut pairs) = (
+            self.peer.name.clone(),
+            self.secrets.clone(),
+            self.config.headers.clone(),
+        );
+        let (pairs, secret) = tokio::task::spawn_blocking(move || {
+            let secret = super::fill_secret(&name, &secrets, pairs.iter_mut().map(|(_, v)| v))?;
+            Ok::<_, String>((pairs, secret))
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        self.peer.secret = secret;
         let mut h = HeaderMap::new();
-        for (k, v) in &self.config.headers {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::try_from(k.as_str()),
-                HeaderValue::try_from(v.as_str()),
-            ) {
-                h.insert(k, v);
-            }
+        for (k, v) in pairs {
+            let k = HeaderName::try_from(k.as_str()).map_err(|e| format!("header `{k}`: {e}"))?;
+            let mut v = HeaderValue::try_from(v.as_str())
+                .map_err(|_| format!("header `{k}` has a value that HTTP cannot carry"))?;
+            v.set_sensitive(true);
+            h.insert(k, v);
         }
-        h
+        Ok(h)
     }
 
     /// The handshake, over Streamable HTTP or (when refused, or configured) legacy SSE.
@@ -473,7 +495,7 @@ impl HttpActor {
                     Some(Command::Request { id, method, params, reply }) => {
                         self.peer.pending.insert(id, reply);
                         let line = Message::Request(Request { id: id.into(), method, params }).to_line();
-                        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {line}");
+                        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {}", self.peer.redact(&line));
                         tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
                         outgoing.insert(id, Outgoing { line, resent_after_expiry: false, unreachable_since: None, attempts: 0, resumes: 0 });
                     }
@@ -578,7 +600,7 @@ impl HttpActor {
     /// Sends a notification or an answer; nothing waits for it.
     fn fire(&self, link: &Link, session: &Session, message: Message) {
         let line = message.to_line();
-        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {line}");
+        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {}", self.peer.redact(&line));
         let (link, session, name) = (link.clone(), session.clone(), self.peer.name.clone());
         tokio::spawn(async move {
             if let Err(e) = post_notification(&link, &session, line).await {

@@ -22,8 +22,9 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::{GatewaySettings, ServerConfig, Transport};
+use crate::config::{GatewaySettings, SECRET, ServerConfig, Transport};
 use crate::protocol::{Notification, Outcome, Request, RequestId};
+use crate::secrets::{Kind, Secret, SecretStore};
 
 /// What the client said in `initialize`, handed to every upstream's handshake.
 #[derive(Debug)]
@@ -169,6 +170,31 @@ impl UpstreamHandle {
     }
 }
 
+/// Where a server's `{secret}` comes from; `None` when no store could be opened.
+pub type Secrets = Option<Arc<dyn SecretStore>>;
+
+/// Replaces `{secret}` in `values` with the server's API key. Blocking: call it from the
+/// blocking pool. The error says which command stores the key.
+fn fill_secret<'a>(
+    server: &str,
+    secrets: &Secrets,
+    values: impl IntoIterator<Item = &'a mut String>,
+) -> Result<Option<Secret>, String> {
+    let mut values: Vec<&mut String> = values.into_iter().filter(|v| v.contains(SECRET)).collect();
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let store = secrets.as_ref().ok_or_else(|| format!("it needs an API key, but no secret store could be opened (see `mcpgw list`); then run `mcpgw add-key {server}`"))?;
+    let key = store
+        .get(server, Kind::ApiKey)
+        .map_err(|e| format!("it needs an API key, but {e}"))?
+        .ok_or_else(|| format!("it needs an API key: run `mcpgw add-key {server}`"))?;
+    for value in values.iter_mut() {
+        **value = value.replace(SECRET, key.expose());
+    }
+    Ok(Some(key))
+}
+
 /// Starts the actor for `config`; `index` identifies it in [`Event`]s.
 pub fn spawn(
     index: usize,
@@ -176,6 +202,7 @@ pub fn spawn(
     settings: &GatewaySettings,
     hello: watch::Receiver<Option<Arc<ClientHello>>>,
     events: mpsc::UnboundedSender<Event>,
+    secrets: Secrets,
 ) -> (UpstreamHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = UpstreamHandle {
@@ -193,6 +220,7 @@ pub fn spawn(
                     events,
                 ),
                 config: stdio.clone(),
+                secrets: secrets.clone(),
                 handshake_timeout: config.handshake_timeout,
                 hello,
                 commands: rx,
@@ -210,6 +238,7 @@ pub fn spawn(
                     events,
                 ),
                 config: http.clone(),
+                secrets: secrets.clone(),
                 handshake_timeout: config.handshake_timeout,
                 hello,
                 commands: rx,

@@ -23,6 +23,8 @@ pub(super) struct Peer {
     pub pending: HashMap<u64, oneshot::Sender<Reply>>,
     /// Input that was not MCP, for rate-limiting the warnings about it.
     ignored: u64,
+    /// The secret this server was given: a server may echo it, and logs must not.
+    pub secret: Option<crate::secrets::Secret>,
 }
 
 impl Peer {
@@ -39,6 +41,7 @@ impl Peer {
             events,
             pending: HashMap::new(),
             ignored: 0,
+            secret: None,
         }
     }
 
@@ -84,7 +87,7 @@ impl Peer {
             self.too_long(&line[..line.len().min(4096)], line.len());
             return;
         }
-        tracing::trace!(target: "mcpgw::wire", server = %self.name, "← {}", String::from_utf8_lossy(line));
+        tracing::trace!(target: "mcpgw::wire", server = %self.name, "← {}", self.redact(&String::from_utf8_lossy(line)));
         match Message::parse(line) {
             Parsed::Message(Message::Response(r)) => match self.take(&r.id) {
                 Some(reply) => {
@@ -140,6 +143,16 @@ impl Peer {
                     ))));
                 }
             }
+        }
+    }
+
+    /// `text` with this server's secret (if any) replaced, for logging.
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.secret {
+            Some(s) if !s.expose().is_empty() && text.contains(s.expose()) => {
+                text.replace(s.expose(), "[secret]").into()
+            }
+            _ => text.into(),
         }
     }
 

@@ -32,6 +32,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 pub(super) struct StdioActor {
     pub peer: Peer,
     pub config: StdioConfig,
+    pub secrets: super::Secrets,
     pub handshake_timeout: Duration,
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
     pub commands: mpsc::UnboundedReceiver<Command>,
@@ -191,15 +192,26 @@ impl StdioActor {
     }
 
     async fn run_once(&mut self, generation: u64) -> End {
-        let (config, name, max) = (
+        let (mut config, name, max) = (
             self.config.clone(),
             self.peer.name.clone(),
             self.peer.max_message_bytes,
         );
-        let spawned =
-            tokio::task::spawn_blocking(move || Self::spawn_child(&config, name, max)).await;
+        let secrets = self.secrets.clone();
+        let spawned = tokio::task::spawn_blocking(move || {
+            let values = config
+                .args
+                .iter_mut()
+                .chain(config.env.iter_mut().map(|(_, v)| v));
+            let secret = super::fill_secret(&name, &secrets, values)?;
+            Self::spawn_child(&config, name, max).map(|run| (run, secret))
+        })
+        .await;
         let mut run = match spawned {
-            Ok(Ok(run)) => run,
+            Ok(Ok((run, secret))) => {
+                self.peer.secret = secret;
+                run
+            }
             Ok(Err(reason)) => return End::Failed(reason),
             Err(e) => return End::Failed(format!("starting it failed: {e}")),
         };
@@ -308,6 +320,7 @@ impl StdioActor {
         let (reply, mut answer) = tokio::sync::oneshot::channel();
         self.peer.pending.insert(id, reply);
         send(
+            &self.peer,
             run,
             &Message::Request(Request {
                 id: id.into(),
@@ -350,6 +363,7 @@ impl StdioActor {
             )));
         }
         send(
+            &self.peer,
             run,
             &Message::Notification(Notification {
                 method: "notifications/initialized".into(),
@@ -375,6 +389,7 @@ impl StdioActor {
             } => {
                 self.peer.pending.insert(id, reply);
                 send(
+                    &self.peer,
                     run,
                     &Message::Request(Request {
                         id: id.into(),
@@ -383,13 +398,16 @@ impl StdioActor {
                     }),
                 );
             }
-            Command::Notify(n) => send(run, &Message::Notification(n)),
-            Command::Respond { id, outcome } => {
-                send(run, &Message::Response(Response { id, outcome }))
-            }
+            Command::Notify(n) => send(&self.peer, run, &Message::Notification(n)),
+            Command::Respond { id, outcome } => send(
+                &self.peer,
+                run,
+                &Message::Response(Response { id, outcome }),
+            ),
             Command::Cancel { id, reason } => {
                 if self.peer.pending.remove(&id).is_some() {
                     send(
+                        &self.peer,
                         run,
                         &Message::Notification(Notification {
                             method: "notifications/cancelled".into(),
@@ -406,14 +424,14 @@ impl StdioActor {
 
     fn frame(&mut self, run: &Running, frame: Frame) {
         for answer in self.peer.frame(frame) {
-            send(run, &answer);
+            send(&self.peer, run, &answer);
         }
     }
 }
 
-fn send(run: &Running, message: &Message) {
+fn send(peer: &Peer, run: &Running, message: &Message) {
     let line = message.to_line();
-    tracing::trace!(target: "mcpgw::wire", "→ {line}");
+    tracing::trace!(target: "mcpgw::wire", server = %peer.name, "→ {}", peer.redact(&line));
     let _ = run.stdin.send(line);
 }
 

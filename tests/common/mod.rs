@@ -174,6 +174,11 @@ impl Setup {
         self
     }
 
+    pub fn envs(mut self, env: Vec<(String, String)>) -> Setup {
+        self.env.extend(env);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Setup {
         self.env.push((key.into(), value.into()));
         self
@@ -476,4 +481,145 @@ impl Server {
             marker: None,
         }
     }
+}
+
+/// A private Secret Service for one test: its own session bus and an unlocked gnome-keyring,
+/// in a temporary home, stopped when dropped. Processes that get [`Keyring::env`] use it.
+pub struct Keyring {
+    bus: std::process::Child,
+    daemon: std::process::Child,
+    address: String,
+    dir: tempfile::TempDir,
+}
+
+impl Keyring {
+    pub fn start() -> Keyring {
+        use std::io::{BufRead, Write};
+        for tool in ["dbus-daemon", "dbus-send", "gnome-keyring-daemon"] {
+            assert!(
+                std::process::Command::new("sh")
+                    .args(["-c", &format!("command -v {tool}")])
+                    .output()
+                    .unwrap()
+                    .status
+                    .success(),
+                "{tool} is missing: `scripts/test` installs gnome-keyring and dbus"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(&run).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mut bus = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_owned();
+        let mut keyring = Keyring {
+            bus,
+            daemon: std::process::Command::new("true").spawn().unwrap(),
+            address,
+            dir,
+        };
+        let mut daemon = std::process::Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .envs(keyring.env())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // The unlock password: any, but not empty (or no collection is made).
+        daemon
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"mcpgw-test")
+            .unwrap();
+        keyring.daemon = daemon;
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let owned = std::process::Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .envs(keyring.env())
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&owned.stdout).contains("boolean true") {
+                return keyring;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gnome-keyring never appeared on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What a process needs to use this keyring.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.address.clone()),
+            (
+                "XDG_RUNTIME_DIR".into(),
+                self.dir.path().join("run").display().to_string(),
+            ),
+            (
+                "XDG_DATA_HOME".into(),
+                self.dir.path().join("data").display().to_string(),
+            ),
+            ("HOME".into(), self.dir.path().display().to_string()),
+        ]
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+/// Runs the mcpgw binary with `args` and extra environment, to completion.
+pub fn run_cli_env(
+    config: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(String, String)],
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(mcpgw_bin())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("XDG_CACHE_HOME", config.parent().unwrap())
+        .env_remove("MCPGW_CONFIG")
+        .env("MCPGW_LOG", "trace")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
 }

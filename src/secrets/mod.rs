@@ -1,0 +1,297 @@
+//! Secrets: API keys (and, later, OAuth tokens) kept out of every config file.
+//!
+//! A [`SecretStore`] keeps one entry per server and [`Kind`]. There are three: the OS keyring
+//! (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows), an encrypted
+//! file for machines without one (headless servers, WSL, CI), and memory for unit tests.
+//! [`open`] picks one as the config says, or by what the machine offers, and says which
+//! and why. A [`Secret`] never prints itself: not in logs, errors or debug output.
+//!
+//! The stores are synchronous (the keyring APIs are); async code calls them from the
+//! blocking pool.
+
+mod file;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use secrecy::{ExposeSecret, SecretString};
+
+pub use file::FileStore;
+
+/// A secret value. Its `Debug` and `Display` say `[secret]`, never the value.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(SecretString::from(value.into()))
+    }
+
+    /// The value, for the one place that must send it (a header, a child's environment).
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[secret]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[secret]")
+    }
+}
+
+/// What a secret is for; each server has at most one of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `mcpgw add-key`: substituted for `{secret}` in the server's config.
+    ApiKey,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::ApiKey => "api-key",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the {store} cannot be used: {reason}")]
+    Unavailable { store: &'static str, reason: String },
+    #[error("the {store} failed: {reason}")]
+    Failed { store: &'static str, reason: String },
+}
+
+pub trait SecretStore: Send + Sync {
+    /// A name for messages: "OS keyring (Secret Service)", "encrypted file /…".
+    fn describe(&self) -> String;
+    fn get(&self, server: &str, kind: Kind) -> Result<Option<Secret>, SecretError>;
+    fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError>;
+    /// Whether there was anything to delete.
+    fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError>;
+}
+
+/// The entry name of a server's secret: `<server>/<kind>` under the service `mcpgw`.
+fn entry_name(server: &str, kind: Kind) -> String {
+    format!("{server}/{}", kind.label())
+}
+
+/// Secrets in memory, for tests.
+#[derive(Default)]
+pub struct MemoryStore(Mutex<HashMap<String, Secret>>);
+
+impl SecretStore for MemoryStore {
+    fn describe(&self) -> String {
+        "memory store".into()
+    }
+
+    fn get(&self, server: &str, kind: Kind) -> Result<Option<Secret>, SecretError> {
+        Ok(self
+            .0
+            .lock()
+            .expect("memory store lock")
+            .get(&entry_name(server, kind))
+            .cloned())
+    }
+
+    fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError> {
+        self.0
+            .lock()
+            .expect("memory store lock")
+            .insert(entry_name(server, kind), secret.clone());
+        Ok(())
+    }
+
+    fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
+        Ok(self
+            .0
+            .lock()
+            .expect("memory store lock")
+            .remove(&entry_name(server, kind))
+            .is_some())
+    }
+}
+
+/// The OS keyring through keyring-core: service `mcpgw`, user `<server>/<kind>`.
+pub struct KeyringStore {
+    platform: &'static str,
+}
+
+const SERVICE: &str = "mcpgw";
+
+impl KeyringStore {
+    /// Connects to the platform's keyring and checks that it answers.
+    pub fn open() -> Result<KeyringStore, SecretError> {
+        let store = KeyringStore {
+            platform: platform_name(),
+        };
+        install_platform_store().map_err(|reason| SecretError::Unavailable {
+            store: "OS keyring",
+            reason,
+        })?;
+        // A lookup of an entry nobody made: "no entry" means the keyring works.
+        store
+            .get("mcpgw-probe", Kind::ApiKey)
+            .map_err(|e| SecretError::Unavailable {
+                store: "OS keyring",
+                reason: e.to_string(),
+            })?;
+        Ok(store)
+    }
+
+    fn entry(&self, server: &str, kind: Kind) -> Result<keyring_core::Entry, SecretError> {
+        keyring_core::Entry::new(SERVICE, &entry_name(server, kind)).map_err(|e| self.failed(e))
+    }
+
+    fn failed(&self, e: keyring_core::Error) -> SecretError {
+        SecretError::Failed {
+            store: "OS keyring",
+            reason: e.to_string(),
+        }
+    }
+}
+
+fn platform_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "Keychain"
+    } else if cfg!(windows) {
+        "Credential Manager"
+    } else {
+        "Secret Service"
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn install_platform_store() -> Result<(), String> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let store =
+                zbus_secret_service_keyring_store::Store::new().map_err(|e| e.to_string())?;
+            keyring_core::set_default_store(store);
+            Ok(())
+        })
+        .clone()
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+fn install_platform_store() -> Result<(), String> {
+    Err(format!(
+        "this build of mcpgw has no {} support yet; use the encrypted file store",
+        platform_name()
+    ))
+}
+
+impl SecretStore for KeyringStore {
+    fn describe(&self) -> String {
+        format!("OS keyring ({})", self.platform)
+    }
+
+    fn get(&self, server: &str, kind: Kind) -> Result<Option<Secret>, SecretError> {
+        match self.entry(server, kind)?.get_password() {
+            Ok(value) => Ok(Some(Secret::new(value))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError> {
+        self.entry(server, kind)?
+            .set_password(secret.expose())
+            .map_err(|e| self.failed(e))
+    }
+
+    fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
+        match self.entry(server, kind)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+}
+
+/// Which store to use, from `[secrets] store` in the config.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Choice {
+    /// The OS keyring when it answers, else the encrypted file when `MCPGW_SECRET_KEY` is set.
+    #[default]
+    Auto,
+    Keyring,
+    File,
+}
+
+/// Opens the store the config asks for; the reason says which and why.
+pub fn open(
+    choice: &Choice,
+    file: Option<PathBuf>,
+) -> Result<(Arc<dyn SecretStore>, String), SecretError> {
+    let file_store = || -> Result<Arc<dyn SecretStore>, SecretError> {
+        let path = file
+            .clone()
+            .or_else(FileStore::default_path)
+            .ok_or_else(|| SecretError::Unavailable {
+                store: "encrypted file",
+                reason: "no data folder on this platform; set [secrets] file".into(),
+            })?;
+        Ok(Arc::new(FileStore::from_env(path)?))
+    };
+    match choice {
+        Choice::Keyring => Ok((Arc::new(KeyringStore::open()?), "as configured".into())),
+        Choice::File => Ok((file_store()?, "as configured".into())),
+        Choice::Auto => match KeyringStore::open() {
+            Ok(store) => Ok((Arc::new(store), "the OS keyring answers".into())),
+            Err(keyring) if std::env::var_os(file::KEY_VARIABLE).is_some() => Ok((
+                file_store()?,
+                format!("{keyring}; {} is set", file::KEY_VARIABLE),
+            )),
+            Err(keyring) => Err(SecretError::Unavailable {
+                store: "secret store",
+                reason: format!(
+                    "{keyring}. Either start a Secret Service (gnome-keyring, KeePassXC), or set {} to a passphrase to keep secrets in an encrypted file ([secrets] store = \"file\")",
+                    file::KEY_VARIABLE
+                ),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print_themselves() {
+        let s = Secret::new("hunter2");
+        assert_eq!(
+            format!("{s} {s:?} {:?}", Some(&s)),
+            "[secret] [secret] Some([secret])"
+        );
+        assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn the_memory_store_keeps_one_entry_per_server_and_kind() {
+        let store = MemoryStore::default();
+        assert!(store.get("a", Kind::ApiKey).unwrap().is_none());
+        store.set("a", Kind::ApiKey, &Secret::new("k1")).unwrap();
+        store.set("b", Kind::ApiKey, &Secret::new("k2")).unwrap();
+        assert_eq!(
+            store.get("a", Kind::ApiKey).unwrap().unwrap().expose(),
+            "k1"
+        );
+        assert!(store.delete("a", Kind::ApiKey).unwrap());
+        assert!(!store.delete("a", Kind::ApiKey).unwrap());
+        assert_eq!(
+            store.get("b", Kind::ApiKey).unwrap().unwrap().expose(),
+            "k2"
+        );
+    }
+}
