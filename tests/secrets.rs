@@ -77,10 +77,21 @@ async fn a_key_added_in_one_process_reaches_the_child_of_another_and_can_be_remo
     let servers: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(servers[0]["name"], "e");
     assert_eq!(servers[0]["state"], "ready", "{servers}");
+    assert_eq!(servers[0]["key"], "set", "{servers}");
+    assert!(
+        servers[1]["key"].is_null(),
+        "`plain` needs no key: {servers}"
+    );
     assert_no_secret("list --json and its log", &format!("{list:?}"));
 
     let out = run_cli_env(&config, &["remove-key", "e"], None, &keyring.env());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Removed the API key for `e`"));
+    let list = run_cli_env(&config, &["list"], None, &keyring.env());
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("missing"),
+        "{}",
+        String::from_utf8_lossy(&list.stdout)
+    );
     let call = run_cli_env(
         &config,
         &["call", "e__echo", r#"{"message":"x"}"#],

@@ -65,6 +65,8 @@ pub struct ServerStatus {
     pub tools: Option<usize>,
     pub prompts: Option<usize>,
     pub resources: Option<usize>,
+    /// For servers that use `{secret}`: whether their key is in the store (never the key).
+    pub key: Option<String>,
 }
 
 /// Serves one client on `input`/`output` until `input` ends or `shutdown` completes, then

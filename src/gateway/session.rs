@@ -1477,6 +1477,7 @@ impl Session {
                 }),
                 prompts: s.ready().then(|| s.catalog.get(Kind::Prompts).len()),
                 resources: s.ready().then(|| s.catalog.get(Kind::Resources).len()),
+                key: None,
             })
             .collect()
     }
