@@ -28,6 +28,9 @@ _mcpgw() {
             mcpgw,help)
                 cmd="mcpgw__subcmd__help"
                 ;;
+            mcpgw,import)
+                cmd="mcpgw__subcmd__import"
+                ;;
             mcpgw,list)
                 cmd="mcpgw__subcmd__list"
                 ;;
@@ -55,6 +58,9 @@ _mcpgw() {
             mcpgw__subcmd__help,help)
                 cmd="mcpgw__subcmd__help__subcmd__help"
                 ;;
+            mcpgw__subcmd__help,import)
+                cmd="mcpgw__subcmd__help__subcmd__import"
+                ;;
             mcpgw__subcmd__help,list)
                 cmd="mcpgw__subcmd__help__subcmd__list"
                 ;;
@@ -77,7 +83,7 @@ _mcpgw() {
 
     case "${cmd}" in
         mcpgw)
-            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call add-key remove-key completions help"
+            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call add-key remove-key import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,7 +171,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help)
-            opts="serve proxy list tools call add-key remove-key completions help"
+            opts="serve proxy list tools call add-key remove-key import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,6 +227,20 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -297,6 +317,28 @@ _mcpgw() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__import)
+            opts="-v -q -h --dry-run --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

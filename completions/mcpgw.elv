@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand call 'Call one tool through the gateway and print its result'
             cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
             cand remove-key 'Forget a server''s API key'
+            cand import 'Bring an AI client''s MCP servers into mcpgw: config into the config, secrets into the store'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -122,6 +123,17 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcpgw;import'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --dry-run 'Show what would be done, change nothing'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mcpgw;completions'= {
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
@@ -140,6 +152,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand call 'Call one tool through the gateway and print its result'
             cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
             cand remove-key 'Forget a server''s API key'
+            cand import 'Bring an AI client''s MCP servers into mcpgw: config into the config, secrets into the store'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -156,6 +169,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         &'mcpgw;help;add-key'= {
         }
         &'mcpgw;help;remove-key'= {
+        }
+        &'mcpgw;help;import'= {
         }
         &'mcpgw;help;completions'= {
         }

@@ -77,6 +77,14 @@ pub enum Command {
         /// The server, as named in the config
         server: String,
     },
+    /// Bring an AI client's MCP servers into mcpgw: config into the config, secrets into the store
+    Import {
+        /// The client's config (Claude Desktop, Cursor, Claude Code, VS Code) [default: the first found in the usual places]
+        file: Option<PathBuf>,
+        /// Show what would be done, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, powershell or elvish

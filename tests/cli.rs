@@ -268,3 +268,34 @@ fn every_example_config_loads() {
     }
     assert!(seen >= 1);
 }
+
+#[test]
+fn a_readable_config_with_plaintext_credentials_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    let warned = |text: &str, mode: u32| {
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = run_cli(Some(&path), &["tools", "--json"], None);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !err.contains("ghp_literal123"),
+            "the value itself is never shown: {err}"
+        );
+        err.contains("readable by other users")
+    };
+    let literal =
+        "[servers.gh]\ncommand = \"/nonexistent/x\"\nenv = { GITHUB_TOKEN = \"ghp_literal123\" }\n";
+    assert!(warned(literal, 0o644));
+    assert!(!warned(literal, 0o600));
+    // A reference to the environment is not a credential in the file (the config loads: the
+    // fallback makes sure of that, so no warning means none was due).
+    let reference = "[servers.gh]\ncommand = \"/nonexistent/x\"\nenv = { GITHUB_TOKEN = \"${GH_TOKEN_UNSET:-none}\", LOG = \"debug\" }\n";
+    assert!(!warned(reference, 0o644));
+    assert!(
+        run_cli(Some(&path), &["tools", "--json"], None)
+            .status
+            .success()
+    );
+}

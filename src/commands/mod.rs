@@ -2,6 +2,7 @@
 
 mod call;
 mod completions;
+mod import;
 mod keys;
 mod list;
 mod proxy;
@@ -53,6 +54,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             proxy::config(args)?
         }
+        // Importing is how a config file comes to exist: a missing one is a fresh start.
+        Command::Import { .. } => match Config::load(cli.config.as_deref()) {
+            Err(crate::config::ConfigError::Read { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Config::default()
+            }
+            other => other?,
+        },
         _ => Config::load(cli.config.as_deref())?,
     });
     // The secret store is synchronous: these two need no runtime.
@@ -67,6 +77,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Serve => serve::run(config).await,
+            Command::Import { file, dry_run } => {
+                import::run(&config, cli.config.clone(), file, dry_run).await
+            }
             Command::Proxy(_) => proxy::run(config).await,
             Command::List { json } => list::run(config, json).await,
             Command::Tools { server, json } => tools::run(config, server, json).await,

@@ -20,6 +20,13 @@ use raw::{RawConfig, RawFilter, RawServer, Text};
 /// The commented default configuration, the same text as `examples/mcpgw.toml`.
 pub const EXAMPLE: &str = include_str!("../../examples/mcpgw.toml");
 
+/// No file yet: no servers, every setting at its default.
+impl Default for Config {
+    fn default() -> Self {
+        Config::empty()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file this came from; `None` when no file exists yet.
@@ -207,7 +214,15 @@ impl Config {
             },
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&path, &text),
+            Ok(text) => {
+                // Expanded `${VAR}` values look literal once resolved: judge the file's own text.
+                let unexpanded = Self::parse_with_env(&path, &text, |_| Some("${}".into()));
+                let config = Self::parse(&path, &text)?;
+                if let Ok(unexpanded) = unexpanded {
+                    warn_if_exposed(&path, &unexpanded.literal_credentials());
+                }
+                Ok(config)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
                 tracing::warn!(
                     "no config at {}; serving no upstreams (see examples/mcpgw.toml)",
@@ -661,6 +676,83 @@ impl Resolver<'_> {
             },
             deny: set(&raw.deny)?,
         })
+    }
+}
+
+/// Says so when other users can read a config that holds credentials in plain text.
+fn warn_if_exposed(path: &Path, literal: &[String]) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.permissions().mode() & 0o044 != 0 && !literal.is_empty() {
+            tracing::warn!(
+                "{} is readable by other users and holds credentials in plain text ({}): store each with `mcpgw add-key SERVER` and write {{secret}} in its place, or `chmod 600 {}`",
+                path.display(),
+                literal.join(", "),
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, literal);
+}
+
+/// Whether an env variable of this name holds a credential.
+pub fn secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "_PAT",
+        "AUTH",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
+}
+
+/// Whether a header of this name carries a credential.
+pub fn secret_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "authorization"
+        || lower == "cookie"
+        || lower.contains("api-key")
+        || lower.contains("apikey")
+        || lower.contains("token")
+        || lower.contains("secret")
+}
+
+impl Config {
+    /// The places where this config holds what looks like a literal credential (not
+    /// `{secret}`, not `${VAR}`): `servers.x.env.GITHUB_TOKEN` and the like.
+    pub fn literal_credentials(&self) -> Vec<String> {
+        let literal = |v: &str| !v.is_empty() && !v.contains(SECRET) && !v.contains("${");
+        let mut found = vec![];
+        for s in &self.servers {
+            match &s.transport {
+                Transport::Stdio(c) => {
+                    for (k, v) in &c.env {
+                        if secret_name(k) && literal(v) {
+                            found.push(format!("servers.{}.env.{k}", s.name));
+                        }
+                    }
+                }
+                Transport::Http(h) => {
+                    for (k, v) in &h.headers {
+                        if secret_header(k) && literal(v) {
+                            found.push(format!("servers.{}.headers.{k}", s.name));
+                        }
+                    }
+                }
+            }
+        }
+        found
     }
 }
 
