@@ -251,7 +251,26 @@ async fn an_api_key_protected_server_gets_the_key_as_a_header() {
         "{err}"
     );
     assert!(!err.contains("sk-wrong-000"), "{err}");
-    // No key at all: 401 is never even reached; the error names the command.
+    // A server that needs a key the config does not send: its 401 is the error, named.
+    let open_dir = tempfile::tempdir().unwrap();
+    let open = write_config(
+        &open_dir,
+        &format!("[servers.nokey]\nurl = {:?}\n", server.url("/mcp")),
+    );
+    let call = run_cli_env(
+        &open,
+        &["call", "nokey__echo", r#"{"message":"x"}"#],
+        None,
+        &keyring.env(),
+    );
+    let shown = String::from_utf8_lossy(&call.stdout);
+    assert!(
+        shown.contains("server `nokey`")
+            && shown.contains("401")
+            && shown.contains("API key required"),
+        "{call:?}"
+    );
+    // No key in the store: the request is never sent; the error names the command.
     run_cli_env(&config, &["remove-key", "xkey"], None, &keyring.env());
     let call = run_cli_env(
         &config,

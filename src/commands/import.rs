@@ -42,6 +42,31 @@ fn default_files() -> Vec<PathBuf> {
     files
 }
 
+/// VS Code's references in mcpgw's terms: `${env:VAR}` is `${VAR}`; `${input:id}` (a value VS
+/// Code prompts for) becomes `${ID}`, which the note asks the user to provide.
+fn normalize(value: &str, notes: &mut Vec<String>) -> String {
+    let mut out = value.replace("${env:", "${");
+    while let Some(start) = out.find("${input:") {
+        let Some(len) = out[start..].find('}') else {
+            break;
+        };
+        let id = &out[start + 8..start + len];
+        let var: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        notes.push(format!("VS Code asked for `{id}` when it started the server; mcpgw reads ${{{var}}} from its environment instead (or store it with `mcpgw add-key` and write {{secret}})"));
+        out.replace_range(start..=start + len, &format!("${{{var}}}"));
+    }
+    out
+}
+
 /// A value that is a reference (`${VAR}`, `${input:x}`), not a literal.
 fn is_reference(value: &str) -> bool {
     value.contains("${")
@@ -154,7 +179,7 @@ impl Planned {
                 };
                 self.secret(&format!("header {k}"), &credential, &prefix)
             } else {
-                v
+                normalize(&v, &mut self.notes)
             };
             table.insert(k, value.into());
         }
@@ -215,6 +240,7 @@ fn plan(name: &str, entry: &Map<String, Value>) -> Result<Planned, String> {
         (Some(command), _, None) => {
             p.table.insert("command".into(), command.into());
             if !args.is_empty() {
+                let args: Vec<String> = args.iter().map(|a| normalize(a, &mut p.notes)).collect();
                 p.table.insert("args".into(), args.into());
             }
             let mut env = toml::Table::new();
@@ -222,7 +248,7 @@ fn plan(name: &str, entry: &Map<String, Value>) -> Result<Planned, String> {
                 let value = if secret_name(&k) && !is_reference(&v) && !v.is_empty() {
                     p.secret(&format!("env {k}"), &v, "")
                 } else {
-                    v
+                    normalize(&v, &mut p.notes)
                 };
                 env.insert(k, value.into());
             }
@@ -422,6 +448,19 @@ mod tests {
             !toml::to_string(&p.table).unwrap().contains("ghp_abc")
                 && !toml::to_string(&p.table).unwrap().contains("k2")
         );
+    }
+
+    #[test]
+    fn vs_code_references_become_environment_references() {
+        let entry: Map<String, Value> = serde_json::from_str(
+            r#"{"type":"stdio","command":"node","args":["s.js","${input:work-dir}"],"env":{"API_TOKEN":"${input:api-token}","HOME_DIR":"${env:HOME}"}}"#,
+        )
+        .unwrap();
+        let p = plan("vs", &entry).unwrap();
+        assert_eq!(p.table["args"][1].as_str(), Some("${WORK_DIR}"));
+        assert_eq!(p.table["env"]["HOME_DIR"].as_str(), Some("${HOME}"));
+        assert_eq!(p.table["env"]["API_TOKEN"].as_str(), Some("${API_TOKEN}"));
+        assert!(p.secret.is_none() && p.notes.len() == 2, "{:?}", p.notes);
     }
 
     #[test]

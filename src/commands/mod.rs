@@ -111,7 +111,7 @@ pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
             .ok()?;
     match opened {
         Ok((store, why)) => {
-            tracing::debug!("secrets are kept in the {} ({why})", store.describe());
+            tracing::info!("secrets are kept in the {} ({why})", store.describe());
             Some(store)
         }
         Err(e) => {
