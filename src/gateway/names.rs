@@ -238,3 +238,35 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever the servers and tools are called, every exposed name is valid, unique, and
+        /// maps back to exactly its server and tool.
+        #[test]
+        fn every_exposed_name_maps_back_to_exactly_one_tool(
+            tools in proptest::collection::vec((0usize..4, "[a-zA-Z0-9_./ -]{1,80}"), 1..60),
+            max in 16usize..70,
+        ) {
+            let servers = ["s", "s_", "long-server-name-x", "s__a"];
+            let mut seen = std::collections::HashSet::new();
+            let entries: Vec<(usize, &str, &str)> = tools
+                .iter()
+                .filter(|(s, t)| seen.insert((*s, t.clone())))
+                .map(|(s, t)| (*s, servers[*s], t.as_str()))
+                .collect();
+            let (table, names) = NameTable::build(entries.clone(), "__", max);
+            prop_assert_eq!(table.len(), entries.len());
+            for (name, (server, _, original)) in names.iter().zip(&entries) {
+                prop_assert!(!name.is_empty() && name.len() <= max, "{}", name);
+                prop_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'), "{}", name);
+                prop_assert_eq!(table.resolve(name), Some(&Target { server: *server, name: original.to_string() }));
+            }
+        }
+    }
+}

@@ -253,3 +253,72 @@ mod tests {
         assert_eq!(recover_id(b"garbage"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any bytes, cut into any chunks, come out as the same lines; over-long lines are
+        /// reported once each, with their true length.
+        #[test]
+        fn framing_reassembles_whatever_the_chunking(
+            lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..64), 0..20),
+            cuts in proptest::collection::vec(1usize..17, 1..40),
+        ) {
+            let max = 40;
+            let mut input = Vec::new();
+            for line in &lines {
+                input.extend_from_slice(line);
+                input.push(b'\n');
+            }
+            let mut codec = LineCodec::new(max);
+            let mut buf = BytesMut::new();
+            let mut frames = vec![];
+            let mut rest = &input[..];
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() { break; }
+                let n = (*cut).min(rest.len());
+                buf.extend_from_slice(&rest[..n]);
+                rest = &rest[n..];
+                while let Some(f) = codec.decode(&mut buf).unwrap() { frames.push(f); }
+            }
+            while let Some(f) = codec.decode_eof(&mut buf).unwrap() { frames.push(f); }
+            prop_assert_eq!(frames.len(), lines.len());
+            for (frame, line) in frames.iter().zip(&lines) {
+                let mut expected = line.clone();
+                if expected.last() == Some(&b'\r') { expected.pop(); }
+                match frame {
+                    Frame::Line(got) if line.len() <= max => prop_assert_eq!(&got[..], &expected[..]),
+                    Frame::TooLong { len, .. } if line.len() > max => prop_assert_eq!(*len, line.len()),
+                    other => prop_assert!(false, "{:?} for a line of {} bytes", other, line.len()),
+                }
+            }
+        }
+
+        /// Parsing and id recovery never panic, whatever arrives.
+        #[test]
+        fn parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200), text in ".{0,200}") {
+            let _ = crate::protocol::Message::parse(&bytes);
+            let _ = crate::protocol::Message::parse(text.as_bytes());
+            let _ = recover_id(&bytes);
+            let _ = recover_id(text.as_bytes());
+        }
+
+        /// A well-formed request round-trips through parsing and serialising.
+        #[test]
+        fn requests_round_trip(id in any::<i64>(), method in "[a-z/_]{1,20}", key in "[a-z]{1,8}", value in ".{0,40}") {
+            let params = serde_json::json!({ key: value });
+            let line = serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }).to_string();
+            let crate::protocol::Parsed::Message(m) = crate::protocol::Message::parse(line.as_bytes()) else {
+                return Err(TestCaseError::fail("a well-formed request was rejected"));
+            };
+            let again: serde_json::Value = serde_json::from_str(&m.to_line()).unwrap();
+            prop_assert_eq!(again, serde_json::from_str::<serde_json::Value>(&line).unwrap());
+            // The id sits at the top level, so it is recovered from the line's head too.
+            prop_assert_eq!(recover_id(line.as_bytes()), Some(crate::protocol::RequestId::Number(id.into())));
+        }
+    }
+}
