@@ -51,7 +51,8 @@ pub enum ClientError {
 type Pending = Arc<Mutex<HashMap<RequestId, oneshot::Sender<Outcome>>>>;
 
 pub struct Client {
-    out: mpsc::UnboundedSender<String>,
+    /// `None` once [`Client::close`] has ended the connection.
+    out: Mutex<Option<mpsc::UnboundedSender<String>>>,
     pending: Pending,
     next_id: AtomicI64,
     notifications: tokio::sync::Mutex<mpsc::UnboundedReceiver<Notification>>,
@@ -115,7 +116,7 @@ impl Client {
             reader_pending.lock().expect("pending lock").clear();
         });
         Client {
-            out,
+            out: Mutex::new(Some(out)),
             pending,
             next_id: AtomicI64::new(1),
             notifications: tokio::sync::Mutex::new(note_rx),
@@ -158,7 +159,7 @@ impl Client {
             params,
         })
         .to_line();
-        let _ = self.out.send(line);
+        let _ = self.write(line);
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(_)) => Err(ClientError::Closed),
@@ -185,7 +186,7 @@ impl Client {
 
     pub fn notify(&self, method: &str, params: Value) {
         let params = (!params.is_null()).then(|| protocol::raw(&params));
-        let _ = self.out.send(
+        let _ = self.write(
             Message::Notification(Notification {
                 method: method.into(),
                 params,
@@ -194,9 +195,21 @@ impl Client {
         );
     }
 
+    fn write(&self, line: String) -> Result<(), mpsc::error::SendError<String>> {
+        match &*self.out.lock().expect("client lock") {
+            Some(out) => out.send(line),
+            None => Err(mpsc::error::SendError(line)),
+        }
+    }
+
+    /// Ends the connection: the server sees end of input. Requests after this fail.
+    pub fn close(&self) {
+        self.out.lock().expect("client lock").take();
+    }
+
     /// Writes one raw line (for testing how a server takes bad input).
     pub fn send_line(&self, line: impl Into<String>) {
-        let _ = self.out.send(line.into());
+        let _ = self.write(line.into());
     }
 
     /// The `initialize` handshake followed by `notifications/initialized`.

@@ -406,3 +406,90 @@ async fn a_stale_cached_catalog_is_corrected_with_list_changed() {
         .expect("then corrected");
     assert!(!gw.tool_names().await.contains(&"f__gone".to_owned()));
 }
+
+#[tokio::test]
+async fn a_server_that_keeps_crashing_is_restarted_with_growing_pauses() {
+    let gw = Setup::new()
+        .server(Server::fixture("crashy", &["--crash-on-start"]))
+        .server(Server::fixture("ok", &[]))
+        .start()
+        .await;
+    gw.tools().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Pauses of 0.5, 1 and 2 s: about four starts in four seconds, not a busy loop.
+    let log = gw.log_text();
+    let starts = log
+        .lines()
+        .filter(|l| l.contains("started `") && l.contains("server=crashy"))
+        .count();
+    assert!((3..=5).contains(&starts), "{starts} starts in 4 s");
+    let pauses: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("restarting in") && l.contains("crashy"))
+        .map(|l| l.split("restarting in ").nth(1).unwrap_or(""))
+        .collect();
+    assert!(
+        pauses.first().is_some_and(|p| p.starts_with("500ms"))
+            && pauses.get(1).is_some_and(|p| p.starts_with("1s")),
+        "{pauses:?}"
+    );
+    assert_eq!(
+        text(
+            &gw.call("ok__echo", json!({ "message": "unbothered" }))
+                .await
+        ),
+        "ok: unbothered"
+    );
+}
+
+#[tokio::test]
+async fn memory_stays_bounded_when_a_child_sends_a_fifty_megabyte_line() {
+    let mut gw = Setup::new()
+        .gateway(r#"max_message_size = "4MiB""#)
+        .server(Server::fixture("f", &[]))
+        .start()
+        .await;
+    gw.tools().await;
+    for _ in 0..3 {
+        let r = gw.call("f__huge", json!({ "bytes": 50_000_000 })).await;
+        assert!(is_tool_error(&r, "over the limit"), "{r}");
+    }
+    let pid = gw.child.id().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    // 150 MB went past; mcpgw kept at most a line's worth (the 4 MiB limit) at a time.
+    assert!(peak_kib < 40 * 1024, "peak RSS {peak_kib} KiB");
+    let _ = gw.child.start_kill();
+}
+
+#[tokio::test]
+async fn no_process_outlives_the_gateway_not_even_a_grandchild() {
+    let marker = format!("31{}.5", std::process::id());
+    let script = format!("sleep {marker} & exec {} {} --name g", node(), fixture_js());
+    let gw = Setup::new()
+        .server(Server::command("g", "sh", &["-c", &script]))
+        .start()
+        .await;
+    assert_eq!(
+        text(&gw.call("g__echo", json!({ "message": "hi" })).await),
+        "g: hi"
+    );
+    let grandchildren = pids_matching(&format!("sleep\0{marker}"));
+    assert_eq!(grandchildren.len(), 1, "the server's own child is running");
+    assert!(gw.shutdown().await.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pids_matching(&format!("sleep\0{marker}")).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "an orphan survived the gateway: {:?}",
+            pids_matching(&format!("sleep\0{marker}"))
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

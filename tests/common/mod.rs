@@ -14,6 +14,11 @@ use serde_json::{Value, json};
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// Part of every secret the tests use. Every gateway the harness runs logs at trace level and
+/// checks, when dropped, that its log never held one; so does every command `run_cli_env`
+/// runs, for its stderr (logs and errors). Across the whole suite, no secret reaches a log.
+pub const CANARY: &str = "c4n4ry";
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -211,7 +216,7 @@ impl Setup {
             None => command.args(["serve", "--config"]).arg(&config),
         };
         command
-            .env("MCPGW_LOG", "mcpgw=debug")
+            .env("MCPGW_LOG", "trace")
             .env(
                 "XDG_CACHE_HOME",
                 self.cache_dir.as_deref().unwrap_or(dir.path()),
@@ -254,6 +259,18 @@ pub struct Gateway {
     pub dir: tempfile::TempDir,
     pub log: PathBuf,
     markers: std::collections::HashMap<String, String>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert!(
+                !self.log_text().contains(CANARY),
+                "a secret reached the log:\n{}",
+                self.log_text()
+            );
+        }
+    }
 }
 
 impl Gateway {
@@ -321,7 +338,7 @@ impl Gateway {
 
     /// Closes stdin and waits for a clean exit.
     pub async fn shutdown(mut self) -> std::process::ExitStatus {
-        drop(self.client);
+        self.client.close();
         tokio::time::timeout(WAIT, self.child.wait())
             .await
             .expect("mcpgw exits after stdin closes")
