@@ -42,6 +42,19 @@ fn default_files() -> Vec<PathBuf> {
     files
 }
 
+/// An environment variable name made from `text`: upper-case letters, digits and `_`.
+fn env_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// VS Code's references in mcpgw's terms: `${env:VAR}` is `${VAR}`; `${input:id}` (a value VS
 /// Code prompts for) becomes `${ID}`, which the note asks the user to provide.
 fn normalize(value: &str, notes: &mut Vec<String>) -> String {
@@ -51,16 +64,7 @@ fn normalize(value: &str, notes: &mut Vec<String>) -> String {
             break;
         };
         let id = &out[start + 8..start + len];
-        let var: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let var = env_name(id);
         notes.push(format!("VS Code asked for `{id}` when it started the server; mcpgw reads ${{{var}}} from its environment instead (or store it with `mcpgw add-key` and write {{secret}})"));
         out.replace_range(start..=start + len, &format!("${{{var}}}"));
     }
@@ -148,17 +152,7 @@ impl Planned {
             self.secret = Some((what.to_owned(), Secret::new(value.to_owned())));
             return format!("{prefix}{{secret}}");
         }
-        // A valid variable name: letters, digits and `_` only.
-        let var: String = format!("{}_{}", self.name, what)
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let var = env_name(&format!("{}_{}", self.name, what));
         self.notes.push(format!("{what} is a second secret; mcpgw keeps one per server, so it reads ${{{var}}} from its environment: set it there"));
         format!("{prefix}${{{var}}}")
     }
