@@ -182,7 +182,7 @@ async fn http_level_faults_fail_only_their_call() {
         .server(Server::url("h", &faulty.url("/mcp")))
         .start()
         .await;
-    assert_eq!(gw.tools().await.len(), 10);
+    assert_eq!(gw.tools().await.len(), 11);
     let cases = [
         ("error500", "HTTP 500"),
         ("reset", "the request failed"),
@@ -444,5 +444,38 @@ async fn a_remote_call_that_times_out_is_cancelled_at_the_server() {
     assert_eq!(
         text(&gw.call("h__echo", json!({ "message": "next" })).await),
         "echo: next"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_sse_event_is_cut_off_and_memory_stays_bounded() {
+    let faulty = HttpServer::faulty();
+    let gw = Setup::new()
+        .gateway(r#"max_message_size = "4MiB""#)
+        .server(Server::url("h", &faulty.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let r = gw.call("h__huge-sse", json!({})).await;
+    assert!(
+        r["isError"] == true && text(&r).contains("server `h`"),
+        "{r}"
+    );
+    let pid = gw.child.id().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        peak_kib < 40 * 1024,
+        "peak RSS {peak_kib} KiB for a 50 MB event"
+    );
+    assert_eq!(
+        text(&gw.call("h__echo", json!({ "message": "still fine" })).await),
+        "echo: still fine"
     );
 }

@@ -418,7 +418,7 @@ impl HttpActor {
                 response.status()
             ));
         }
-        let mut events = sse_stream::SseByteStream::new(response.bytes_stream());
+        let mut events = events_of(response, link.max);
         let endpoint = tokio::time::timeout(self.handshake_timeout, async {
             while let Some(Ok(event)) = events.next().await {
                 if event.event.as_deref() == Some("endpoint") {
@@ -756,12 +756,8 @@ async fn listen(link: Link, session: Session, resume: Option<String>) {
             StreamEnd::Failed(format!("GET answered {}", r.status()))
         }
         Ok(r) => {
-            let (resume_after, retry) = forward_events(
-                sse_stream::SseByteStream::new(r.bytes_stream()),
-                &link.inbound,
-                link.max,
-            )
-            .await;
+            let (resume_after, retry) =
+                forward_events(events_of(r, link.max), &link.inbound, link.max).await;
             StreamEnd::Ended {
                 resume: resume_after.or(resume),
                 retry,
@@ -850,12 +846,8 @@ async fn read_answer(response: reqwest::Response, link: Link, id: u64) {
         .unwrap_or("")
         .to_ascii_lowercase();
     let failure = if kind.starts_with("text/event-stream") {
-        let (resume, retry) = forward_events(
-            sse_stream::SseByteStream::new(response.bytes_stream()),
-            &link.inbound,
-            link.max,
-        )
-        .await;
+        let (resume, retry) =
+            forward_events(events_of(response, link.max), &link.inbound, link.max).await;
         PostFailure::Cut { resume, retry }
     } else if kind.starts_with("application/json") {
         let mut body = Vec::new();
@@ -929,4 +921,80 @@ where
         }
     }
     (resume, retry)
+}
+
+/// The SSE events of a response, each held to `max` bytes. The parser would otherwise gather
+/// an endless event in memory; past the limit the stream ends with an error (and the request
+/// fails as a broken stream).
+fn events_of(
+    response: reqwest::Response,
+    max: usize,
+) -> sse_stream::SseByteStream<
+    impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin,
+> {
+    let mut bound = EventBound::new(max);
+    let bounded = response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        bound.check(&chunk)?;
+        Ok(chunk)
+    });
+    sse_stream::SseByteStream::new(bounded)
+}
+
+/// Counts the bytes of the SSE event under way; an event ends at an empty line.
+struct EventBound {
+    max: usize,
+    event: usize,
+    line: usize,
+}
+
+impl EventBound {
+    fn new(max: usize) -> Self {
+        EventBound {
+            max,
+            event: 0,
+            line: 0,
+        }
+    }
+
+    fn check(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        for &b in chunk {
+            match b {
+                b'\n' if self.line == 0 => self.event = 0,
+                b'\n' => self.line = 0,
+                b'\r' => {}
+                _ => {
+                    self.line += 1;
+                    self.event += 1;
+                }
+            }
+        }
+        if self.event > self.max {
+            return Err(std::io::Error::other(format!(
+                "an event over the limit of {} bytes",
+                self.max
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventBound;
+
+    #[test]
+    fn events_are_bounded_one_by_one() {
+        let mut b = EventBound::new(10);
+        assert!(b.check(b"data: 12\n\ndata: 34\r\n\r\n").is_ok());
+        assert!(b.check(b"data: 1234").is_ok());
+        assert!(b.check(b"5").is_err(), "11 bytes in one event");
+        let mut b = EventBound::new(10);
+        for _ in 0..100 {
+            assert!(
+                b.check(b"data: 1\n\n").is_ok(),
+                "many small events are fine"
+            );
+        }
+    }
 }
