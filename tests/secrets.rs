@@ -283,3 +283,52 @@ async fn an_api_key_protected_server_gets_the_key_as_a_header() {
         "{call:?}"
     );
 }
+
+#[test]
+fn keys_stored_at_the_same_moment_are_all_kept() {
+    // Eight `mcpgw add-key` processes write one encrypted file at once: none may be lost.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secrets.enc");
+    let mut text = format!(
+        "[secrets]\nstore = \"file\"\nfile = {:?}\n",
+        file.display().to_string()
+    );
+    for i in 0..8 {
+        text.push_str(&format!(
+            "[servers.s{i}]\ncommand = \"x\"\nenv = {{ K = \"{{secret}}\" }}\n"
+        ));
+    }
+    let config = write_config(&dir, &text);
+    let env = vec![(
+        "MCPGW_SECRET_KEY".to_owned(),
+        "a long test passphrase".to_owned(),
+    )];
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let (config, env) = (config.clone(), env.clone());
+            std::thread::spawn(move || {
+                run_cli_env(
+                    &config,
+                    &["add-key", &format!("s{i}"), "--stdin"],
+                    Some(&format!("key-{i}")),
+                    &env,
+                )
+            })
+        })
+        .collect();
+    for w in writers {
+        assert!(w.join().unwrap().status.success());
+    }
+    let store = mcpgw::secrets::FileStore::open(file, "a long test passphrase").unwrap();
+    use mcpgw::secrets::SecretStore;
+    for i in 0..8 {
+        let key = store
+            .get(&format!("s{i}"), mcpgw::secrets::Kind::ApiKey)
+            .unwrap();
+        assert_eq!(
+            key.map(|k| k.expose().to_owned()),
+            Some(format!("key-{i}")),
+            "the key of s{i} was lost"
+        );
+    }
+}

@@ -87,6 +87,8 @@ impl FileStore {
                 reason: format!("{KEY_VARIABLE} is shorter than 8 characters"),
             });
         }
+        // Under the lock: processes opening a new file at once must agree on one salt.
+        let _lock = lock(&path)?;
         let existing = read(&path)?;
         let salt = match &existing {
             Some(c) => unhex(&c.salt).ok_or_else(|| damaged(&path, "bad salt"))?,
@@ -114,6 +116,9 @@ impl FileStore {
                     store.path.display()
                 ),
             });
+        }
+        if !path_exists(&store.path) {
+            store.write(&store.contents()?)?;
         }
         Ok(store)
     }
@@ -159,6 +164,22 @@ impl FileStore {
         }))
     }
 
+    /// Runs a read-modify-write of the file under an exclusive lock, so that mcpgw processes
+    /// storing keys at the same moment do not lose each other's.
+    fn update<T>(&self, change: impl FnOnce(&mut Contents) -> T) -> Result<T, SecretError> {
+        let _lock = lock(&self.path)?;
+        let mut contents = self.contents()?;
+        if unhex(&contents.salt).as_deref() != Some(&self.salt[..]) {
+            return Err(damaged(
+                &self.path,
+                "it was made anew while mcpgw had it open; run the command again",
+            ));
+        }
+        let result = change(&mut contents);
+        self.write(&contents)?;
+        Ok(result)
+    }
+
     fn write(&self, contents: &Contents) -> Result<(), SecretError> {
         let fail = |e: std::io::Error| SecretError::Failed {
             store: "encrypted file",
@@ -175,6 +196,27 @@ impl FileStore {
         std::io::Write::write_all(&mut options.open(&temp).map_err(fail)?, &text).map_err(fail)?;
         std::fs::rename(&temp, &self.path).map_err(fail)
     }
+}
+
+/// An exclusive lock on the file's companion `.lock` file, held until the guard drops.
+fn lock(path: &Path) -> Result<std::fs::File, SecretError> {
+    let fail = |e: std::io::Error| SecretError::Failed {
+        store: "encrypted file",
+        reason: format!("{}: {e}", path.display()),
+    };
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(fail)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))
+        .map_err(fail)?;
+    file.lock().map_err(fail)?;
+    Ok(file)
+}
+
+fn path_exists(path: &Path) -> bool {
+    path.try_exists().unwrap_or(false)
 }
 
 fn damaged(path: &Path, why: &str) -> SecretError {
@@ -217,20 +259,14 @@ impl SecretStore for FileStore {
 
     fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError> {
         let name = entry_name(server, kind);
-        let mut contents = self.contents()?;
-        contents
-            .entries
-            .insert(name.clone(), self.seal(&name, secret.expose().as_bytes()));
-        self.write(&contents)
+        let sealed = self.seal(&name, secret.expose().as_bytes());
+        self.update(|contents| {
+            contents.entries.insert(name, sealed);
+        })
     }
 
     fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
-        let mut contents = self.contents()?;
-        let removed = contents.entries.remove(&entry_name(server, kind)).is_some();
-        if removed {
-            self.write(&contents)?;
-        }
-        Ok(removed)
+        self.update(|contents| contents.entries.remove(&entry_name(server, kind)).is_some())
     }
 }
 
