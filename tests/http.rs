@@ -182,7 +182,7 @@ async fn http_level_faults_fail_only_their_call() {
         .server(Server::url("h", &faulty.url("/mcp")))
         .start()
         .await;
-    assert_eq!(gw.tools().await.len(), 11);
+    assert_eq!(gw.tools().await.len(), 12);
     let cases = [
         ("error500", "HTTP 500"),
         ("reset", "the request failed"),
@@ -478,4 +478,44 @@ async fn an_endless_sse_event_is_cut_off_and_memory_stays_bounded() {
         text(&gw.call("h__echo", json!({ "message": "still fine" })).await),
         "echo: still fine"
     );
+}
+
+#[tokio::test]
+async fn a_replaced_session_leaves_no_stream_behind() {
+    let faulty = HttpServer::faulty_with(&[("OPEN_GET", "1")]);
+    let gw = Setup::new()
+        .server(Server::url("h", &faulty.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let stats_url = faulty.url("/stats");
+    let stats = || reqwest_get(&stats_url);
+    let deadline = std::time::Instant::now() + WAIT;
+    while stats().await["streams"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream of server messages never opened"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The server forgets the session; the next call makes a new one, with a stream of its own.
+    assert_eq!(text(&gw.call("h__forget", json!({})).await), "forgotten");
+    assert_eq!(
+        text(
+            &gw.call("h__echo", json!({ "message": "new session" }))
+                .await
+        ),
+        "echo: new session"
+    );
+    loop {
+        let s = stats().await;
+        if s["streamsOpened"] == 2 && s["streams"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old stream lingers: {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

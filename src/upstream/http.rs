@@ -40,6 +40,9 @@ pub(super) struct HttpActor {
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub next_id: Arc<AtomicU64>,
+    /// The tasks reading the server's own stream (GET, or the legacy SSE stream): stopped when
+    /// the connection is replaced or ends, so an old session's stream never lingers.
+    pub listeners: Vec<tokio::task::AbortHandle>,
 }
 
 /// One session with the server: where to POST, and what to say in the headers.
@@ -173,6 +176,7 @@ impl HttpActor {
                 }
                 Err(end) => end,
             };
+            self.stop_listeners();
             let reason = match end {
                 End::Shutdown => {
                     self.peer.fail_all("the gateway is shutting down");
@@ -201,6 +205,12 @@ impl HttpActor {
                     _ = inbound.recv() => {} // stragglers from the last session
                 }
             }
+        }
+    }
+
+    fn stop_listeners(&mut self) {
+        for listener in self.listeners.drain(..) {
+            listener.abort();
         }
     }
 
@@ -250,6 +260,7 @@ impl HttpActor {
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
     ) -> Result<(Session, ServerInfo), End> {
+        self.stop_listeners();
         let mode = self.config.mode;
         if mode == HttpMode::SseFirst {
             match self.connect_legacy(link, inbound, hello).await {
@@ -393,7 +404,8 @@ impl HttpActor {
             .await
             .map_err(|e| (false, e))?;
         // What the server sends unprompted comes on a GET stream, when it offers one.
-        tokio::spawn(listen(link.clone(), session.clone(), None));
+        self.listeners
+            .push(tokio::spawn(listen(link.clone(), session.clone(), None)).abort_handle());
         Ok((session, info))
     }
 
@@ -443,11 +455,12 @@ impl HttpActor {
         }
         // From now on this one stream carries every message from the server.
         let (to_actor, max) = (link.inbound.clone(), link.max);
-        tokio::spawn(async move {
+        let legacy_stream = tokio::spawn(async move {
             let end = forward_events(events, &to_actor, max).await;
             let (resume, retry) = end;
             let _ = to_actor.send(Inbound::StreamEnded(StreamEnd::Ended { resume, retry }));
         });
+        self.listeners.push(legacy_stream.abort_handle());
         let (id, line) = self.initialize_line(hello);
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.peer.pending.insert(id, reply);
@@ -582,10 +595,14 @@ impl HttpActor {
                         StreamEnd::Ended { resume, retry } if !session.legacy && stream_open => {
                             let delay = retry.unwrap_or(Duration::from_secs(1));
                             let (link, session) = (link.clone(), session.clone());
-                            tokio::spawn(async move {
-                                tokio::time::sleep(delay).await;
-                                listen(link, session, resume).await;
-                            });
+                            self.listeners.retain(|l| !l.is_finished());
+                            self.listeners.push(
+                                tokio::spawn(async move {
+                                    tokio::time::sleep(delay).await;
+                                    listen(link, session, resume).await;
+                                })
+                                .abort_handle(),
+                            );
                         }
                         StreamEnd::Ended { .. } if session.legacy => {
                             return End::Failed("its event stream closed".into());

@@ -239,6 +239,7 @@ pub fn spawn(
                 ),
                 config: http.clone(),
                 secrets: secrets.clone(),
+                listeners: vec![],
                 handshake_timeout: config.handshake_timeout,
                 hello,
                 commands: rx,
