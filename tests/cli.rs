@@ -299,3 +299,29 @@ fn a_readable_config_with_plaintext_credentials_is_warned_about() {
             .success()
     );
 }
+
+#[test]
+fn tools_for_one_server_include_its_shortened_names() {
+    // At 16 characters, "a-rather-long-server__…" names are cut and hashed: they need not
+    // start with the server's name, and must still be listed under it.
+    let (_dir, path) = config(
+        Setup::new()
+            .gateway("max_name_length = 16")
+            .server(Server::fixture("a-rather-long-server", &[]))
+            .server(Server::fixture("b", &[])),
+    );
+    let of = |server: &str| -> Vec<String> {
+        let out = run_cli(Some(&path), &["tools", server, "--json"], None);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (long, b) = (of("a-rather-long-server"), of("b"));
+    assert_eq!(long.len(), 11, "{long:?}");
+    assert_eq!(b.len(), 11, "{b:?}");
+    assert!(long.iter().all(|n| !b.contains(n)));
+}

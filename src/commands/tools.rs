@@ -14,7 +14,7 @@ pub async fn run(
     server: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let prefix = match &server {
+    let wanted = match &server {
         None => None,
         Some(name) => {
             if !config.servers.iter().any(|s| &s.name == name) {
@@ -29,17 +29,23 @@ pub async fn run(
                     UsageError(format!("no server named `{name}` in the config{hint}")).into(),
                 );
             }
-            Some(format!("{name}{}", config.gateway.separator))
+            Some(name.clone())
         }
     };
     let local = Local::start(config).await?;
     let tools = local.tools().await;
+    // Ask the gateway whose each tool is: a shortened name need not show its server.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    local
+        .control
+        .send(crate::gateway::Control::ToolOwners(tx))?;
+    let owners = rx.await?;
     local.stop().await;
     let tools: Vec<Value> = tools?
         .into_iter()
         .filter(|t| {
             let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
-            prefix.as_ref().is_none_or(|p| name.starts_with(p.as_str()))
+            wanted.as_ref().is_none_or(|w| owners.get(name) == Some(w))
         })
         .collect();
     if json {

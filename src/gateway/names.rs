@@ -83,6 +83,13 @@ impl NameTable {
         (table, names)
     }
 
+    /// Every exposed name and where it leads.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Target)> {
+        self.exposed
+            .iter()
+            .map(|(name, target)| (name.as_str(), target))
+    }
+
     pub fn resolve(&self, exposed: &str) -> Option<&Target> {
         self.exposed.get(exposed)
     }

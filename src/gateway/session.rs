@@ -40,6 +40,8 @@ use crate::upstream::{self, CallError, ClientHello, Event, ServerInfo, UpstreamH
 /// Requests from inside the process (the `list` command) that are not MCP.
 pub enum Control {
     Status(oneshot::Sender<Vec<ServerStatus>>),
+    /// Which server each exposed tool name belongs to.
+    ToolOwners(oneshot::Sender<HashMap<String, String>>),
 }
 
 struct Slot {
@@ -280,6 +282,10 @@ impl Session {
                 Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
                 Some(control) = control.recv() => match control {
                     Control::Status(reply) => { let _ = reply.send(self.status()); }
+                    Control::ToolOwners(reply) => {
+                        let owners = self.merged.tools.iter().map(|(name, t)| (name.to_owned(), self.slots[t.server].config.name.clone())).collect();
+                        let _ = reply.send(owners);
+                    }
                 },
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.startup_deadline = None;
