@@ -454,15 +454,7 @@ async fn memory_stays_bounded_when_a_child_sends_a_fifty_megabyte_line() {
         let r = gw.call("f__huge", json!({ "bytes": 50_000_000 })).await;
         assert!(is_tool_error(&r, "over the limit"), "{r}");
     }
-    let pid = gw.child.id().unwrap();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let peak_kib = gw.peak_rss_kib();
     // 150 MB went past; mcpgw kept at most a line's worth (the 4 MiB limit) at a time.
     assert!(peak_kib < 40 * 1024, "peak RSS {peak_kib} KiB");
     let _ = gw.child.start_kill();

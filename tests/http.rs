@@ -461,15 +461,7 @@ async fn an_endless_sse_event_is_cut_off_and_memory_stays_bounded() {
         r["isError"] == true && text(&r).contains("server `h`"),
         "{r}"
     );
-    let pid = gw.child.id().unwrap();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let peak_kib = gw.peak_rss_kib();
     assert!(
         peak_kib < 40 * 1024,
         "peak RSS {peak_kib} KiB for a 50 MB event"
