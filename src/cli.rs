@@ -77,6 +77,22 @@ pub enum Command {
         /// The server, as named in the config
         server: String,
     },
+    /// Log in to a remote server with OAuth; the tokens go to the secret store
+    Login {
+        /// The server, as named in the config, or the URL given to `mcpgw proxy`
+        server: String,
+        /// Do not open a browser: print the URL, and take the address it redirects to pasted
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the browser [default: 5m]
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        timeout: Option<std::time::Duration>,
+    },
+    /// Forget a server's OAuth tokens, revoking them where the server offers it
+    Logout {
+        /// The server, as named in the config, or the URL given to `mcpgw proxy`
+        server: String,
+    },
     /// Bring an AI client's MCP servers into mcpgw: config into the config, secrets into the store
     Import {
         /// The client's config (Claude Desktop, Cursor, Claude Code, VS Code) [default: the first found in the usual places]
@@ -98,8 +114,8 @@ pub struct ProxyArgs {
     /// The server's URL (`${VAR}` is expanded)
     pub url: String,
 
-    /// mcp-remote's OAuth callback port: accepted, unused until `mcpgw login` exists
-    #[arg(hide = true)]
+    /// A fixed port for the OAuth redirect to 127.0.0.1 (mcp-remote's callback port)
+    #[arg(value_name = "CALLBACK_PORT")]
     pub callback_port: Option<u16>,
 
     /// A header for every request, as 'Name: value' (repeatable; `${VAR}` is expanded)
@@ -126,12 +142,33 @@ pub struct ProxyArgs {
     #[arg(long, hide = true)]
     pub silent: bool,
 
-    /// mcp-remote's OAuth options: accepted, unused until `mcpgw login` exists
+    /// OAuth: a client registered with the server's authorization server beforehand
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// OAuth: that client's secret (`${VAR}` is expanded)
+    #[arg(long, value_name = "SECRET", requires = "client_id")]
+    pub client_secret: Option<String>,
+
+    /// OAuth: the HTTPS URL of mcpgw's client ID metadata document, for servers that take them
+    #[arg(long, value_name = "URL")]
+    pub client_metadata_url: Option<String>,
+
+    /// OAuth: the scopes to ask for (repeatable) instead of the ones the server suggests
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+
+    /// OAuth: print the login URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// mcp-remote's OAuth options: client info and metadata as JSON are read; the callback host
+    /// is always 127.0.0.1, and the resource is what the server's metadata names
     #[arg(long, hide = true, value_name = "VALUE")]
     pub host: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, hide = true, value_name = "JSON")]
     pub static_oauth_client_metadata: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, hide = true, value_name = "JSON")]
     pub static_oauth_client_info: Option<String>,
     #[arg(long, hide = true, value_name = "VALUE")]
     pub resource: Option<String>,

@@ -5,6 +5,7 @@
 //! session and its routing), [`client`] (a small JSON-RPC client the commands, tests and
 //! benchmarks drive the gateway with) and [`commands`] (one file per subcommand).
 
+pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod commands;

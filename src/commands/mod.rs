@@ -1,5 +1,6 @@
 //! One file per subcommand, each with a `run`; this file dispatches and holds what they share.
 
+mod auth;
 mod call;
 mod completions;
 mod import;
@@ -40,19 +41,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     crate::logging::init(verbose, quiet, default_level, cli.log_file.as_deref())?;
     let config = Arc::new(match &cli.command {
-        Command::Proxy(args) => {
-            let oauth = [
-                &args.host,
-                &args.static_oauth_client_metadata,
-                &args.static_oauth_client_info,
-                &args.resource,
-            ];
-            if args.callback_port.is_some() || oauth.iter().any(|o| o.is_some()) {
-                tracing::warn!(
-                    "OAuth options are ignored until `mcpgw login` exists; the server is used without OAuth"
-                );
-            }
-            proxy::config(args)?
+        Command::Proxy(args) => proxy::config(args)?,
+        Command::Login { server, .. } | Command::Logout { server } if server.contains("://") => {
+            proxy::config_for_url(server)?
         }
         // Importing is how a config file comes to exist: a missing one is a fresh start.
         Command::Import { .. } => match Config::load(cli.config.as_deref()) {
@@ -80,7 +71,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Import { file, dry_run } => {
                 import::run(&config, cli.config.clone(), file, dry_run).await
             }
-            Command::Proxy(_) => proxy::run(config).await,
+            Command::Proxy(args) => proxy::run(config, args.no_browser).await,
+            Command::Login {
+                server,
+                no_browser,
+                timeout,
+            } => auth::login(&config, &server, no_browser, timeout.unwrap_or(LOGIN_TIMEOUT)).await,
+            Command::Logout { server } => auth::logout(&config, &server).await,
             Command::List { json } => list::run(config, json).await,
             Command::Tools { server, json } => tools::run(config, server, json).await,
             Command::Call {
@@ -98,10 +95,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     code
 }
 
-/// The secret store, opened only when some server uses `{secret}`. Why it could not be opened
-/// goes to the log; those servers then say it when they start.
+/// The secret store, opened only when some server uses `{secret}` or may log in with OAuth.
+/// Why it could not be opened goes to the log; those servers then say it when they start.
 pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
-    if !config.servers.iter().any(|s| s.enabled && s.needs_secret()) {
+    let enabled = || config.servers.iter().filter(|s| s.enabled);
+    let certain = enabled().any(|s| s.needs_secret() || s.oauth() == Some(true));
+    if !certain && !enabled().any(|s| s.oauth().is_some()) {
         return None;
     }
     let settings = config.secrets.clone();
@@ -114,12 +113,28 @@ pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
             tracing::info!("secrets are kept in the {} ({why})", store.describe());
             Some(store)
         }
-        Err(e) => {
+        Err(e) if certain => {
             tracing::warn!("{e}");
+            None
+        }
+        Err(e) => {
+            tracing::debug!("{e}");
             None
         }
     }
 }
+
+/// How `serve` asks for a login: in a browser, when one can be opened here.
+pub(crate) fn serve_prompt() -> Option<crate::auth::Prompt> {
+    crate::auth::can_open_browser().then(|| crate::auth::Prompt {
+        browser: true,
+        paste: false,
+        timeout: LOGIN_TIMEOUT,
+    })
+}
+
+/// How long a login waits for the browser to come back.
+pub(crate) const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A gateway running in this process, driven through a client as an AI client would.
 pub(crate) struct Local {
@@ -151,6 +166,7 @@ impl Local {
             gateway::Services {
                 cache,
                 secrets: secrets_for(&config_for_secrets).await,
+                prompt: None,
             },
         ));
         let mut client = Client::new(client_read, client_write, client::no_handler());

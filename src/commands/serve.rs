@@ -24,6 +24,7 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
     let services = gateway::Services {
         cache,
         secrets: super::secrets_for(&config).await,
+        prompt: super::serve_prompt(),
     };
     gateway::run(
         config,

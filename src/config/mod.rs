@@ -139,6 +139,38 @@ pub struct HttpConfig {
     pub headers: Vec<(String, String)>,
     pub mode: HttpMode,
     pub tls: TlsConfig,
+    pub auth: AuthMode,
+    pub oauth: OAuthSettings,
+}
+
+/// `auth = ...` of a remote server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// OAuth when the server asks for it (a 401) and no API key header is configured.
+    #[default]
+    Auto,
+    /// `auth = "oauth"`: the server needs a login; `mcpgw list` says so before it asks.
+    OAuth,
+    /// `auth = "none"`: a 401 is an error, never a login.
+    None,
+}
+
+/// `[servers.x.oauth]`: how mcpgw identifies itself to the server's authorization server.
+/// Everything is optional: by default mcpgw registers itself dynamically.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthSettings {
+    /// A client registered with the authorization server beforehand.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// The HTTPS URL of a client ID metadata document, used where the server supports them.
+    pub client_metadata_url: Option<String>,
+    /// Scopes to ask for instead of the ones the server suggests.
+    pub scopes: Vec<String>,
+    /// A fixed port for the loopback redirect (for clients registered with a fixed one).
+    pub redirect_port: Option<u16>,
+    /// The name tokens are kept under in the secret store: the server's name, or (for
+    /// `mcpgw proxy`) its URL.
+    pub store_key: String,
 }
 
 /// Which HTTP transport to speak.
@@ -518,9 +550,11 @@ impl Resolver<'_> {
                     && (!raw.headers.is_empty()
                         || raw.transport.is_some()
                         || raw.tls.is_some()
-                        || raw.allow_http.is_some()) =>
+                        || raw.allow_http.is_some()
+                        || raw.auth.is_some()
+                        || raw.oauth.is_some()) =>
             {
-                return Err(self.error(at, format!("server `{name}`: `headers`, `transport`, `tls` and `allow_http` are for `url` servers")));
+                return Err(self.error(at, format!("server `{name}`: `headers`, `transport`, `tls`, `allow_http`, `auth` and `oauth` are for `url` servers")));
             }
             Transport::Http(_)
                 if !raw.args.is_empty() || !raw.env.is_empty() || raw.cwd.is_some() =>
@@ -645,11 +679,59 @@ impl Resolver<'_> {
                 tls
             }
         };
+        let auth = match raw.auth.as_ref().map(|a| (a, a.get_ref().as_str())) {
+            None => AuthMode::Auto,
+            Some((_, "oauth")) => AuthMode::OAuth,
+            Some((_, "none")) => AuthMode::None,
+            Some((a, _)) => {
+                return Err(self.error(
+                    a.span().start,
+                    format!("{}: use \"oauth\" or \"none\"", what("auth")),
+                ));
+            }
+        };
+        let mut oauth = OAuthSettings {
+            store_key: name.to_owned(),
+            ..OAuthSettings::default()
+        };
+        if let Some(o) = &raw.oauth {
+            let text = |t: &Option<Text>, key: &str| {
+                t.as_ref()
+                    .map(|t| self.string(t, &what(&format!("oauth.{key}"))))
+                    .transpose()
+            };
+            oauth.client_id = text(&o.client_id, "client_id")?;
+            oauth.client_secret = text(&o.client_secret, "client_secret")?;
+            oauth.client_metadata_url = text(&o.client_metadata_url, "client_metadata_url")?;
+            if let Some(scopes) = &o.scopes {
+                for scope in scopes {
+                    oauth.scopes.push(self.string(scope, &what("oauth.scopes"))?);
+                }
+            }
+            if let Some(port) = &o.redirect_port {
+                oauth.redirect_port = Some(u16::try_from(*port.get_ref()).ok().filter(|p| *p > 0).ok_or_else(|| {
+                    self.error(port.span().start, format!("{}: a port from 1 to 65535", what("oauth.redirect_port")))
+                })?);
+            }
+            if oauth.client_secret.is_some() && oauth.client_id.is_none() {
+                return Err(self.error(at, format!("{}: `client_secret` needs the `client_id` it belongs to", what("oauth"))));
+            }
+            if let Some(u) = &oauth.client_metadata_url
+                && !reqwest::Url::parse(u).is_ok_and(|u| u.scheme() == "https" && u.path() != "/")
+            {
+                return Err(self.error(at, format!("{}: an https URL with a path, where the client ID metadata document is served", what("oauth.client_metadata_url"))));
+            }
+        }
+        if auth == AuthMode::None && raw.oauth.is_some() {
+            return Err(self.error(at, format!("server `{name}`: `oauth` settings with `auth = \"none\"`")));
+        }
         Ok(HttpConfig {
             url,
             headers,
             mode,
             tls,
+            auth,
+            oauth,
         })
     }
 
@@ -749,6 +831,9 @@ impl Config {
                             found.push(format!("servers.{}.headers.{k}", s.name));
                         }
                     }
+                    if h.oauth.client_secret.as_deref().is_some_and(literal) {
+                        found.push(format!("servers.{}.oauth.client_secret", s.name));
+                    }
                 }
             }
         }
@@ -760,6 +845,19 @@ impl Config {
 pub const SECRET: &str = "{secret}";
 
 impl ServerConfig {
+    /// Whether the server logs in with OAuth: `auth = "oauth"` (`Some(true)`), or it may ask
+    /// for it with a 401 (`Some(false)`: a URL server with no credential header).
+    pub fn oauth(&self) -> Option<bool> {
+        match &self.transport {
+            Transport::Http(h) => match h.auth {
+                AuthMode::OAuth => Some(true),
+                AuthMode::None => None,
+                AuthMode::Auto => (!h.headers.iter().any(|(k, _)| secret_header(k))).then_some(false),
+            },
+            Transport::Stdio(_) => None,
+        }
+    }
+
     /// Whether the server's env, args or headers use `{secret}`.
     pub fn needs_secret(&self) -> bool {
         match &self.transport {

@@ -57,6 +57,8 @@ pub struct RawServer {
     pub transport: Option<Text>,
     pub allow_http: Option<bool>,
     pub tls: Option<RawTls>,
+    pub auth: Option<Text>,
+    pub oauth: Option<RawOAuth>,
     pub enabled: Option<bool>,
     pub request_timeout: Option<Text>,
     pub handshake_timeout: Option<Text>,
@@ -72,6 +74,16 @@ pub struct RawTls {
     pub ca: Option<Text>,
     pub client_cert: Option<Text>,
     pub client_key: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOAuth {
+    pub client_id: Option<Text>,
+    pub client_secret: Option<Text>,
+    pub client_metadata_url: Option<Text>,
+    pub scopes: Option<Vec<Text>>,
+    pub redirect_port: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

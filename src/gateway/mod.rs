@@ -30,8 +30,10 @@ use crate::protocol::LineCodec;
 pub struct Services {
     /// Where catalogs are remembered between runs.
     pub cache: Option<CatalogCache>,
-    /// Where `{secret}` comes from.
+    /// Where `{secret}` and OAuth tokens come from.
     pub secrets: crate::upstream::Secrets,
+    /// How a server that wants a login may ask for it; `None`: it answers "run `mcpgw login`".
+    pub prompt: Option<crate::auth::Prompt>,
 }
 
 /// Where an upstream is in its life.

@@ -185,6 +185,7 @@ impl Session {
                         hello.subscribe(),
                         events.clone(),
                         services.secrets.clone(),
+                        services.prompt.clone(),
                     );
                     (Some(handle), Some(task), ServerState::Starting)
                 } else {

@@ -1,4 +1,4 @@
-//! Secrets: API keys (and, later, OAuth tokens) kept out of every config file.
+//! Secrets: API keys and OAuth tokens, kept out of every config file.
 //!
 //! A [`SecretStore`] keeps one entry per server and [`Kind`]. There are three: the OS keyring
 //! (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows), an encrypted
@@ -52,12 +52,15 @@ impl fmt::Display for Secret {
 pub enum Kind {
     /// `mcpgw add-key`: substituted for `{secret}` in the server's config.
     ApiKey,
+    /// `mcpgw login`: the server's OAuth tokens and client registration, as JSON.
+    OAuth,
 }
 
 impl Kind {
     fn label(self) -> &'static str {
         match self {
             Kind::ApiKey => "api-key",
+            Kind::OAuth => "oauth",
         }
     }
 }

@@ -23,7 +23,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::peer::Peer;
 use super::{CallError, ClientHello, Command, Event, ServerInfo, backoff};
-use crate::config::{HttpConfig, HttpMode};
+use crate::auth::{OAuth, Problem};
+use crate::config::{AuthMode, HttpConfig, HttpMode};
 use crate::protocol::{self, Message, Notification, Request};
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -36,6 +37,8 @@ pub(super) struct HttpActor {
     pub peer: Peer,
     pub config: HttpConfig,
     pub secrets: super::Secrets,
+    /// How a login may be asked for, when the server wants one; `None`: never.
+    pub prompt: Option<crate::auth::Prompt>,
     pub handshake_timeout: Duration,
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
     pub commands: mpsc::UnboundedReceiver<Command>,
@@ -113,6 +116,8 @@ struct Outgoing {
 struct Link {
     client: reqwest::Client,
     headers: HeaderMap,
+    /// The server's tokens, when it uses OAuth.
+    auth: Option<Arc<OAuth>>,
     inbound: mpsc::UnboundedSender<Inbound>,
     max: usize,
 }
@@ -137,9 +142,11 @@ impl HttpActor {
                 return;
             }
         };
+        let auth = self.oauth(&client);
         let mut link = Link {
             client,
             headers: HeaderMap::new(),
+            auth,
             inbound: inbound_tx,
             max: self.peer.max_message_bytes,
         };
@@ -206,6 +213,19 @@ impl HttpActor {
                 }
             }
         }
+    }
+
+    /// The server's token source, unless it is configured without OAuth or with a
+    /// credential header of its own.
+    fn oauth(&self, client: &reqwest::Client) -> Option<Arc<OAuth>> {
+        let has_key = self.config.headers.iter().any(|(k, _)| crate::config::secret_header(k));
+        match self.config.auth {
+            AuthMode::None => return None,
+            AuthMode::Auto if has_key => return None,
+            _ => {}
+        }
+        let target = crate::auth::Target::new(&self.config, client.clone());
+        Some(Arc::new(OAuth::new(target, self.secrets.clone(), self.prompt.clone())))
     }
 
     fn stop_listeners(&mut self) {
@@ -347,22 +367,17 @@ impl HttpActor {
         hello: &ClientHello,
     ) -> Result<(Session, ServerInfo), (bool, String)> {
         let (id, line) = self.initialize_line(hello);
-        let response = link
-            .client
-            .post(self.config.url.clone())
-            .headers(link.headers.clone())
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .body(line)
-            .timeout(self.handshake_timeout)
-            .send()
-            .await
-            .map_err(|e| {
-                (
-                    false,
-                    format!("cannot reach {}: {}", self.config.url, error_chain(&e)),
-                )
-            })?;
+        let response = send(link, || {
+            link.client
+                .post(self.config.url.clone())
+                .headers(link.headers.clone())
+                .header(ACCEPT, "application/json, text/event-stream")
+                .header(CONTENT_TYPE, "application/json")
+                .body(line.clone())
+                .timeout(self.handshake_timeout)
+        })
+        .await
+        .map_err(|e| (false, e.describe(&self.config.url)))?;
         let status = response.status();
         if matches!(
             status,
@@ -415,14 +430,14 @@ impl HttpActor {
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
     ) -> Result<(Session, ServerInfo), String> {
-        let response = link
-            .client
-            .get(self.config.url.clone())
-            .headers(link.headers.clone())
-            .header(ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {}: {}", self.config.url, error_chain(&e)))?;
+        let response = send(link, || {
+            link.client
+                .get(self.config.url.clone())
+                .headers(link.headers.clone())
+                .header(ACCEPT, "text/event-stream")
+        })
+        .await
+        .map_err(|e| e.describe(&self.config.url))?;
         if !response.status().is_success() {
             return Err(format!(
                 "GET {} (HTTP+SSE) answered {}",
@@ -647,7 +662,7 @@ fn describe(failure: &PostFailure) -> String {
 
 /// The HTTP client for one server: pooled keep-alive connections, HTTP/2 where offered, and
 /// the server's own CA and client certificate when configured.
-fn client(config: &HttpConfig) -> Result<reqwest::Client, String> {
+pub fn client(config: &HttpConfig) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(90));
@@ -695,20 +710,21 @@ fn session_headers(link: &Link, session: &Session) -> HeaderMap {
 
 /// POSTs request `id` and passes its answer (a body or a stream) to the actor.
 async fn post(link: Link, session: Session, id: u64, line: String) {
-    let sent = link
-        .client
-        .post(session.post_to.clone())
-        .headers(session_headers(&link, &session))
-        .header(ACCEPT, "application/json, text/event-stream")
-        .header(CONTENT_TYPE, "application/json")
-        .body(line)
-        .send()
-        .await;
+    let sent = send(&link, || {
+        link.client
+            .post(session.post_to.clone())
+            .headers(session_headers(&link, &session))
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .body(line.clone())
+    })
+    .await;
     let failure = match sent {
         // Only a failed connection proves the server never saw the request; after that,
         // sending it again could run a tool twice.
-        Err(e) if e.is_connect() => PostFailure::Unreachable(error_chain(&e)),
-        Err(e) => PostFailure::Refused(format!("the request failed: {}", error_chain(&e))),
+        Err(Sent::Http(e)) if e.is_connect() => PostFailure::Unreachable(error_chain(&e)),
+        Err(Sent::Http(e)) => PostFailure::Refused(format!("the request failed: {}", error_chain(&e))),
+        Err(Sent::Auth(problem)) => PostFailure::Refused(problem.to_string()),
         Ok(response) => match response.status() {
             s if s.is_success() && session.legacy => return, // the answer comes on the stream
             StatusCode::ACCEPTED | StatusCode::NO_CONTENT => return,
@@ -733,16 +749,16 @@ async fn post(link: Link, session: Session, id: u64, line: String) {
 
 /// POSTs something that gets no answer (a notification, or our answer to the server).
 async fn post_notification(link: &Link, session: &Session, line: String) -> Result<(), String> {
-    let response = link
-        .client
-        .post(session.post_to.clone())
-        .headers(session_headers(link, session))
-        .header(ACCEPT, "application/json, text/event-stream")
-        .header(CONTENT_TYPE, "application/json")
-        .body(line)
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach {}: {}", session.post_to, error_chain(&e)))?;
+    let response = send(link, || {
+        link.client
+            .post(session.post_to.clone())
+            .headers(session_headers(link, session))
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .body(line.clone())
+    })
+    .await
+    .map_err(|e| e.describe(&session.post_to))?;
     if response.status().is_success() {
         Ok(())
     } else {
@@ -758,16 +774,20 @@ async fn post_notification(link: &Link, session: &Session, line: String) -> Resu
 
 /// Opens (or resumes, after event `resume`) the GET stream of server messages.
 async fn listen(link: Link, session: Session, resume: Option<String>) {
-    let mut request = link
-        .client
-        .get(session.post_to.clone())
-        .headers(session_headers(&link, &session))
-        .header(ACCEPT, "text/event-stream");
-    if let Some(r) = &resume {
-        request = request.header("last-event-id", r.as_str());
-    }
-    let end = match request.send().await {
-        Err(e) => StreamEnd::Failed(error_chain(&e)),
+    let sent = send(&link, || {
+        let request = link
+            .client
+            .get(session.post_to.clone())
+            .headers(session_headers(&link, &session))
+            .header(ACCEPT, "text/event-stream");
+        match &resume {
+            Some(r) => request.header("last-event-id", r.as_str()),
+            None => request,
+        }
+    })
+    .await;
+    let end = match sent {
+        Err(e) => StreamEnd::Failed(e.describe(&session.post_to)),
         Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED => StreamEnd::Unsupported,
         Ok(r) if !r.status().is_success() => {
             StreamEnd::Failed(format!("GET answered {}", r.status()))
@@ -789,14 +809,74 @@ async fn close(link: &Link, session: &Session) {
     if session.legacy || session.id.is_none() {
         return;
     }
-    let _ = link
-        .client
-        .delete(session.post_to.clone())
-        .headers(session_headers(link, session))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await;
+    let _ = send(link, || {
+        link.client
+            .delete(session.post_to.clone())
+            .headers(session_headers(link, session))
+            .timeout(Duration::from_secs(2))
+    })
+    .await;
 }
+
+/// Why a request got no HTTP answer.
+enum Sent {
+    Http(reqwest::Error),
+    /// The server wants a token this process cannot get.
+    Auth(Problem),
+}
+
+impl Sent {
+    fn describe(&self, url: &Url) -> String {
+        match self {
+            Sent::Http(e) => format!("cannot reach {url}: {}", error_chain(e)),
+            Sent::Auth(p) => p.to_string(),
+        }
+    }
+}
+
+/// Sends what `build` makes, with the server's bearer token when it uses OAuth. A 401 is
+/// settled once (another token, a refresh or a login) and a 403 `insufficient_scope` up to
+/// three times (a login with more scopes), each followed by sending the request again: the
+/// server refused it, so it did nothing.
+async fn send(link: &Link, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response, Sent> {
+    let Some(auth) = &link.auth else {
+        return build().send().await.map_err(Sent::Http);
+    };
+    let (mut refused, mut step_ups) = (false, 0);
+    loop {
+        let token = auth.bearer().await.map_err(Sent::Auth)?;
+        let mut request = build();
+        if let Some(t) = &token {
+            request = request.bearer_auth(t.expose());
+        }
+        let response = request.send().await.map_err(Sent::Http)?;
+        let challenge = response
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match response.status() {
+            StatusCode::UNAUTHORIZED if !refused => {
+                refused = true;
+                auth.unauthorized(challenge, token.as_ref()).await.map_err(Sent::Auth)?;
+            }
+            StatusCode::FORBIDDEN
+                if step_ups < MAX_STEP_UPS
+                    && challenge.as_deref().is_some_and(|c| {
+                        rmcp::transport::auth::WWWAuthenticateParams::parse(c, response.url()).is_insufficient_scope()
+                    }) =>
+            {
+                step_ups += 1;
+                let challenge = challenge.expect("checked above");
+                auth.insufficient_scope(challenge, token.as_ref()).await.map_err(Sent::Auth)?;
+            }
+            _ => return Ok(response),
+        }
+    }
+}
+
+/// How many times one request may ask for more scopes.
+const MAX_STEP_UPS: u32 = 3;
 
 fn parse_initialize(name: &str, reply: super::Reply) -> Result<ServerInfo, String> {
     #[derive(Deserialize)]

@@ -12,6 +12,8 @@
 //! overlaps with the client's.
 
 mod http;
+
+pub use http::client as http_client;
 mod peer;
 mod stdio;
 
@@ -203,6 +205,7 @@ pub fn spawn(
     hello: watch::Receiver<Option<Arc<ClientHello>>>,
     events: mpsc::UnboundedSender<Event>,
     secrets: Secrets,
+    prompt: Option<crate::auth::Prompt>,
 ) -> (UpstreamHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = UpstreamHandle {
@@ -239,6 +242,7 @@ pub fn spawn(
                 ),
                 config: http.clone(),
                 secrets: secrets.clone(),
+                prompt,
                 listeners: vec![],
                 handshake_timeout: config.handshake_timeout,
                 hello,

@@ -8,7 +8,13 @@ import { createInterface } from "node:readline";
 
 const url = process.argv[process.argv.length - 1];
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO;
-const mcpgw = spawn(process.env.MCPGW_BIN, ["proxy", url], { stdio: ["pipe", "pipe", "inherit"] });
+// OAuth scenarios: a pre-registered client comes in the context; the client ID metadata
+// document's URL is the one the suite expects (mcpgw uses it only where the server takes it).
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? "{}");
+const args = ["proxy", url, "--client-metadata-url", "https://conformance-test.local/client-metadata.json"];
+if (context.client_id) args.push("--client-id", context.client_id);
+if (context.client_secret) args.push("--client-secret", context.client_secret);
+const mcpgw = spawn(process.env.MCPGW_BIN, args, { stdio: ["pipe", "pipe", "inherit"] });
 
 let nextId = 1;
 const waiting = new Map();
