@@ -73,6 +73,40 @@ pub async fn manager(target: &Target, base: &str) -> Result<AuthorizationManager
     Ok(manager)
 }
 
+fn same_origin(url: &str, server: &reqwest::Url) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| u.origin() == server.origin())
+}
+
+/// The authorization-server metadata at the server's own root, as 2025-03-26 servers publish
+/// it (the SDK refuses its issuer, which names a path below that root).
+async fn legacy_metadata(target: &Target) -> Result<AuthorizationMetadata, String> {
+    let url = target
+        .url
+        .join("/.well-known/oauth-authorization-server")
+        .map_err(|e| e.to_string())?;
+    let response = target
+        .http
+        .get(url.clone())
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {}", chain(&e)))?;
+    if !response.status().is_success() {
+        return Err(format!("{url} answered {}", response.status()));
+    }
+    let metadata: AuthorizationMetadata = response
+        .json()
+        .await
+        .map_err(|e| format!("{url} is not authorization server metadata: {}", chain(&e)))?;
+    if ![&metadata.authorization_endpoint, &metadata.token_endpoint]
+        .iter()
+        .all(|e| same_origin(e, &target.url))
+    {
+        return Err(format!("{url} names endpoints on another origin; refusing them"));
+    }
+    Ok(metadata)
+}
+
 /// A full login; the tokens are in the store when it returns.
 pub async fn login(
     target: &Target,
@@ -87,11 +121,17 @@ pub async fn login(
         None => probe(target).await?,
     };
     let mut manager = manager(target, target.url.as_str()).await?;
-    let metadata = manager
-        .resolve_metadata_from_challenge(challenge.as_deref())
-        .await
-        .map_err(|e| format!("cannot find how `{server}` authorizes: {}", explain(&e)))?
-        .metadata;
+    let metadata = match manager.resolve_metadata_from_challenge(challenge.as_deref()).await {
+        Ok(resolution) => resolution.metadata,
+        Err(AuthError::AuthorizationServerMismatch { received_issuer, .. })
+            if same_origin(&received_issuer, &target.url) =>
+        {
+            // A 2025-03-26 server: no protected-resource metadata, its own authorization
+            // metadata at the root, naming an issuer under a path of the same origin.
+            legacy_metadata(target).await?
+        }
+        Err(e) => return Err(format!("cannot find how `{server}` authorizes: {}", explain(&e))),
+    };
     manager.set_metadata(metadata.clone());
 
     let port = target.settings.redirect_port.unwrap_or(0);

@@ -184,10 +184,17 @@ impl OAuth {
             }
         }
         if let Some(r) = state.as_ref()
-            && !same(r.access_token().as_ref(), sent)
             && scopes.iter().all(|s| r.scopes().contains(s))
         {
-            return Ok(()); // someone else already got the wider token
+            if !same(r.access_token().as_ref(), sent) {
+                return Ok(()); // someone else already got the wider token
+            }
+            // Asking again for what was granted would loop.
+            return Err(Problem::Failed(format!(
+                "`{}` refuses the token for lacking scopes it was granted ({}); logging in again would not help",
+                self.target.server,
+                params.scope.as_deref().unwrap_or("none named")
+            )));
         }
         self.login(&mut state, Some(challenge), Some(scopes), sent, " with more scopes").await
     }
