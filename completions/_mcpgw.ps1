@@ -38,6 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call one tool through the gateway and print its result')
             [CompletionResult]::new('add-key', 'add-key', [CompletionResultType]::ParameterValue, 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)')
             [CompletionResult]::new('remove-key', 'remove-key', [CompletionResultType]::ParameterValue, 'Forget a server''s API key')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a remote server with OAuth; the tokens go to the secret store')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget a server''s OAuth tokens, revoking them where the server offers it')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Bring an AI client''s MCP servers into mcpgw: config into the config, secrets into the store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -58,7 +60,11 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'A header for every request, as ''Name: value'' (repeatable; `${VAR}` is expanded)')
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'http-first, http-only, sse-only or sse-first')
             [CompletionResult]::new('--ignore-tool', '--ignore-tool', [CompletionResultType]::ParameterName, 'Hide the tools that match this glob (repeatable)')
-            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'mcp-remote''s OAuth options: accepted, unused until `mcpgw login` exists')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'OAuth: a client registered with the server''s authorization server beforehand')
+            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'OAuth: that client''s secret (`${VAR}` is expanded)')
+            [CompletionResult]::new('--client-metadata-url', '--client-metadata-url', [CompletionResultType]::ParameterName, 'OAuth: the HTTPS URL of mcpgw''s client ID metadata document, for servers that take them')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'OAuth: the scopes to ask for (repeatable) instead of the ones the server suggests')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'mcp-remote''s OAuth options: client info and metadata as JSON are read; the callback host is always 127.0.0.1, and the resource is what the server''s metadata names')
             [CompletionResult]::new('--static-oauth-client-metadata', '--static-oauth-client-metadata', [CompletionResultType]::ParameterName, 'static-oauth-client-metadata')
             [CompletionResult]::new('--static-oauth-client-info', '--static-oauth-client-info', [CompletionResultType]::ParameterName, 'static-oauth-client-info')
             [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'resource')
@@ -67,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('--allow-http', '--allow-http', [CompletionResultType]::ParameterName, 'Allow plain http to hosts other than this machine')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'mcp-remote''s name for -v')
             [CompletionResult]::new('--silent', '--silent', [CompletionResultType]::ParameterName, 'mcp-remote''s name for -q')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'OAuth: print the login URL instead of opening a browser')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
@@ -134,6 +141,30 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mcpgw;login' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the browser [default: 5m]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser: print the URL, and take the address it redirects to pasted')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mcpgw;logout' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mcpgw;import' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
@@ -165,6 +196,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call one tool through the gateway and print its result')
             [CompletionResult]::new('add-key', 'add-key', [CompletionResultType]::ParameterValue, 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)')
             [CompletionResult]::new('remove-key', 'remove-key', [CompletionResultType]::ParameterValue, 'Forget a server''s API key')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a remote server with OAuth; the tokens go to the secret store')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget a server''s OAuth tokens, revoking them where the server offers it')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Bring an AI client''s MCP servers into mcpgw: config into the config, secrets into the store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -189,6 +222,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             break
         }
         'mcpgw;help;remove-key' {
+            break
+        }
+        'mcpgw;help;login' {
+            break
+        }
+        'mcpgw;help;logout' {
             break
         }
         'mcpgw;help;import' {

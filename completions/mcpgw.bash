@@ -34,6 +34,12 @@ _mcpgw() {
             mcpgw,list)
                 cmd="mcpgw__subcmd__list"
                 ;;
+            mcpgw,login)
+                cmd="mcpgw__subcmd__login"
+                ;;
+            mcpgw,logout)
+                cmd="mcpgw__subcmd__logout"
+                ;;
             mcpgw,proxy)
                 cmd="mcpgw__subcmd__proxy"
                 ;;
@@ -64,6 +70,12 @@ _mcpgw() {
             mcpgw__subcmd__help,list)
                 cmd="mcpgw__subcmd__help__subcmd__list"
                 ;;
+            mcpgw__subcmd__help,login)
+                cmd="mcpgw__subcmd__help__subcmd__login"
+                ;;
+            mcpgw__subcmd__help,logout)
+                cmd="mcpgw__subcmd__help__subcmd__logout"
+                ;;
             mcpgw__subcmd__help,proxy)
                 cmd="mcpgw__subcmd__help__subcmd__proxy"
                 ;;
@@ -83,7 +95,7 @@ _mcpgw() {
 
     case "${cmd}" in
         mcpgw)
-            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call add-key remove-key import completions help"
+            opts="-v -q -h -V --config --verbose --quiet --log-file --help --version serve proxy list tools call add-key remove-key login logout import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,7 +183,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help)
-            opts="serve proxy list tools call add-key remove-key import completions help"
+            opts="serve proxy list tools call add-key remove-key login logout import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +267,34 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__help__subcmd__logout)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -368,8 +408,56 @@ _mcpgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpgw__subcmd__login)
+            opts="-v -q -h --no-browser --timeout --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__logout)
+            opts="-v -q -h --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpgw__subcmd__proxy)
-            opts="-v -q -h --header --transport --allow-http --ignore-tool --debug --silent --host --static-oauth-client-metadata --static-oauth-client-info --resource --config --verbose --quiet --log-file --help"
+            opts="-v -q -h --header --transport --allow-http --ignore-tool --debug --silent --client-id --client-secret --client-metadata-url --scope --no-browser --host --static-oauth-client-metadata --static-oauth-client-info --resource --config --verbose --quiet --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +472,22 @@ _mcpgw() {
                     return 0
                     ;;
                 --ignore-tool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

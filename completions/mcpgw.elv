@@ -35,6 +35,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand call 'Call one tool through the gateway and print its result'
             cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
             cand remove-key 'Forget a server''s API key'
+            cand login 'Log in to a remote server with OAuth; the tokens go to the secret store'
+            cand logout 'Forget a server''s OAuth tokens, revoking them where the server offers it'
             cand import 'Bring an AI client''s MCP servers into mcpgw: config into the config, secrets into the store'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -53,7 +55,11 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand --header 'A header for every request, as ''Name: value'' (repeatable; `${VAR}` is expanded)'
             cand --transport 'http-first, http-only, sse-only or sse-first'
             cand --ignore-tool 'Hide the tools that match this glob (repeatable)'
-            cand --host 'mcp-remote''s OAuth options: accepted, unused until `mcpgw login` exists'
+            cand --client-id 'OAuth: a client registered with the server''s authorization server beforehand'
+            cand --client-secret 'OAuth: that client''s secret (`${VAR}` is expanded)'
+            cand --client-metadata-url 'OAuth: the HTTPS URL of mcpgw''s client ID metadata document, for servers that take them'
+            cand --scope 'OAuth: the scopes to ask for (repeatable) instead of the ones the server suggests'
+            cand --host 'mcp-remote''s OAuth options: client info and metadata as JSON are read; the callback host is always 127.0.0.1, and the resource is what the server''s metadata names'
             cand --static-oauth-client-metadata 'static-oauth-client-metadata'
             cand --static-oauth-client-info 'static-oauth-client-info'
             cand --resource 'resource'
@@ -62,6 +68,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand --allow-http 'Allow plain http to hosts other than this machine'
             cand --debug 'mcp-remote''s name for -v'
             cand --silent 'mcp-remote''s name for -q'
+            cand --no-browser 'OAuth: print the login URL instead of opening a browser'
             cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
             cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
             cand -q 'Only errors on stderr'
@@ -123,6 +130,28 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcpgw;login'= {
+            cand --timeout 'How long to wait for the browser [default: 5m]'
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --no-browser 'Do not open a browser: print the URL, and take the address it redirects to pasted'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;logout'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mcpgw;import'= {
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
@@ -152,6 +181,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand call 'Call one tool through the gateway and print its result'
             cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
             cand remove-key 'Forget a server''s API key'
+            cand login 'Log in to a remote server with OAuth; the tokens go to the secret store'
+            cand logout 'Forget a server''s OAuth tokens, revoking them where the server offers it'
             cand import 'Bring an AI client''s MCP servers into mcpgw: config into the config, secrets into the store'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -169,6 +200,10 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         &'mcpgw;help;add-key'= {
         }
         &'mcpgw;help;remove-key'= {
+        }
+        &'mcpgw;help;login'= {
+        }
+        &'mcpgw;help;logout'= {
         }
         &'mcpgw;help;import'= {
         }

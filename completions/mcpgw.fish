@@ -37,6 +37,8 @@ complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "tools" -d 'Show the too
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "call" -d 'Call one tool through the gateway and print its result'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "add-key" -d 'Store a server\'s API key in the secret store (it replaces `{secret}` in its config)'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "remove-key" -d 'Forget a server\'s API key'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "login" -d 'Log in to a remote server with OAuth; the tokens go to the secret store'
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "logout" -d 'Forget a server\'s OAuth tokens, revoking them where the server offers it'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "import" -d 'Bring an AI client\'s MCP servers into mcpgw: config into the config, secrets into the store'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -48,7 +50,11 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s h -l help -d 'Prin
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l header -d 'A header for every request, as \'Name: value\' (repeatable; `${VAR}` is expanded)' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l transport -d 'http-first, http-only, sse-only or sse-first' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l ignore-tool -d 'Hide the tools that match this glob (repeatable)' -r
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l host -d 'mcp-remote\'s OAuth options: accepted, unused until `mcpgw login` exists' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l client-id -d 'OAuth: a client registered with the server\'s authorization server beforehand' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l client-secret -d 'OAuth: that client\'s secret (`${VAR}` is expanded)' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l client-metadata-url -d 'OAuth: the HTTPS URL of mcpgw\'s client ID metadata document, for servers that take them' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l scope -d 'OAuth: the scopes to ask for (repeatable) instead of the ones the server suggests' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l host -d 'mcp-remote\'s OAuth options: client info and metadata as JSON are read; the callback host is always 127.0.0.1, and the resource is what the server\'s metadata names' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l static-oauth-client-metadata -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l static-oauth-client-info -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l resource -r
@@ -57,6 +63,7 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l log-file -d 'Write
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l allow-http -d 'Allow plain http to hosts other than this machine'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l debug -d 'mcp-remote\'s name for -v'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l silent -d 'mcp-remote\'s name for -q'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l no-browser -d 'OAuth: print the login URL instead of opening a browser'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s h -l help -d 'Print help'
@@ -89,6 +96,18 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -l log-file -d '
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand remove-key" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l timeout -d 'How long to wait for the browser [default: 5m]' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l no-browser -d 'Do not open a browser: print the URL, and take the address it redirects to pasted'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand logout" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand logout" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand logout" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand logout" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand import" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand import" -l log-file -d 'Write the log to this file instead of stderr' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand import" -l dry-run -d 'Show what would be done, change nothing'
@@ -100,13 +119,15 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -l log-file -d 
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "proxy" -d 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "add-key" -d 'Store a server\'s API key in the secret store (it replaces `{secret}` in its config)'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "remove-key" -d 'Forget a server\'s API key'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "import" -d 'Bring an AI client\'s MCP servers into mcpgw: config into the config, secrets into the store'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "serve" -d 'Serve MCP on stdin/stdout: the command an AI client launches'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "proxy" -d 'Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "list" -d 'Show each configured server: transport, state, and what it offers'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "tools" -d 'Show the tools exactly as an AI client sees them'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "call" -d 'Call one tool through the gateway and print its result'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "add-key" -d 'Store a server\'s API key in the secret store (it replaces `{secret}` in its config)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "remove-key" -d 'Forget a server\'s API key'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "login" -d 'Log in to a remote server with OAuth; the tokens go to the secret store'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "logout" -d 'Forget a server\'s OAuth tokens, revoking them where the server offers it'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "import" -d 'Bring an AI client\'s MCP servers into mcpgw: config into the config, secrets into the store'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call add-key remove-key login logout import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -123,6 +123,9 @@ impl OAuth {
     /// The access token to send, refreshed first when it is about to expire; `None` when
     /// there is no login yet (the server's 401 will say what it wants).
     pub async fn bearer(&self) -> Result<Option<Secret>, Problem> {
+        if self.store.is_none() {
+            return Ok(None); // no tokens can have been kept; a 401 says what is missing
+        }
         let mut state = self.state.lock().await;
         if state.as_ref().is_none_or(|r| !r.fresh(MARGIN)) {
             *state = self.load().await?;

@@ -118,6 +118,9 @@ struct Link {
     headers: HeaderMap,
     /// The server's tokens, when it uses OAuth.
     auth: Option<Arc<OAuth>>,
+    /// `auth = "oauth"`: every 401 means a login, challenge or not. Otherwise only a 401
+    /// with a Bearer challenge does (a bare 401 is the server's own kind of credential).
+    oauth_required: bool,
     inbound: mpsc::UnboundedSender<Inbound>,
     max: usize,
 }
@@ -147,6 +150,7 @@ impl HttpActor {
             client,
             headers: HeaderMap::new(),
             auth,
+            oauth_required: self.config.auth == AuthMode::OAuth,
             inbound: inbound_tx,
             max: self.peer.max_message_bytes,
         };
@@ -856,7 +860,7 @@ async fn send(link: &Link, build: impl Fn() -> reqwest::RequestBuilder) -> Resul
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         match response.status() {
-            StatusCode::UNAUTHORIZED if !refused => {
+            StatusCode::UNAUTHORIZED if !refused && (link.oauth_required || challenge.as_deref().is_some_and(bearer_challenge)) => {
                 refused = true;
                 auth.unauthorized(challenge, token.as_ref()).await.map_err(Sent::Auth)?;
             }
@@ -873,6 +877,12 @@ async fn send(link: &Link, build: impl Fn() -> reqwest::RequestBuilder) -> Resul
             _ => return Ok(response),
         }
     }
+}
+
+/// Whether a `WWW-Authenticate` value challenges for a Bearer token (OAuth).
+fn bearer_challenge(value: &str) -> bool {
+    value.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+        || value.contains("resource_metadata")
 }
 
 /// How many times one request may ask for more scopes.
