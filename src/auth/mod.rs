@@ -339,22 +339,53 @@ async fn revoke(target: &Target, record: &Record, endpoint: &str) -> Result<(), 
     ];
     for (token, hint) in tokens {
         let Some(token) = token else { continue };
-        let mut form = vec![("token", token.expose().to_owned()), ("token_type_hint", hint.to_owned())];
-        let mut request = target.http.post(endpoint).timeout(Duration::from_secs(30));
-        match &record.client_secret {
-            Some(secret) => request = request.basic_auth(&record.credentials.client_id, Some(secret)),
-            None => form.push(("client_id", record.credentials.client_id.clone())),
+        let mut outcome = revoke_one(target, record, endpoint, &token, hint, false).await;
+        // Some servers (the Python SDK's) insist on a `client_secret` field even for public
+        // clients: give them an empty one.
+        if let Err((400, body)) = &outcome
+            && record.client_secret.is_none()
+            && body.contains("client_secret")
+        {
+            outcome = revoke_one(target, record, endpoint, &token, hint, true).await;
         }
-        let response = request
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {endpoint}: {e}"))?;
-        if !response.status().is_success() {
-            return Err(format!("{endpoint} answered {}", response.status()));
-        }
+        outcome.map_err(|(status, body)| match status {
+            0 => body,
+            _ => format!("{endpoint} answered {status}: {}", body.chars().take(200).collect::<String>()),
+        })?;
     }
     Ok(())
+}
+
+/// One RFC 7009 request; the error is the HTTP status (0: none) and the body.
+async fn revoke_one(
+    target: &Target,
+    record: &Record,
+    endpoint: &str,
+    token: &Secret,
+    hint: &str,
+    empty_secret: bool,
+) -> Result<(), (u16, String)> {
+    let mut form = vec![("token", token.expose().to_owned()), ("token_type_hint", hint.to_owned())];
+    let mut request = target.http.post(endpoint).timeout(Duration::from_secs(30));
+    let client_id = record.credentials.client_id.clone();
+    match &record.client_secret {
+        Some(secret) if record.auth_methods("revocation").iter().any(|m| m == "client_secret_basic") => {
+            request = request.basic_auth(&client_id, Some(secret));
+        }
+        Some(secret) => form.extend([("client_id", client_id), ("client_secret", secret.clone())]),
+        None if empty_secret => form.extend([("client_id", client_id), ("client_secret", String::new())]),
+        None => form.push(("client_id", client_id)),
+    }
+    let response = request
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| (0, format!("cannot reach {endpoint}: {e}")))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    Err((status.as_u16(), response.text().await.unwrap_or_default()))
 }
 
 /// A login's state for `mcpgw list` (blocking: reads the store).

@@ -75,16 +75,33 @@ impl Record {
         Some(self.credentials.token_received_at? + t.expires_in()?.as_secs())
     }
 
-    /// Whether the access token is still good for at least `margin`.
+    /// Whether the access token is still good for at least `margin`, or a quarter of its
+    /// lifetime when that is shorter (a token that lives a minute is not always stale).
     pub fn fresh(&self, margin: Duration) -> bool {
-        self.credentials.token_response.is_some()
-            && self
-                .expires_at()
-                .is_none_or(|at| at > now() + margin.as_secs())
+        let Some(t) = &self.credentials.token_response else {
+            return false;
+        };
+        let lifetime = t.expires_in().unwrap_or(margin);
+        let margin = margin.min(lifetime / 4).as_secs();
+        self.expires_at().is_none_or(|at| at > now() + margin)
     }
 
     pub fn scopes(&self) -> &[String] {
         &self.credentials.granted_scopes
+    }
+
+    /// The client authentication methods an endpoint (`token`, `revocation`) takes; the
+    /// token endpoint's when the other says nothing, and RFC 8414's default after that.
+    pub fn auth_methods(&self, endpoint: &str) -> Vec<String> {
+        let field = |name: &str| {
+            self.metadata
+                .additional_fields
+                .get(&format!("{name}_endpoint_auth_methods_supported"))
+                .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+        };
+        field(endpoint)
+            .or_else(|| field("token"))
+            .unwrap_or_else(|| vec!["client_secret_basic".into()])
     }
 
     /// The authorization server's RFC 7009 revocation endpoint, when it has one.

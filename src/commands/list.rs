@@ -18,6 +18,7 @@ pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
     let mut servers = rx.await?;
     local.stop().await;
     key_states(&config, &mut servers).await;
+    oauth_states(&config, &mut servers).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&servers)?);
     } else if servers.is_empty() {
@@ -67,6 +68,70 @@ async fn key_states(config: &Config, servers: &mut [ServerStatus]) {
     }
 }
 
+/// The login of each server that uses OAuth (or has a login stored): whether there is one,
+/// and when its access token expires.
+async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
+    let candidates: Vec<(String, crate::config::HttpConfig, bool)> = config
+        .servers
+        .iter()
+        .filter_map(|s| match (&s.transport, s.oauth()) {
+            (crate::config::Transport::Http(h), Some(required)) => Some((s.name.clone(), h.clone(), required)),
+            _ => None,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let settings = config.secrets.clone();
+    let states = tokio::task::spawn_blocking(move || {
+        let store = crate::secrets::open(&settings.store, settings.file);
+        candidates
+            .into_iter()
+            .filter_map(|(name, http, required)| {
+                let login = format!("run `mcpgw login {name}`");
+                let state = match &store {
+                    Err(_) if !required => return None,
+                    Err(e) => format!("unknown: {e}"),
+                    Ok((store, _)) => match crate::auth::status(&**store, &http.oauth.store_key, &http.url) {
+                        Err(e) => format!("unknown: {e}"),
+                        Ok(None) if required => format!("needs login: {login}"),
+                        Ok(None) => return None,
+                        Ok(Some(record)) => describe_login(&record, &login),
+                    },
+                };
+                Some((name, state))
+            })
+            .collect::<std::collections::HashMap<_, _>>()
+    })
+    .await
+    .unwrap_or_default();
+    for server in servers {
+        server.oauth = states.get(&server.name).cloned();
+        // A server that refused us for want of a login says so even without `auth = "oauth"`.
+        if server.oauth.is_none()
+            && let ServerState::Failed { reason, .. } = &server.state
+            && reason.contains("needs a login")
+        {
+            server.oauth = Some(format!("needs login: run `mcpgw login {}`", server.name));
+        }
+    }
+}
+
+fn describe_login(record: &crate::auth::Record, login: &str) -> String {
+    let refreshes = record.has_refresh_token();
+    match record.expires_at() {
+        None => "logged in".into(),
+        Some(at) if at > crate::auth::now() => {
+            let secs = at - crate::auth::now();
+            // Minutes are enough, once there are some.
+            let left = humantime::format_duration(std::time::Duration::from_secs(if secs >= 60 { secs / 60 * 60 } else { secs }));
+            format!("logged in, expires in {left}")
+        }
+        Some(_) if refreshes => "logged in, token expired (refreshed on next use)".into(),
+        Some(_) => format!("needs login: the token expired; {login}"),
+    }
+}
+
 fn count(n: Option<usize>) -> String {
     n.map_or("-".into(), |n| n.to_string())
 }
@@ -78,7 +143,7 @@ fn table(servers: &[ServerStatus]) -> Table {
         "SERVER",
         "TRANSPORT",
         "STATE",
-        "KEY",
+        "AUTH",
         "TOOLS",
         "PROMPTS",
         "RESOURCES",
@@ -112,11 +177,12 @@ fn table(servers: &[ServerStatus]) -> Table {
             s.name.clone(),
             s.transport.to_owned(),
             state.to_owned(),
-            // The table shows the word; --json has the whole sentence.
-            s.key
-                .as_deref()
-                .map_or("-", |k| k.split(':').next().unwrap_or(k))
-                .to_owned(),
+            // The table shows the words before the colon; --json has the whole sentence.
+            match (&s.key, &s.oauth) {
+                (Some(k), _) => format!("key {}", k.split(':').next().unwrap_or(k)),
+                (None, Some(o)) => format!("oauth: {}", o.split(':').next().unwrap_or(o)),
+                (None, None) => "-".into(),
+            },
             count(s.tools),
             count(s.prompts),
             count(s.resources),

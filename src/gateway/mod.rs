@@ -69,6 +69,8 @@ pub struct ServerStatus {
     pub resources: Option<usize>,
     /// For servers that use `{secret}`: whether their key is in the store (never the key).
     pub key: Option<String>,
+    /// For servers that log in with OAuth: "logged in, expires in 52m", "needs login: …".
+    pub oauth: Option<String>,
 }
 
 /// Serves one client on `input`/`output` until `input` ends or `shutdown` completes, then

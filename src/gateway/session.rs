@@ -1485,6 +1485,7 @@ impl Session {
                 prompts: s.ready().then(|| s.catalog.get(Kind::Prompts).len()),
                 resources: s.ready().then(|| s.catalog.get(Kind::Resources).len()),
                 key: None,
+                oauth: None,
             })
             .collect()
     }
