@@ -13,6 +13,9 @@ ensure_system() {
   command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
   command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
   command -v dbus-send >/dev/null 2>&1 || missing+=(dbus-bin)
+  # Python with venv, for the OAuth authorization server of the Python `mcp` SDK.
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
   if ((${#missing[@]})); then
     echo "installing Debian packages: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
@@ -32,5 +35,17 @@ ensure_peers() {
     echo "installing the pinned MCP servers in tests/npm (npm ci)" >&2
     (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
     cp tests/npm/package-lock.json "$stamp"
+  fi
+}
+
+# The pinned PyPI packages (tests/python/requirements.txt) in tests/python/.venv.
+ensure_python() {
+  local venv=tests/python/.venv stamp=tests/python/.venv/.installed-requirements
+  if ! cmp -s tests/python/requirements.txt "$stamp" 2>/dev/null; then
+    echo "installing the pinned Python packages in $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    cp tests/python/requirements.txt "$stamp"
   fi
 }

@@ -51,6 +51,17 @@ pub fn node() -> String {
     path.display().to_string()
 }
 
+/// The Python of the venv `scripts/test` makes (tests/python/.venv, with the pinned `mcp`).
+pub fn python() -> String {
+    let path = root().join("tests/python/.venv/bin/python");
+    assert!(
+        path.exists(),
+        "the pinned Python packages are not installed at {}: run `scripts/test` once",
+        path.display()
+    );
+    path.display().to_string()
+}
+
 pub fn fixture_js() -> String {
     root()
         .join("tests/fixtures/fault-server.mjs")
@@ -459,8 +470,34 @@ impl HttpServer {
         }
     }
 
+    /// The Python `mcp` SDK's MCP server behind its OAuth authorization server
+    /// (`tests/fixtures/oauth_server.py`), in the venv `scripts/test` makes.
+    pub fn python_oauth(env: &[(&str, &str)]) -> HttpServer {
+        let python = python();
+        let script = root().join("tests/fixtures/oauth_server.py").display().to_string();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start(vec![python, script], free_port(), env)
+    }
+
+    /// The fixture's counters (`/stats`): grants, refused refresh tokens, revocations.
+    pub fn stats(&self) -> serde_json::Value {
+        let out = std::process::Command::new(node())
+            .args(["-e", &format!("fetch('{}').then(r => r.text()).then(t => process.stdout.write(t))", self.url("/stats"))])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).expect("the fixture answers /stats")
+    }
+
     fn spawn(args: &[String], port: u16, env: &[(String, String)]) -> std::process::Child {
-        let child = std::process::Command::new(node())
+        // A program of its own (python), or a script for the pinned node.
+        let (program, args) = match args.first() {
+            Some(first) if !first.ends_with(".js") && !first.ends_with(".mjs") => (first.clone(), &args[1..]),
+            _ => (node(), args),
+        };
+        let child = std::process::Command::new(program)
             .args(args)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .env("PORT", port.to_string())

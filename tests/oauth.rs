@@ -1,0 +1,185 @@
+//! OAuth against a real authorization server: the Python `mcp` SDK's, with access tokens that
+//! live four seconds and refresh tokens that rotate on every use
+//! (`tests/fixtures/oauth_server.py`), and a real Secret Service for the tokens. `$BROWSER` is
+//! `tests/conformance/browser.mjs`, which approves by following the redirects.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+const TTL: u64 = 4;
+
+struct World {
+    server: HttpServer,
+    _keyring: Keyring,
+    env: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    outputs: std::sync::Mutex<Vec<String>>,
+}
+
+impl World {
+    fn new(server_lines: &str) -> World {
+        let server = HttpServer::python_oauth(&[("ACCESS_TTL", &TTL.to_string())]);
+        let keyring = Keyring::start();
+        let mut env = keyring.env();
+        env.push(("BROWSER".into(), root().join("tests/conformance/browser.mjs").display().to_string()));
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!("[servers.py]\nurl = {:?}\n{server_lines}\n", server.url("/mcp")),
+        )
+        .unwrap();
+        World { server, _keyring: keyring, env, _dir: dir, config, outputs: Default::default() }
+    }
+
+    /// Runs mcpgw to completion; returns (success, stdout, stderr).
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = run_cli_env(&self.config, args, None, &self.env);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        self.outputs.lock().unwrap().push(format!("{stdout}{stderr}"));
+        (out.status.success(), stdout, stderr)
+    }
+
+    fn stat(&self, name: &str) -> u64 {
+        self.server.stats()[name].as_u64().unwrap()
+    }
+
+    /// No token the server ever issued appears in anything mcpgw printed (at trace level).
+    fn assert_no_token_leaked(&self) {
+        let stats = self.server.stats();
+        let issued: Vec<String> = serde_json::from_value(stats["issued"].clone()).unwrap();
+        assert!(!issued.is_empty());
+        for output in self.outputs.lock().unwrap().iter() {
+            for token in &issued {
+                assert!(!output.contains(token.as_str()), "a token reached the output:\n{output}");
+            }
+        }
+    }
+}
+
+fn wait_for_expiry() {
+    std::thread::sleep(Duration::from_secs(TTL + 1));
+}
+
+#[test]
+fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
+    let w = World::new("auth = \"oauth\"");
+    // Before any login: list says so, and a call names the command to run.
+    let (_, list, _) = w.run(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["oauth"], "needs login: run `mcpgw login py`", "{list}");
+    let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
+    assert!(!ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"), "{stdout}{stderr}");
+
+    let (ok, _, stderr) = w.run(&["login", "py"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("logged in to `py`") && stderr.contains("refreshes by itself"), "{stderr}");
+    assert_eq!((w.stat("registered"), w.stat("authorization_code")), (1, 1));
+
+    let (_, list, _) = w.run(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert!(list[0]["oauth"].as_str().unwrap().starts_with("logged in, expires in"), "{list}");
+    assert_eq!(list[0]["state"], "ready", "{list}");
+
+    let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
+    assert!(ok && stdout.contains("authorized"), "{stdout}{stderr}");
+    assert_eq!(w.stat("refresh_token"), 0);
+
+    // Expired: the next process refreshes first (and stores the rotated refresh token).
+    wait_for_expiry();
+    let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
+    assert!(ok && stdout.contains("authorized"), "{stdout}{stderr}");
+    assert_eq!(w.stat("refresh_token"), 1);
+
+    // Expired again, and five processes start at once: one refresh, and every call works.
+    wait_for_expiry();
+    let handles: Vec<_> = (0..5)
+        .map(|_| {
+            let (config, env) = (w.config.clone(), w.env.clone());
+            std::thread::spawn(move || run_cli_env(&config, &["call", "py__whoami"], None, &env))
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        w.outputs.lock().unwrap().push(format!("{stdout}{stderr}"));
+        assert!(out.status.success() && stdout.contains("authorized"), "{stdout}{stderr}");
+    }
+    assert_eq!(w.stat("refresh_token"), 2, "five processes, one refresh grant");
+    assert_eq!(w.stat("refused_refresh"), 0, "no process used a spent refresh token");
+    assert_eq!(w.stat("authorization_code"), 1, "no second login");
+
+    // Logout revokes both tokens at the server and forgets them here.
+    let (ok, _, stderr) = w.run(&["logout", "py"]);
+    assert!(ok && stderr.contains("revoked and forgot"), "{stderr}");
+    assert_eq!(w.stat("revoked"), 2);
+    let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
+    assert!(!ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"), "{stdout}{stderr}");
+    let (ok, _, stderr) = w.run(&["logout", "py"]);
+    assert!(ok && stderr.contains("not logged in"), "{stderr}");
+    w.assert_no_token_leaked();
+}
+
+#[tokio::test]
+async fn serve_says_which_command_to_run_and_picks_up_a_login_made_elsewhere() {
+    // No `auth = "oauth"`: the server's 401 with a Bearer challenge is enough.
+    let w = World::new("");
+    // No browser can be opened here (no $BROWSER, no display).
+    let env: Vec<_> = w.env.iter().filter(|(k, _)| k != "BROWSER").cloned().collect();
+    let gw = Setup::new()
+        .server(Server::url("py", &w.server.url("/mcp")))
+        .envs(env)
+        .env("DISPLAY", "")
+        .env("WAYLAND_DISPLAY", "")
+        .start()
+        .await;
+    let tools = gw.tool_names().await;
+    assert!(!tools.iter().any(|t| t.starts_with("py__")), "{tools:?}");
+    gw.wait_log("run `mcpgw login py`").await;
+
+    // The login happens in another terminal; the gateway notices without a restart.
+    // (The world's config names the same server, so the login lands where the gateway looks.)
+    let (ok, _, stderr) = w.run(&["login", "py"]);
+    assert!(ok, "{stderr}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while !gw.tool_names().await.iter().any(|t| t == "py__whoami") {
+        assert!(std::time::Instant::now() < deadline, "the login was not picked up:\n{}", gw.log_text());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let result = gw.call("py__whoami", json!({})).await;
+    assert_eq!(text(&result), "authorized");
+    w.outputs.lock().unwrap().push(gw.log_text());
+    w.assert_no_token_leaked();
+}
+
+#[tokio::test]
+async fn serve_opens_the_browser_once_by_itself_when_it_can() {
+    let w = World::new("");
+    let gw = Setup::new()
+        .server(Server::url("py", &w.server.url("/mcp")))
+        .envs(w.env.clone())
+        .start()
+        .await;
+    // The first tools/list waits for the server, which logs in through $BROWSER meanwhile.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !gw.tool_names().await.iter().any(|t| t == "py__whoami") {
+        assert!(std::time::Instant::now() < deadline, "no login:\n{}", gw.log_text());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(text(&gw.call("py__whoami", json!({})).await), "authorized");
+    // Past expiry the gateway refreshes by itself; still one login.
+    wait_for_expiry();
+    assert_eq!(text(&gw.call("py__whoami", json!({})).await), "authorized");
+    assert_eq!((w.stat("authorization_code"), w.stat("refresh_token")), (1, 1));
+    w.outputs.lock().unwrap().push(gw.log_text());
+    w.assert_no_token_leaked();
+}
