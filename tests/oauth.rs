@@ -27,15 +27,31 @@ impl World {
         let server = HttpServer::python_oauth(&[("ACCESS_TTL", &TTL.to_string())]);
         let keyring = Keyring::start();
         let mut env = keyring.env();
-        env.push(("BROWSER".into(), root().join("tests/conformance/browser.mjs").display().to_string()));
+        env.push((
+            "BROWSER".into(),
+            root()
+                .join("tests/conformance/browser.mjs")
+                .display()
+                .to_string(),
+        ));
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
-            format!("[servers.py]\nurl = {:?}\n{server_lines}\n", server.url("/mcp")),
+            format!(
+                "[servers.py]\nurl = {:?}\n{server_lines}\n",
+                server.url("/mcp")
+            ),
         )
         .unwrap();
-        World { server, _keyring: keyring, env, _dir: dir, config, outputs: Default::default() }
+        World {
+            server,
+            _keyring: keyring,
+            env,
+            _dir: dir,
+            config,
+            outputs: Default::default(),
+        }
     }
 
     /// Runs mcpgw to completion; returns (success, stdout, stderr).
@@ -45,7 +61,10 @@ impl World {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         );
-        self.outputs.lock().unwrap().push(format!("{stdout}{stderr}"));
+        self.outputs
+            .lock()
+            .unwrap()
+            .push(format!("{stdout}{stderr}"));
         (out.status.success(), stdout, stderr)
     }
 
@@ -60,7 +79,10 @@ impl World {
         assert!(!issued.is_empty());
         for output in self.outputs.lock().unwrap().iter() {
             for token in &issued {
-                assert!(!output.contains(token.as_str()), "a token reached the output:\n{output}");
+                assert!(
+                    !output.contains(token.as_str()),
+                    "a token reached the output:\n{output}"
+                );
             }
         }
     }
@@ -76,18 +98,33 @@ fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
     // Before any login: list says so, and a call names the command to run.
     let (_, list, _) = w.run(&["list", "--json"]);
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
-    assert_eq!(list[0]["oauth"], "needs login: run `mcpgw login py`", "{list}");
+    assert_eq!(
+        list[0]["oauth"], "needs login: run `mcpgw login py`",
+        "{list}"
+    );
     let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
-    assert!(!ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"), "{stdout}{stderr}");
+    assert!(
+        !ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"),
+        "{stdout}{stderr}"
+    );
 
     let (ok, _, stderr) = w.run(&["login", "py"]);
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("logged in to `py`") && stderr.contains("refreshes by itself"), "{stderr}");
+    assert!(
+        stderr.contains("logged in to `py`") && stderr.contains("refreshes by itself"),
+        "{stderr}"
+    );
     assert_eq!((w.stat("registered"), w.stat("authorization_code")), (1, 1));
 
     let (_, list, _) = w.run(&["list", "--json"]);
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
-    assert!(list[0]["oauth"].as_str().unwrap().starts_with("logged in, expires in"), "{list}");
+    assert!(
+        list[0]["oauth"]
+            .as_str()
+            .unwrap()
+            .starts_with("logged in, expires in"),
+        "{list}"
+    );
     assert_eq!(list[0]["state"], "ready", "{list}");
 
     let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
@@ -110,12 +147,26 @@ fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
         .collect();
     for h in handles {
         let out = h.join().unwrap();
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
         w.outputs.lock().unwrap().push(format!("{stdout}{stderr}"));
-        assert!(out.status.success() && stdout.contains("authorized"), "{stdout}{stderr}");
+        assert!(
+            out.status.success() && stdout.contains("authorized"),
+            "{stdout}{stderr}"
+        );
     }
-    assert_eq!(w.stat("refresh_token"), 2, "five processes, one refresh grant");
-    assert_eq!(w.stat("refused_refresh"), 0, "no process used a spent refresh token");
+    assert_eq!(
+        w.stat("refresh_token"),
+        2,
+        "five processes, one refresh grant"
+    );
+    assert_eq!(
+        w.stat("refused_refresh"),
+        0,
+        "no process used a spent refresh token"
+    );
     assert_eq!(w.stat("authorization_code"), 1, "no second login");
 
     // Logout revokes both tokens at the server and forgets them here.
@@ -123,7 +174,10 @@ fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
     assert!(ok && stderr.contains("revoked and forgot"), "{stderr}");
     assert_eq!(w.stat("revoked"), 2);
     let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
-    assert!(!ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"), "{stdout}{stderr}");
+    assert!(
+        !ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"),
+        "{stdout}{stderr}"
+    );
     let (ok, _, stderr) = w.run(&["logout", "py"]);
     assert!(ok && stderr.contains("not logged in"), "{stderr}");
     w.assert_no_token_leaked();
@@ -134,7 +188,12 @@ async fn serve_says_which_command_to_run_and_picks_up_a_login_made_elsewhere() {
     // No `auth = "oauth"`: the server's 401 with a Bearer challenge is enough.
     let w = World::new("");
     // No browser can be opened here (no $BROWSER, no display).
-    let env: Vec<_> = w.env.iter().filter(|(k, _)| k != "BROWSER").cloned().collect();
+    let env: Vec<_> = w
+        .env
+        .iter()
+        .filter(|(k, _)| k != "BROWSER")
+        .cloned()
+        .collect();
     let gw = Setup::new()
         .server(Server::url("py", &w.server.url("/mcp")))
         .envs(env)
@@ -152,7 +211,11 @@ async fn serve_says_which_command_to_run_and_picks_up_a_login_made_elsewhere() {
     assert!(ok, "{stderr}");
     let deadline = std::time::Instant::now() + Duration::from_secs(40);
     while !gw.tool_names().await.iter().any(|t| t == "py__whoami") {
-        assert!(std::time::Instant::now() < deadline, "the login was not picked up:\n{}", gw.log_text());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the login was not picked up:\n{}",
+            gw.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let result = gw.call("py__whoami", json!({})).await;
@@ -172,14 +235,151 @@ async fn serve_opens_the_browser_once_by_itself_when_it_can() {
     // The first tools/list waits for the server, which logs in through $BROWSER meanwhile.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !gw.tool_names().await.iter().any(|t| t == "py__whoami") {
-        assert!(std::time::Instant::now() < deadline, "no login:\n{}", gw.log_text());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no login:\n{}",
+            gw.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert_eq!(text(&gw.call("py__whoami", json!({})).await), "authorized");
     // Past expiry the gateway refreshes by itself; still one login.
     wait_for_expiry();
     assert_eq!(text(&gw.call("py__whoami", json!({})).await), "authorized");
-    assert_eq!((w.stat("authorization_code"), w.stat("refresh_token")), (1, 1));
+    assert_eq!(
+        (w.stat("authorization_code"), w.stat("refresh_token")),
+        (1, 1)
+    );
     w.outputs.lock().unwrap().push(gw.log_text());
     w.assert_no_token_leaked();
+}
+
+/// One login against an authorization server that goes wrong in one way: the login fails
+/// with `expected` in its message, within its timeout, and no token is stored.
+fn failed_login(mode: &str, expected: &str) {
+    let keyring = Keyring::start();
+    let server =
+        HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", mode)]);
+    let mut env = keyring.env();
+    env.push((
+        "BROWSER".into(),
+        root()
+            .join("tests/conformance/browser.mjs")
+            .display()
+            .to_string(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[servers.bad]\nurl = {:?}\nauth = \"oauth\"\n",
+            server.url("/mcp")
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = run_cli_env(&config, &["login", "bad", "--timeout", "3s"], None, &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+    assert!(
+        stderr.contains("login to `bad` failed") && stderr.contains(expected),
+        "{mode}: {stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{mode} took {:?}",
+        started.elapsed()
+    );
+    let list = run_cli_env(&config, &["list", "--json"], None, &env);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        list[0]["oauth"], "needs login: run `mcpgw login bad`",
+        "{mode}: {list}"
+    );
+}
+
+#[test]
+fn a_login_that_goes_wrong_stores_nothing_and_says_why() {
+    // The fixture itself works: the same flow with no fault logs in.
+    let keyring = Keyring::start();
+    let good =
+        HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", "good")]);
+    let mut env = keyring.env();
+    env.push((
+        "BROWSER".into(),
+        root()
+            .join("tests/conformance/browser.mjs")
+            .display()
+            .to_string(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[servers.good]\nurl = {:?}\n", good.url("/mcp")),
+    )
+    .unwrap();
+    let out = run_cli_env(&config, &["login", "good"], None, &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    failed_login("bad-metadata", "cannot find how `bad` authorizes");
+    failed_login("wrong-state", "`state` that is not this login's");
+    failed_login("iss-mismatch", "issuer mismatch");
+    failed_login("token-500", "could not be exchanged for tokens");
+    failed_login(
+        "no-callback",
+        "no answer came back from the browser within 3s",
+    );
+}
+
+#[test]
+fn a_headless_login_takes_the_redirect_pasted() {
+    use std::io::{BufRead, Write};
+    let w = World::new("auth = \"oauth\"");
+    let mut child = std::process::Command::new(mcpgw_bin())
+        .args([
+            "--config",
+            w.config.to_str().unwrap(),
+            "login",
+            "py",
+            "--no-browser",
+        ])
+        .envs(w.env.iter().map(|(k, v)| (k, v)))
+        .env_remove("BROWSER")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no URL printed:\n{seen}"
+        );
+        seen.push_str(&line);
+        if let Some(url) = line.trim().strip_prefix("http") {
+            break format!("http{url}");
+        }
+    };
+    // The person opens the URL elsewhere, approves, and copies the address it lands on.
+    let landed = std::process::Command::new(node())
+        .args(["-e", "fetch(process.argv[1], { redirect: 'manual' }).then(r => process.stdout.write(r.headers.get('location')))", &url])
+        .output()
+        .unwrap();
+    let landed = String::from_utf8(landed.stdout).unwrap();
+    assert!(landed.starts_with("http://127.0.0.1:"), "{landed}");
+    writeln!(child.stdin.as_mut().unwrap(), "{landed}").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{seen}{rest}");
+    assert!(rest.contains("logged in to `py`"), "{seen}{rest}");
+    let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
+    assert!(ok && stdout.contains("authorized"), "{stdout}{stderr}");
 }

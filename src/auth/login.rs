@@ -20,8 +20,8 @@ use rmcp::transport::auth::{
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::record::{Adapter, Record};
 use super::Target;
+use super::record::{Adapter, Record};
 use crate::secrets::SecretStore;
 
 /// How the person is asked to approve.
@@ -102,7 +102,9 @@ async fn legacy_metadata(target: &Target) -> Result<AuthorizationMetadata, Strin
         .iter()
         .all(|e| same_origin(e, &target.url))
     {
-        return Err(format!("{url} names endpoints on another origin; refusing them"));
+        return Err(format!(
+            "{url} names endpoints on another origin; refusing them"
+        ));
     }
     Ok(metadata)
 }
@@ -121,16 +123,24 @@ pub async fn login(
         None => probe(target).await?,
     };
     let mut manager = manager(target, target.url.as_str()).await?;
-    let metadata = match manager.resolve_metadata_from_challenge(challenge.as_deref()).await {
+    let metadata = match manager
+        .resolve_metadata_from_challenge(challenge.as_deref())
+        .await
+    {
         Ok(resolution) => resolution.metadata,
-        Err(AuthError::AuthorizationServerMismatch { received_issuer, .. })
-            if same_origin(&received_issuer, &target.url) =>
-        {
+        Err(AuthError::AuthorizationServerMismatch {
+            received_issuer, ..
+        }) if same_origin(&received_issuer, &target.url) => {
             // A 2025-03-26 server: no protected-resource metadata, its own authorization
             // metadata at the root, naming an issuer under a path of the same origin.
             legacy_metadata(target).await?
         }
-        Err(e) => return Err(format!("cannot find how `{server}` authorizes: {}", explain(&e))),
+        Err(e) => {
+            return Err(format!(
+                "cannot find how `{server}` authorizes: {}",
+                explain(&e)
+            ));
+        }
     };
     manager.set_metadata(metadata.clone());
 
@@ -150,7 +160,15 @@ pub async fn login(
         .with_client_name("mcpgw")
         .with_initial_scope_selection()
         .with_scopes(scopes.clone());
-    let (client_secret, how) = identify(target, &mut manager, &metadata, &redirect_uri, &scopes, &mut request).await?;
+    let (client_secret, how) = identify(
+        target,
+        &mut manager,
+        &metadata,
+        &redirect_uri,
+        &scopes,
+        &mut request,
+    )
+    .await?;
     tracing::debug!(server = %server, "client identity: {how}");
 
     let template = Arc::new(Mutex::new(Record {
@@ -217,7 +235,11 @@ async fn identify(
         .get("client_id_metadata_document_supported")
         .and_then(|v| v.as_bool())
         == Some(true);
-    if let Some(url) = settings.client_metadata_url.as_ref().filter(|_| takes_documents) {
+    if let Some(url) = settings
+        .client_metadata_url
+        .as_ref()
+        .filter(|_| takes_documents)
+    {
         *request = request.clone().with_client_metadata_url(url);
         return Ok((None, "a client ID metadata document"));
     }
@@ -226,7 +248,13 @@ async fn identify(
         let registered = manager
             .register_client("mcpgw", redirect_uri, &refs)
             .await
-            .map_err(|e| format!("`{}` refused to register mcpgw: {}", target.server, explain(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "`{}` refused to register mcpgw: {}",
+                    target.server,
+                    explain(&e)
+                )
+            })?;
         let mut r = request
             .clone()
             .with_preregistered_client(&registered.client_id);
@@ -239,7 +267,11 @@ async fn identify(
     Err(format!(
         "the authorization server of `{}` offers no way for mcpgw to identify itself (no dynamic registration{}): register a client there and set `oauth.client_id` (or pass --client-id)",
         target.server,
-        if takes_documents { ", and no `oauth.client_metadata_url` is configured" } else { " and no client ID metadata documents" }
+        if takes_documents {
+            ", and no `oauth.client_metadata_url` is configured"
+        } else {
+            " and no client ID metadata documents"
+        }
     ))
 }
 
@@ -390,11 +422,17 @@ fn page(text: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Checks a redirect and exchanges its code for tokens.
-async fn finish(url: &reqwest::Url, state: &str, session: &AuthorizationSession) -> Result<(), String> {
+async fn finish(
+    url: &reqwest::Url,
+    state: &str,
+    session: &AuthorizationSession,
+) -> Result<(), String> {
     let param = |name: &str| {
         url.query_pairs()
             .find(|(k, _)| k == name)
@@ -416,7 +454,12 @@ async fn finish(url: &reqwest::Url, state: &str, session: &AuthorizationSession)
         .handle_callback_url(url.as_str())
         .await
         .map(|_| ())
-        .map_err(|e| format!("the code could not be exchanged for tokens: {}", explain(&e)))
+        .map_err(|e| {
+            format!(
+                "the code could not be exchanged for tokens: {}",
+                explain(&e)
+            )
+        })
 }
 
 /// The SDK's error, with its sources.

@@ -82,7 +82,11 @@ pub struct OAuth {
 }
 
 impl OAuth {
-    pub fn new(target: Target, store: Option<Arc<dyn SecretStore>>, prompt: Option<Prompt>) -> OAuth {
+    pub fn new(
+        target: Target,
+        store: Option<Arc<dyn SecretStore>>,
+        prompt: Option<Prompt>,
+    ) -> OAuth {
         OAuth {
             target,
             store,
@@ -176,12 +180,25 @@ impl OAuth {
     }
 
     /// After a 403 `insufficient_scope`: a login for the scopes held plus the ones asked for.
-    pub async fn insufficient_scope(&self, challenge: String, sent: Option<&Secret>) -> Result<(), Problem> {
+    pub async fn insufficient_scope(
+        &self,
+        challenge: String,
+        sent: Option<&Secret>,
+    ) -> Result<(), Problem> {
         let mut state = self.state.lock().await;
         *state = self.load().await?;
-        let params = rmcp::transport::auth::WWWAuthenticateParams::parse(&challenge, &self.target.url);
-        let mut scopes: Vec<String> = state.as_ref().map(|r| r.scopes().to_vec()).unwrap_or_default();
-        for s in params.scope.as_deref().unwrap_or_default().split_whitespace() {
+        let params =
+            rmcp::transport::auth::WWWAuthenticateParams::parse(&challenge, &self.target.url);
+        let mut scopes: Vec<String> = state
+            .as_ref()
+            .map(|r| r.scopes().to_vec())
+            .unwrap_or_default();
+        for s in params
+            .scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+        {
             if !scopes.iter().any(|have| have == s) {
                 scopes.push(s.to_owned());
             }
@@ -199,7 +216,14 @@ impl OAuth {
                 params.scope.as_deref().unwrap_or("none named")
             )));
         }
-        self.login(&mut state, Some(challenge), Some(scopes), sent, " with more scopes").await
+        self.login(
+            &mut state,
+            Some(challenge),
+            Some(scopes),
+            sent,
+            " with more scopes",
+        )
+        .await
     }
 
     /// A new access token from the refresh token, under the server's lock. `NeedsLogin` when
@@ -210,7 +234,9 @@ impl OAuth {
         stale: Option<&Secret>,
     ) -> Result<Secret, Problem> {
         let key = &self.target.settings.store_key;
-        let _lock = ServerLock::acquire_async(key).await.map_err(Problem::Failed)?;
+        let _lock = ServerLock::acquire_async(key)
+            .await
+            .map_err(Problem::Failed)?;
         let Some(record) = self.load().await? else {
             return Err(self.needs_login(""));
         };
@@ -221,14 +247,26 @@ impl OAuth {
             *state = Some(record);
             return Ok(token);
         }
-        let failed = |e: String| Problem::Failed(format!("refreshing the token of `{}` failed: {e}", self.target.server));
-        let mut manager = login::manager(&self.target, &record.resource).await.map_err(failed)?;
+        let failed = |e: String| {
+            Problem::Failed(format!(
+                "refreshing the token of `{}` failed: {e}",
+                self.target.server
+            ))
+        };
+        let mut manager = login::manager(&self.target, &record.resource)
+            .await
+            .map_err(failed)?;
         manager.set_metadata(record.metadata.clone());
-        let mut client = OAuthClientConfig::new(record.credentials.client_id.clone(), "http://127.0.0.1/callback");
+        let mut client = OAuthClientConfig::new(
+            record.credentials.client_id.clone(),
+            "http://127.0.0.1/callback",
+        );
         if let Some(secret) = &record.client_secret {
             client = client.with_client_secret(secret);
         }
-        manager.configure_client(client).map_err(|e| failed(e.to_string()))?;
+        manager
+            .configure_client(client)
+            .map_err(|e| failed(e.to_string()))?;
         let template = Arc::new(std::sync::Mutex::new(record));
         manager.set_credential_store(Adapter {
             store: self.store()?,
@@ -239,7 +277,9 @@ impl OAuth {
             Ok(_) => {
                 let record = template.lock().expect("record template").clone();
                 tracing::info!(server = %self.target.server, "refreshed its access token");
-                let token = record.access_token().ok_or_else(|| failed("no access token".into()))?;
+                let token = record
+                    .access_token()
+                    .ok_or_else(|| failed("no access token".into()))?;
                 *state = Some(record);
                 Ok(token)
             }
@@ -267,11 +307,15 @@ impl OAuth {
             return Err(self.needs_login(why));
         }
         let key = &self.target.settings.store_key;
-        let _lock = ServerLock::acquire_async(key).await.map_err(Problem::Failed)?;
+        let _lock = ServerLock::acquire_async(key)
+            .await
+            .map_err(Problem::Failed)?;
         if let Some(r) = self.load().await?
             && r.fresh(Duration::ZERO)
             && !same(r.access_token().as_ref(), sent)
-            && scopes.as_ref().is_none_or(|s| s.iter().all(|s| r.scopes().contains(s)))
+            && scopes
+                .as_ref()
+                .is_none_or(|s| s.iter().all(|s| r.scopes().contains(s)))
         {
             self.tried.store(false, Ordering::SeqCst);
             *state = Some(r);
@@ -280,7 +324,9 @@ impl OAuth {
         tracing::info!(server = %self.target.server, "logging in{why}");
         let record = login::login(&self.target, self.store()?, prompt, challenge, scopes)
             .await
-            .map_err(|e| Problem::Failed(format!("login to `{}` failed: {e}", self.target.server)))?;
+            .map_err(|e| {
+                Problem::Failed(format!("login to `{}` failed: {e}", self.target.server))
+            })?;
         self.tried.store(false, Ordering::SeqCst);
         *state = Some(record);
         Ok(())
@@ -296,7 +342,11 @@ fn same(a: Option<&Secret>, b: Option<&Secret>) -> bool {
 }
 
 /// `mcpgw login`: a login now, whatever is stored, under the server's lock.
-pub async fn login_now(target: &Target, store: Arc<dyn SecretStore>, prompt: &Prompt) -> Result<Record, String> {
+pub async fn login_now(
+    target: &Target,
+    store: Arc<dyn SecretStore>,
+    prompt: &Prompt,
+) -> Result<Record, String> {
     let _lock = ServerLock::acquire_async(&target.settings.store_key).await?;
     login::login(target, store, prompt, None, None).await
 }
@@ -350,7 +400,10 @@ async fn revoke(target: &Target, record: &Record, endpoint: &str) -> Result<(), 
         }
         outcome.map_err(|(status, body)| match status {
             0 => body,
-            _ => format!("{endpoint} answered {status}: {}", body.chars().take(200).collect::<String>()),
+            _ => format!(
+                "{endpoint} answered {status}: {}",
+                body.chars().take(200).collect::<String>()
+            ),
         })?;
     }
     Ok(())
@@ -365,15 +418,25 @@ async fn revoke_one(
     hint: &str,
     empty_secret: bool,
 ) -> Result<(), (u16, String)> {
-    let mut form = vec![("token", token.expose().to_owned()), ("token_type_hint", hint.to_owned())];
+    let mut form = vec![
+        ("token", token.expose().to_owned()),
+        ("token_type_hint", hint.to_owned()),
+    ];
     let mut request = target.http.post(endpoint).timeout(Duration::from_secs(30));
     let client_id = record.credentials.client_id.clone();
     match &record.client_secret {
-        Some(secret) if record.auth_methods("revocation").iter().any(|m| m == "client_secret_basic") => {
+        Some(secret)
+            if record
+                .auth_methods("revocation")
+                .iter()
+                .any(|m| m == "client_secret_basic") =>
+        {
             request = request.basic_auth(&client_id, Some(secret));
         }
         Some(secret) => form.extend([("client_id", client_id), ("client_secret", secret.clone())]),
-        None if empty_secret => form.extend([("client_id", client_id), ("client_secret", String::new())]),
+        None if empty_secret => {
+            form.extend([("client_id", client_id), ("client_secret", String::new())])
+        }
         None => form.push(("client_id", client_id)),
     }
     let response = request
@@ -389,6 +452,10 @@ async fn revoke_one(
 }
 
 /// A login's state for `mcpgw list` (blocking: reads the store).
-pub fn status(store: &dyn SecretStore, key: &str, url: &reqwest::Url) -> Result<Option<Record>, String> {
+pub fn status(
+    store: &dyn SecretStore,
+    key: &str,
+    url: &reqwest::Url,
+) -> Result<Option<Record>, String> {
     Ok(record::load(store, key)?.filter(|r| r.url == url.as_str()))
 }

@@ -20,7 +20,11 @@ fn target(config: &Config, server: &str) -> anyhow::Result<Target> {
         let known: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
         return Err(UsageError(format!(
             "no server `{server}` in the config{}",
-            if known.is_empty() { String::new() } else { format!(" (it has: {})", known.join(", ")) }
+            if known.is_empty() {
+                String::new()
+            } else {
+                format!(" (it has: {})", known.join(", "))
+            }
         ))
         .into());
     };
@@ -40,12 +44,18 @@ fn target(config: &Config, server: &str) -> anyhow::Result<Target> {
 async fn store(config: &Config) -> anyhow::Result<Arc<dyn SecretStore>> {
     let settings = config.secrets.clone();
     let (store, why) =
-        tokio::task::spawn_blocking(move || crate::secrets::open(&settings.store, settings.file)).await??;
+        tokio::task::spawn_blocking(move || crate::secrets::open(&settings.store, settings.file))
+            .await??;
     tracing::info!("tokens are kept in the {} ({why})", store.describe());
     Ok(store)
 }
 
-pub async fn login(config: &Config, server: &str, no_browser: bool, timeout: Duration) -> anyhow::Result<ExitCode> {
+pub async fn login(
+    config: &Config,
+    server: &str,
+    no_browser: bool,
+    timeout: Duration,
+) -> anyhow::Result<ExitCode> {
     let target = target(config, server)?;
     let store = store(config).await?;
     let prompt = Prompt {
@@ -58,9 +68,18 @@ pub async fn login(config: &Config, server: &str, no_browser: bool, timeout: Dur
         .map_err(|e| anyhow::anyhow!("login to `{}` failed: {e}", target.server))?;
     let expiry = record
         .expires_at()
-        .map(|at| format!("; the access token expires in {}", humantime::format_duration(Duration::from_secs(at.saturating_sub(auth::now())))))
+        .map(|at| {
+            format!(
+                "; the access token expires in {}",
+                humantime::format_duration(Duration::from_secs(at.saturating_sub(auth::now())))
+            )
+        })
         .unwrap_or_default();
-    let refresh = if record.has_refresh_token() { ", and refreshes by itself" } else { "" };
+    let refresh = if record.has_refresh_token() {
+        ", and refreshes by itself"
+    } else {
+        ""
+    };
     eprintln!(
         "mcpgw: logged in to `{}`{expiry}{refresh}. Tokens are in the {}.",
         target.server,
@@ -72,14 +91,22 @@ pub async fn login(config: &Config, server: &str, no_browser: bool, timeout: Dur
 pub async fn logout(config: &Config, server: &str) -> anyhow::Result<ExitCode> {
     let target = target(config, server)?;
     let store = store(config).await?;
-    match auth::logout(&target, store).await.map_err(anyhow::Error::msg)? {
-        LoggedOut::NotLoggedIn => eprintln!("mcpgw: not logged in to `{}`; nothing to do", target.server),
+    match auth::logout(&target, store)
+        .await
+        .map_err(anyhow::Error::msg)?
+    {
+        LoggedOut::NotLoggedIn => {
+            eprintln!("mcpgw: not logged in to `{}`; nothing to do", target.server)
+        }
         LoggedOut::Forgotten(None) => eprintln!(
             "mcpgw: forgot the tokens of `{}` (its server offers no revocation; they stay valid there until they expire)",
             target.server
         ),
         LoggedOut::Forgotten(Some(Ok(()))) => {
-            eprintln!("mcpgw: revoked and forgot the tokens of `{}`", target.server)
+            eprintln!(
+                "mcpgw: revoked and forgot the tokens of `{}`",
+                target.server
+            )
         }
         LoggedOut::Forgotten(Some(Err(e))) => eprintln!(
             "mcpgw: forgot the tokens of `{}`, but revoking them failed ({e}); they stay valid there until they expire",

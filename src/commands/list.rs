@@ -75,7 +75,9 @@ async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
         .servers
         .iter()
         .filter_map(|s| match (&s.transport, s.oauth()) {
-            (crate::config::Transport::Http(h), Some(required)) => Some((s.name.clone(), h.clone(), required)),
+            (crate::config::Transport::Http(h), Some(required)) => {
+                Some((s.name.clone(), h.clone(), required))
+            }
             _ => None,
         })
         .collect();
@@ -92,12 +94,14 @@ async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
                 let state = match &store {
                     Err(_) if !required => return None,
                     Err(e) => format!("unknown: {e}"),
-                    Ok((store, _)) => match crate::auth::status(&**store, &http.oauth.store_key, &http.url) {
-                        Err(e) => format!("unknown: {e}"),
-                        Ok(None) if required => format!("needs login: {login}"),
-                        Ok(None) => return None,
-                        Ok(Some(record)) => describe_login(&record, &login),
-                    },
+                    Ok((store, _)) => {
+                        match crate::auth::status(&**store, &http.oauth.store_key, &http.url) {
+                            Err(e) => format!("unknown: {e}"),
+                            Ok(None) if required => format!("needs login: {login}"),
+                            Ok(None) => return None,
+                            Ok(Some(record)) => describe_login(&record, &login),
+                        }
+                    }
                 };
                 Some((name, state))
             })
@@ -124,7 +128,11 @@ fn describe_login(record: &crate::auth::Record, login: &str) -> String {
         Some(at) if at > crate::auth::now() => {
             let secs = at - crate::auth::now();
             // Minutes are enough, once there are some.
-            let left = humantime::format_duration(std::time::Duration::from_secs(if secs >= 60 { secs / 60 * 60 } else { secs }));
+            let left = humantime::format_duration(std::time::Duration::from_secs(if secs >= 60 {
+                secs / 60 * 60
+            } else {
+                secs
+            }));
             format!("logged in, expires in {left}")
         }
         Some(_) if refreshes => "logged in, token expired (refreshed on next use)".into(),

@@ -76,7 +76,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 server,
                 no_browser,
                 timeout,
-            } => auth::login(&config, &server, no_browser, timeout.unwrap_or(LOGIN_TIMEOUT)).await,
+            } => {
+                auth::login(
+                    &config,
+                    &server,
+                    no_browser,
+                    timeout.unwrap_or(LOGIN_TIMEOUT),
+                )
+                .await
+            }
             Command::Logout { server } => auth::logout(&config, &server).await,
             Command::List { json } => list::run(config, json).await,
             Command::Tools { server, json } => tools::run(config, server, json).await,

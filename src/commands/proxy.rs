@@ -46,13 +46,23 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<Config> {
             scopes = scope.split_whitespace().map(str::to_owned).collect();
         }
     }
-    if let Some(host) = args.host.as_deref().filter(|h| !matches!(*h, "localhost" | "127.0.0.1")) {
+    if let Some(host) = args
+        .host
+        .as_deref()
+        .filter(|h| !matches!(*h, "localhost" | "127.0.0.1"))
+    {
         tracing::warn!("--host {host}: the OAuth redirect always goes to 127.0.0.1");
     }
     if args.resource.is_some() {
-        tracing::warn!("--resource is ignored: the resource is the one the server's metadata names");
+        tracing::warn!(
+            "--resource is ignored: the resource is the one the server's metadata names"
+        );
     }
-    for (key, value) in [("client_id", client_id), ("client_secret", client_secret), ("client_metadata_url", args.client_metadata_url.clone())] {
+    for (key, value) in [
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+        ("client_metadata_url", args.client_metadata_url.clone()),
+    ] {
         if let Some(v) = value {
             oauth.insert(key.into(), v.into());
         }
@@ -93,7 +103,9 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<Config> {
     })?;
     config.path = None;
     // Tokens are kept under the URL, where `mcpgw login URL` finds them too.
-    if let Some(crate::config::Transport::Http(h)) = config.servers.first_mut().map(|s| &mut s.transport) {
+    if let Some(crate::config::Transport::Http(h)) =
+        config.servers.first_mut().map(|s| &mut s.transport)
+    {
         h.oauth.store_key = h.url.to_string();
     }
     config.gateway.passthrough = true;
@@ -111,7 +123,10 @@ struct StaticClientInfo {
 pub fn config_for_url(url: &str) -> anyhow::Result<Config> {
     use clap::Parser;
     match crate::cli::Cli::try_parse_from(["mcpgw", "proxy", url]) {
-        Ok(crate::cli::Cli { command: crate::cli::Command::Proxy(args), .. }) => config(&args),
+        Ok(crate::cli::Cli {
+            command: crate::cli::Command::Proxy(args),
+            ..
+        }) => config(&args),
         _ => Err(UsageError(format!("{url:?} is not a URL")).into()),
     }
 }

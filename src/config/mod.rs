@@ -705,16 +705,32 @@ impl Resolver<'_> {
             oauth.client_metadata_url = text(&o.client_metadata_url, "client_metadata_url")?;
             if let Some(scopes) = &o.scopes {
                 for scope in scopes {
-                    oauth.scopes.push(self.string(scope, &what("oauth.scopes"))?);
+                    oauth
+                        .scopes
+                        .push(self.string(scope, &what("oauth.scopes"))?);
                 }
             }
             if let Some(port) = &o.redirect_port {
-                oauth.redirect_port = Some(u16::try_from(*port.get_ref()).ok().filter(|p| *p > 0).ok_or_else(|| {
-                    self.error(port.span().start, format!("{}: a port from 1 to 65535", what("oauth.redirect_port")))
-                })?);
+                oauth.redirect_port = Some(
+                    u16::try_from(*port.get_ref())
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| {
+                            self.error(
+                                port.span().start,
+                                format!("{}: a port from 1 to 65535", what("oauth.redirect_port")),
+                            )
+                        })?,
+                );
             }
             if oauth.client_secret.is_some() && oauth.client_id.is_none() {
-                return Err(self.error(at, format!("{}: `client_secret` needs the `client_id` it belongs to", what("oauth"))));
+                return Err(self.error(
+                    at,
+                    format!(
+                        "{}: `client_secret` needs the `client_id` it belongs to",
+                        what("oauth")
+                    ),
+                ));
             }
             if let Some(u) = &oauth.client_metadata_url
                 && !reqwest::Url::parse(u).is_ok_and(|u| u.scheme() == "https" && u.path() != "/")
@@ -723,7 +739,10 @@ impl Resolver<'_> {
             }
         }
         if auth == AuthMode::None && raw.oauth.is_some() {
-            return Err(self.error(at, format!("server `{name}`: `oauth` settings with `auth = \"none\"`")));
+            return Err(self.error(
+                at,
+                format!("server `{name}`: `oauth` settings with `auth = \"none\"`"),
+            ));
         }
         Ok(HttpConfig {
             url,
@@ -852,7 +871,9 @@ impl ServerConfig {
             Transport::Http(h) => match h.auth {
                 AuthMode::OAuth => Some(true),
                 AuthMode::None => None,
-                AuthMode::Auto => (!h.headers.iter().any(|(k, _)| secret_header(k))).then_some(false),
+                AuthMode::Auto => {
+                    (!h.headers.iter().any(|(k, _)| secret_header(k))).then_some(false)
+                }
             },
             Transport::Stdio(_) => None,
         }

@@ -222,14 +222,22 @@ impl HttpActor {
     /// The server's token source, unless it is configured without OAuth or with a
     /// credential header of its own.
     fn oauth(&self, client: &reqwest::Client) -> Option<Arc<OAuth>> {
-        let has_key = self.config.headers.iter().any(|(k, _)| crate::config::secret_header(k));
+        let has_key = self
+            .config
+            .headers
+            .iter()
+            .any(|(k, _)| crate::config::secret_header(k));
         match self.config.auth {
             AuthMode::None => return None,
             AuthMode::Auto if has_key => return None,
             _ => {}
         }
         let target = crate::auth::Target::new(&self.config, client.clone());
-        Some(Arc::new(OAuth::new(target, self.secrets.clone(), self.prompt.clone())))
+        Some(Arc::new(OAuth::new(
+            target,
+            self.secrets.clone(),
+            self.prompt.clone(),
+        )))
     }
 
     fn stop_listeners(&mut self) {
@@ -727,7 +735,9 @@ async fn post(link: Link, session: Session, id: u64, line: String) {
         // Only a failed connection proves the server never saw the request; after that,
         // sending it again could run a tool twice.
         Err(Sent::Http(e)) if e.is_connect() => PostFailure::Unreachable(error_chain(&e)),
-        Err(Sent::Http(e)) => PostFailure::Refused(format!("the request failed: {}", error_chain(&e))),
+        Err(Sent::Http(e)) => {
+            PostFailure::Refused(format!("the request failed: {}", error_chain(&e)))
+        }
         Err(Sent::Auth(problem)) => PostFailure::Refused(problem.to_string()),
         Ok(response) => match response.status() {
             s if s.is_success() && session.legacy => return, // the answer comes on the stream
@@ -842,7 +852,10 @@ impl Sent {
 /// settled once (another token, a refresh or a login) and a 403 `insufficient_scope` up to
 /// three times (a login with more scopes), each followed by sending the request again: the
 /// server refused it, so it did nothing.
-async fn send(link: &Link, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response, Sent> {
+async fn send(
+    link: &Link,
+    build: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, Sent> {
     let Some(auth) = &link.auth else {
         return build().send().await.map_err(Sent::Http);
     };
@@ -860,19 +873,28 @@ async fn send(link: &Link, build: impl Fn() -> reqwest::RequestBuilder) -> Resul
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         match response.status() {
-            StatusCode::UNAUTHORIZED if !refused && (link.oauth_required || challenge.as_deref().is_some_and(bearer_challenge)) => {
+            StatusCode::UNAUTHORIZED
+                if !refused
+                    && (link.oauth_required
+                        || challenge.as_deref().is_some_and(bearer_challenge)) =>
+            {
                 refused = true;
-                auth.unauthorized(challenge, token.as_ref()).await.map_err(Sent::Auth)?;
+                auth.unauthorized(challenge, token.as_ref())
+                    .await
+                    .map_err(Sent::Auth)?;
             }
             StatusCode::FORBIDDEN
                 if step_ups < MAX_STEP_UPS
                     && challenge.as_deref().is_some_and(|c| {
-                        rmcp::transport::auth::WWWAuthenticateParams::parse(c, response.url()).is_insufficient_scope()
+                        rmcp::transport::auth::WWWAuthenticateParams::parse(c, response.url())
+                            .is_insufficient_scope()
                     }) =>
             {
                 step_ups += 1;
                 let challenge = challenge.expect("checked above");
-                auth.insufficient_scope(challenge, token.as_ref()).await.map_err(Sent::Auth)?;
+                auth.insufficient_scope(challenge, token.as_ref())
+                    .await
+                    .map_err(Sent::Auth)?;
             }
             _ => return Ok(response),
         }
@@ -881,7 +903,10 @@ async fn send(link: &Link, build: impl Fn() -> reqwest::RequestBuilder) -> Resul
 
 /// Whether a `WWW-Authenticate` value challenges for a Bearer token (OAuth).
 fn bearer_challenge(value: &str) -> bool {
-    value.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+    value
+        .trim_start()
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
         || value.contains("resource_metadata")
 }
 

@@ -474,7 +474,10 @@ impl HttpServer {
     /// (`tests/fixtures/oauth_server.py`), in the venv `scripts/test` makes.
     pub fn python_oauth(env: &[(&str, &str)]) -> HttpServer {
         let python = python();
-        let script = root().join("tests/fixtures/oauth_server.py").display().to_string();
+        let script = root()
+            .join("tests/fixtures/oauth_server.py")
+            .display()
+            .to_string();
         let env = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -482,10 +485,26 @@ impl HttpServer {
         Self::start(vec![python, script], free_port(), env)
     }
 
+    /// A Node script of the repo's as an HTTP server, with extra environment.
+    pub fn start_script(script: &str, env: &[(&str, &str)]) -> HttpServer {
+        let script = root().join(script).display().to_string();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start(vec![script], free_port(), env)
+    }
+
     /// The fixture's counters (`/stats`): grants, refused refresh tokens, revocations.
     pub fn stats(&self) -> serde_json::Value {
         let out = std::process::Command::new(node())
-            .args(["-e", &format!("fetch('{}').then(r => r.text()).then(t => process.stdout.write(t))", self.url("/stats"))])
+            .args([
+                "-e",
+                &format!(
+                    "fetch('{}').then(r => r.text()).then(t => process.stdout.write(t))",
+                    self.url("/stats")
+                ),
+            ])
             .output()
             .unwrap();
         serde_json::from_slice(&out.stdout).expect("the fixture answers /stats")
@@ -494,7 +513,9 @@ impl HttpServer {
     fn spawn(args: &[String], port: u16, env: &[(String, String)]) -> std::process::Child {
         // A program of its own (python), or a script for the pinned node.
         let (program, args) = match args.first() {
-            Some(first) if !first.ends_with(".js") && !first.ends_with(".mjs") => (first.clone(), &args[1..]),
+            Some(first) if !first.ends_with(".js") && !first.ends_with(".mjs") => {
+                (first.clone(), &args[1..])
+            }
             _ => (node(), args),
         };
         let child = std::process::Command::new(program)
