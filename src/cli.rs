@@ -38,7 +38,7 @@ pub enum Command {
     /// Serve MCP on stdin/stdout: the command an AI client launches
     Serve,
     /// Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`
-    Proxy(ProxyArgs),
+    Proxy(Box<ProxyArgs>),
     /// Show each configured server: transport, state, and what it offers
     List {
         /// Print JSON instead of a table

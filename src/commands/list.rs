@@ -76,7 +76,7 @@ async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
         .iter()
         .filter_map(|s| match (&s.transport, s.oauth()) {
             (crate::config::Transport::Http(h), Some(required)) => {
-                Some((s.name.clone(), h.clone(), required))
+                Some((s.name.clone(), (**h).clone(), required))
             }
             _ => None,
         })

@@ -134,7 +134,7 @@ pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
 
 /// How `serve` asks for a login: in a browser, when one can be opened here.
 pub(crate) fn serve_prompt() -> Option<crate::auth::Prompt> {
-    crate::auth::can_open_browser().then(|| crate::auth::Prompt {
+    crate::auth::can_open_browser().then_some(crate::auth::Prompt {
         browser: true,
         paste: false,
         timeout: LOGIN_TIMEOUT,

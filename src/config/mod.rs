@@ -105,7 +105,7 @@ pub struct ServerConfig {
 #[derive(Debug, Clone)]
 pub enum Transport {
     Stdio(StdioConfig),
-    Http(HttpConfig),
+    Http(Box<HttpConfig>),
 }
 
 impl Transport {
@@ -530,7 +530,7 @@ impl Resolver<'_> {
                     .map(|c| self.string(c, &what("cwd")).map(PathBuf::from))
                     .transpose()?,
             }),
-            (None, Some(url)) => Transport::Http(self.http(&name, url, raw)?),
+            (None, Some(url)) => Transport::Http(Box::new(self.http(&name, url, raw)?)),
             (Some(_), Some(url)) => {
                 return Err(self.error(
                     url.span().start,

@@ -240,7 +240,7 @@ pub fn spawn(
                     settings.max_message_bytes,
                     events,
                 ),
-                config: http.clone(),
+                config: (**http).clone(),
                 secrets: secrets.clone(),
                 prompt,
                 listeners: vec![],
