@@ -79,6 +79,8 @@ pub struct OAuth {
     tried: AtomicBool,
     /// The record last read or written.
     state: tokio::sync::Mutex<Option<Record>>,
+    /// Whether the store was read yet.
+    read: AtomicBool,
 }
 
 impl OAuth {
@@ -93,6 +95,7 @@ impl OAuth {
             prompt,
             tried: AtomicBool::new(false),
             state: tokio::sync::Mutex::new(None),
+            read: AtomicBool::new(false),
         }
     }
 
@@ -131,7 +134,11 @@ impl OAuth {
             return Ok(None); // no tokens can have been kept; a 401 says what is missing
         }
         let mut state = self.state.lock().await;
-        if state.as_ref().is_none_or(|r| !r.fresh(MARGIN)) {
+        // The store is read once, then again only for a stale token (another process may have
+        // refreshed it) or after a 401: a server that never asks for OAuth costs no reads.
+        if !self.read.swap(true, Ordering::SeqCst)
+            || state.as_ref().is_some_and(|r| !r.fresh(MARGIN))
+        {
             *state = self.load().await?;
         }
         let Some(record) = state.as_ref() else {
