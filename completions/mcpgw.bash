@@ -409,7 +409,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__login)
-            opts="-v -q -h --no-browser --timeout --config --verbose --quiet --log-file --help"
+            opts="-v -q -h --no-browser --device --timeout --config --verbose --quiet --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -457,7 +457,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__proxy)
-            opts="-v -q -h --header --transport --allow-http --ignore-tool --debug --silent --client-id --client-secret --client-metadata-url --scope --no-browser --host --static-oauth-client-metadata --static-oauth-client-info --resource --config --verbose --quiet --log-file --help"
+            opts="-v -q -h --header --transport --allow-http --ignore-tool --debug --silent --client-id --client-secret --client-metadata-url --scope --no-browser --device --host --static-oauth-client-metadata --static-oauth-client-info --resource --config --verbose --quiet --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -64,6 +64,7 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l allow-http -d 'All
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l debug -d 'mcp-remote\'s name for -v'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l silent -d 'mcp-remote\'s name for -q'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l no-browser -d 'OAuth: print the login URL instead of opening a browser'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -l device -d 'OAuth: log in with a code entered on any device (RFC 8628), where the server offers it'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand proxy" -s h -l help -d 'Print help'
@@ -100,6 +101,7 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l timeout -d 'How lo
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l log-file -d 'Write the log to this file instead of stderr' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l no-browser -d 'Do not open a browser: print the URL, and take the address it redirects to pasted'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -l device -d 'Log in with a code entered on any device (RFC 8628), where the server offers it'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand login" -s h -l help -d 'Print help'

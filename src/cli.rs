@@ -84,6 +84,9 @@ pub enum Command {
         /// Do not open a browser: print the URL, and take the address it redirects to pasted
         #[arg(long)]
         no_browser: bool,
+        /// Log in with a code entered on any device (RFC 8628), where the server offers it
+        #[arg(long, conflicts_with = "no_browser")]
+        device: bool,
         /// How long to wait for the browser [default: 5m]
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         timeout: Option<std::time::Duration>,
@@ -161,6 +164,10 @@ pub struct ProxyArgs {
     /// OAuth: print the login URL instead of opening a browser
     #[arg(long)]
     pub no_browser: bool,
+
+    /// OAuth: log in with a code entered on any device (RFC 8628), where the server offers it
+    #[arg(long, conflicts_with = "no_browser")]
+    pub device: bool,
 
     /// mcp-remote's OAuth options: client info and metadata as JSON are read; the callback host
     /// is always 127.0.0.1, and the resource is what the server's metadata names

@@ -383,3 +383,26 @@ fn a_headless_login_takes_the_redirect_pasted() {
     let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
     assert!(ok && stdout.contains("authorized"), "{stdout}{stderr}");
 }
+
+#[test]
+fn a_device_login_shows_a_code_and_polls_until_approved() {
+    let keyring = Keyring::start();
+    let server = HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", "device")]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("[servers.dev]\nurl = {:?}\n", server.url("/mcp"))).unwrap();
+    let out = run_cli_env(&config, &["login", "dev", "--device", "--timeout", "20s"], None, &keyring.env());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("/activate") && stderr.contains("WDJB-MJHT"), "{stderr}");
+    assert!(stderr.contains("logged in to `dev`"), "{stderr}");
+    let list = run_cli_env(&config, &["list", "--json"], None, &keyring.env());
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(list[0]["oauth"].as_str().unwrap().starts_with("logged in"), "{list}");
+    // A server without the device grant says so and what to use instead.
+    let plain = HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", "good")]);
+    std::fs::write(&config, format!("[servers.dev]\nurl = {:?}\n", plain.url("/mcp"))).unwrap();
+    let out = run_cli_env(&config, &["login", "dev", "--device"], None, &keyring.env());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("offers no device authorization; log in with --no-browser"), "{stderr}");
+}

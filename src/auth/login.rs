@@ -31,8 +31,10 @@ pub struct Prompt {
     pub browser: bool,
     /// Also accept the redirect URL pasted on stdin (`mcpgw login --no-browser`).
     pub paste: bool,
-    /// How long to wait for the redirect.
+    /// How long to wait for the redirect (or the device approval).
     pub timeout: Duration,
+    /// Use the device authorization grant: a code to enter on any device, no redirect.
+    pub device: bool,
 }
 
 /// The `WWW-Authenticate` challenge of an unauthenticated request, which names the
@@ -144,6 +146,16 @@ pub async fn login(
     };
     manager.set_metadata(metadata.clone());
 
+    if prompt.device {
+        let scopes = match scopes {
+            Some(s) => s,
+            None if !target.settings.scopes.is_empty() => target.settings.scopes.clone(),
+            None => manager.select_initial_scopes(&[]).await,
+        };
+        let resource = target.url.to_string();
+        return super::device::login(target, store, metadata, resource, scopes, prompt.timeout)
+            .await;
+    }
     let port = target.settings.redirect_port.unwrap_or(0);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -467,7 +479,7 @@ pub fn explain(e: &AuthError) -> String {
     chain(e)
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

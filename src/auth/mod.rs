@@ -8,6 +8,7 @@
 //! new token. Many processes likewise: login and refresh happen under a per-server lock file,
 //! and the store is read again after taking it ([`record::ServerLock`]).
 
+mod device;
 mod login;
 mod record;
 

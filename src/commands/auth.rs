@@ -50,18 +50,21 @@ async fn store(config: &Config) -> anyhow::Result<Arc<dyn SecretStore>> {
     Ok(store)
 }
 
-pub async fn login(
-    config: &Config,
-    server: &str,
-    no_browser: bool,
-    timeout: Duration,
-) -> anyhow::Result<ExitCode> {
+/// How `mcpgw login` asks.
+pub struct How {
+    pub no_browser: bool,
+    pub device: bool,
+    pub timeout: Duration,
+}
+
+pub async fn login(config: &Config, server: &str, how: How) -> anyhow::Result<ExitCode> {
     let target = target(config, server)?;
     let store = store(config).await?;
     let prompt = Prompt {
-        browser: !no_browser && auth::can_open_browser(),
-        paste: no_browser || std::io::stdin().is_terminal(),
-        timeout,
+        browser: !how.no_browser && !how.device && auth::can_open_browser(),
+        paste: !how.device && (how.no_browser || std::io::stdin().is_terminal()),
+        timeout: how.timeout,
+        device: how.device,
     };
     let record = auth::login_now(&target, store.clone(), &prompt)
         .await

@@ -71,19 +71,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Import { file, dry_run } => {
                 import::run(&config, cli.config.clone(), file, dry_run).await
             }
-            Command::Proxy(args) => proxy::run(config, args.no_browser).await,
+            Command::Proxy(args) => proxy::run(config, args.no_browser, args.device).await,
             Command::Login {
                 server,
                 no_browser,
+                device,
                 timeout,
             } => {
-                auth::login(
-                    &config,
-                    &server,
+                let how = auth::How {
                     no_browser,
-                    timeout.unwrap_or(LOGIN_TIMEOUT),
-                )
-                .await
+                    device,
+                    timeout: timeout.unwrap_or(LOGIN_TIMEOUT),
+                };
+                auth::login(&config, &server, how).await
             }
             Command::Logout { server } => auth::logout(&config, &server).await,
             Command::List { json } => list::run(config, json).await,
@@ -138,6 +138,7 @@ pub(crate) fn serve_prompt() -> Option<crate::auth::Prompt> {
         browser: true,
         paste: false,
         timeout: LOGIN_TIMEOUT,
+        device: false,
     })
 }
 

@@ -131,7 +131,7 @@ pub fn config_for_url(url: &str) -> anyhow::Result<Config> {
     }
 }
 
-pub async fn run(config: Arc<Config>, no_browser: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow::Result<ExitCode> {
     if let Some(server) = config.servers.first() {
         tracing::info!("proxying {}", server.transport.target());
     }
@@ -143,9 +143,10 @@ pub async fn run(config: Arc<Config>, no_browser: bool) -> anyhow::Result<ExitCo
         })),
         // Like mcp-remote: a login opens the browser (or prints the URL) and waits for it.
         prompt: Some(crate::auth::Prompt {
-            browser: !no_browser && crate::auth::can_open_browser(),
+            browser: !no_browser && !device && crate::auth::can_open_browser(),
             paste: false,
             timeout: super::LOGIN_TIMEOUT,
+            device,
         }),
     };
     let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
