@@ -23,8 +23,21 @@ struct World {
 }
 
 impl World {
+    /// The Python authorization server as `py`, with `server_lines` in its config.
     fn new(server_lines: &str) -> World {
         let server = HttpServer::python_oauth(&[("ACCESS_TTL", &TTL.to_string())]);
+        World::with(server, "py", server_lines)
+    }
+
+    /// The fault fixture in `mode` as `name`.
+    fn fault(mode: &str, name: &str, server_lines: &str) -> World {
+        let server =
+            HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", mode)]);
+        World::with(server, name, server_lines)
+    }
+
+    /// `server` as `name`, a private keyring, and the headless browser.
+    fn with(server: HttpServer, name: &str, server_lines: &str) -> World {
         let keyring = Keyring::start();
         let mut env = keyring.env();
         env.push((
@@ -39,7 +52,7 @@ impl World {
         std::fs::write(
             &config,
             format!(
-                "[servers.py]\nurl = {:?}\n{server_lines}\n",
+                "[servers.{name}]\nurl = {:?}\n{server_lines}\n",
                 server.url("/mcp")
             ),
         )
@@ -257,29 +270,14 @@ async fn serve_opens_the_browser_once_by_itself_when_it_can() {
 /// One login against an authorization server that goes wrong in one way: the login fails
 /// with `expected` in its message, within its timeout, and no token is stored.
 fn failed_login(mode: &str, expected: &str) {
-    let keyring = Keyring::start();
-    let server =
-        HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", mode)]);
-    let mut env = keyring.env();
-    env.push((
-        "BROWSER".into(),
-        root()
-            .join("tests/conformance/browser.mjs")
-            .display()
-            .to_string(),
-    ));
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[servers.bad]\nurl = {:?}\nauth = \"oauth\"\n",
-            server.url("/mcp")
-        ),
-    )
-    .unwrap();
+    let w = World::fault(mode, "bad", "auth = \"oauth\"");
     let started = std::time::Instant::now();
-    let out = run_cli_env(&config, &["login", "bad", "--timeout", "3s"], None, &env);
+    let out = run_cli_env(
+        &w.config,
+        &["login", "bad", "--timeout", "3s"],
+        None,
+        &w.env,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
     assert!(
@@ -291,8 +289,8 @@ fn failed_login(mode: &str, expected: &str) {
         "{mode} took {:?}",
         started.elapsed()
     );
-    let list = run_cli_env(&config, &["list", "--json"], None, &env);
-    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let (_, list, _) = w.run(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
     assert_eq!(
         list[0]["oauth"], "needs login: run `mcpgw login bad`",
         "{mode}: {list}"
@@ -302,30 +300,9 @@ fn failed_login(mode: &str, expected: &str) {
 #[test]
 fn a_login_that_goes_wrong_stores_nothing_and_says_why() {
     // The fixture itself works: the same flow with no fault logs in.
-    let keyring = Keyring::start();
-    let good =
-        HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", "good")]);
-    let mut env = keyring.env();
-    env.push((
-        "BROWSER".into(),
-        root()
-            .join("tests/conformance/browser.mjs")
-            .display()
-            .to_string(),
-    ));
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!("[servers.good]\nurl = {:?}\n", good.url("/mcp")),
-    )
-    .unwrap();
-    let out = run_cli_env(&config, &["login", "good"], None, &env);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let good = World::fault("good", "good", "");
+    let (ok, _, stderr) = good.run(&["login", "good"]);
+    assert!(ok, "{stderr}");
 
     failed_login("bad-metadata", "cannot find how `bad` authorizes");
     failed_login("wrong-state", "`state` that is not this login's");
@@ -386,23 +363,25 @@ fn a_headless_login_takes_the_redirect_pasted() {
 
 #[test]
 fn a_device_login_shows_a_code_and_polls_until_approved() {
-    let keyring = Keyring::start();
-    let server = HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", "device")]);
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, format!("[servers.dev]\nurl = {:?}\n", server.url("/mcp"))).unwrap();
-    let out = run_cli_env(&config, &["login", "dev", "--device", "--timeout", "20s"], None, &keyring.env());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("/activate") && stderr.contains("WDJB-MJHT"), "{stderr}");
+    let w = World::fault("device", "dev", "");
+    let (ok, _, stderr) = w.run(&["login", "dev", "--device", "--timeout", "20s"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("/activate") && stderr.contains("WDJB-MJHT"),
+        "{stderr}"
+    );
     assert!(stderr.contains("logged in to `dev`"), "{stderr}");
-    let list = run_cli_env(&config, &["list", "--json"], None, &keyring.env());
-    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert!(list[0]["oauth"].as_str().unwrap().starts_with("logged in"), "{list}");
+    let (_, list, _) = w.run(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert!(
+        list[0]["oauth"].as_str().unwrap().starts_with("logged in"),
+        "{list}"
+    );
     // A server without the device grant says so and what to use instead.
-    let plain = HttpServer::start_script("tests/fixtures/oauth-fault-server.mjs", &[("MODE", "good")]);
-    std::fs::write(&config, format!("[servers.dev]\nurl = {:?}\n", plain.url("/mcp"))).unwrap();
-    let out = run_cli_env(&config, &["login", "dev", "--device"], None, &keyring.env());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("offers no device authorization; log in with --no-browser"), "{stderr}");
+    let plain = World::fault("good", "dev", "");
+    let (ok, _, stderr) = plain.run(&["login", "dev", "--device"]);
+    assert!(
+        !ok && stderr.contains("offers no device authorization; log in with --no-browser"),
+        "{stderr}"
+    );
 }
