@@ -140,7 +140,16 @@ impl OAuth {
         if !self.read.swap(true, Ordering::SeqCst)
             || state.as_ref().is_some_and(|r| !r.fresh(MARGIN))
         {
-            *state = self.load().await?;
+            match self.load().await {
+                Ok(record) => *state = record,
+                // No store, so no tokens: a server that never asks for OAuth works without
+                // one, and a 401 will say what is missing.
+                Err(e) if state.is_none() => {
+                    tracing::debug!(server = %self.target.server, "{e}");
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
         }
         let Some(record) = state.as_ref() else {
             return Ok(None);

@@ -103,14 +103,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     code
 }
 
-/// The secret store, opened only when some server uses `{secret}` or may log in with OAuth.
-/// Why it could not be opened goes to the log; those servers then say it when they start.
+/// The secret store, opened now when some server uses `{secret}` or `auth = "oauth"` (why it
+/// cannot be opened goes to the log, and those servers say it when they start), and on first
+/// use when a remote server may only ask for OAuth. `None` when nothing needs one.
 pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
     let enabled = || config.servers.iter().filter(|s| s.enabled);
-    let certain = enabled().any(|s| s.needs_secret() || s.oauth() == Some(true));
-    if !certain && !enabled().any(|s| s.oauth().is_some()) {
-        return None;
+    let settings = config.secrets.clone();
+    if !enabled().any(|s| s.needs_secret() || s.oauth() == Some(true)) {
+        return enabled().any(|s| s.oauth().is_some()).then(|| {
+            Arc::new(crate::secrets::Lazy::new(settings.store, settings.file))
+                as Arc<dyn crate::secrets::SecretStore>
+        });
     }
+    open_secrets(config).await
+}
+
+/// The secret store, opened now; why it cannot be is logged.
+pub(crate) async fn open_secrets(config: &Config) -> crate::upstream::Secrets {
     let settings = config.secrets.clone();
     let opened =
         tokio::task::spawn_blocking(move || crate::secrets::open(&settings.store, settings.file))
@@ -121,12 +130,8 @@ pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
             tracing::info!("secrets are kept in the {} ({why})", store.describe());
             Some(store)
         }
-        Err(e) if certain => {
-            tracing::warn!("{e}");
-            None
-        }
         Err(e) => {
-            tracing::debug!("{e}");
+            tracing::warn!("{e}");
             None
         }
     }

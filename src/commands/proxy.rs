@@ -137,8 +137,8 @@ pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow:
     }
     let services = gateway::Services {
         cache: None,
-        secrets: Some(super::secrets_for(&config).await.unwrap_or_else(|| {
-            tracing::warn!("no secret store could be opened (run with -v to see why): an OAuth login is kept for this run only");
+        secrets: Some(super::open_secrets(&config).await.unwrap_or_else(|| {
+            tracing::warn!("so an OAuth login is kept for this run only");
             Arc::new(crate::secrets::MemoryStore::default())
         })),
         // Like mcp-remote: a login opens the browser (or prints the URL) and waits for it.

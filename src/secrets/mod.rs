@@ -65,7 +65,7 @@ impl Kind {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     #[error("the {store} cannot be used: {reason}")]
     Unavailable { store: &'static str, reason: String },
@@ -218,6 +218,56 @@ impl SecretStore for KeyringStore {
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(e) => Err(self.failed(e)),
         }
+    }
+}
+
+/// A store opened when first used, for configs that may never need one (remote servers that
+/// might ask for OAuth), so that start-up waits for neither the keyring nor a key derivation.
+pub struct Lazy {
+    choice: Choice,
+    file: Option<PathBuf>,
+    opened: std::sync::OnceLock<Result<Arc<dyn SecretStore>, SecretError>>,
+}
+
+impl Lazy {
+    pub fn new(choice: Choice, file: Option<PathBuf>) -> Lazy {
+        Lazy {
+            choice,
+            file,
+            opened: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn store(&self) -> Result<&Arc<dyn SecretStore>, SecretError> {
+        self.opened
+            .get_or_init(|| {
+                let (store, why) = open(&self.choice, self.file.clone())?;
+                tracing::info!("secrets are kept in the {} ({why})", store.describe());
+                Ok(store)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl SecretStore for Lazy {
+    fn describe(&self) -> String {
+        match self.opened.get() {
+            Some(Ok(store)) => store.describe(),
+            _ => "secret store".into(),
+        }
+    }
+
+    fn get(&self, server: &str, kind: Kind) -> Result<Option<Secret>, SecretError> {
+        self.store()?.get(server, kind)
+    }
+
+    fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError> {
+        self.store()?.set(server, kind, secret)
+    }
+
+    fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
+        self.store()?.delete(server, kind)
     }
 }
 
