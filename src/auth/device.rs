@@ -14,9 +14,9 @@ use oauth2::{
 use rmcp::transport::auth::{AuthorizationMetadata, OAuthTokenResponse, StoredCredentials};
 
 use super::Target;
-use super::login::chain;
 use super::record::{Record, now, save};
 use crate::secrets::SecretStore;
+use crate::upstream::error_chain as chain;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::Target;
 use super::record::{Adapter, Record};
 use crate::secrets::SecretStore;
+use crate::upstream::error_chain as chain;
 
 /// How the person is asked to approve.
 #[derive(Debug, Clone)]
@@ -477,18 +478,4 @@ async fn finish(
 /// The SDK's error, with its sources.
 pub fn explain(e: &AuthError) -> String {
     chain(e)
-}
-
-pub(super) fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
-    }
-    s
 }

@@ -143,6 +143,20 @@ pub struct HttpConfig {
     pub oauth: OAuthSettings,
 }
 
+impl HttpConfig {
+    /// `Some(true)`: `auth = "oauth"`; `Some(false)`: OAuth if the server asks for it (no
+    /// credential header of its own); `None`: never.
+    pub fn oauth_need(&self) -> Option<bool> {
+        match self.auth {
+            AuthMode::OAuth => Some(true),
+            AuthMode::None => None,
+            AuthMode::Auto => {
+                (!self.headers.iter().any(|(k, _)| secret_header(k))).then_some(false)
+            }
+        }
+    }
+}
+
 /// `auth = ...` of a remote server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthMode {
@@ -868,13 +882,7 @@ impl ServerConfig {
     /// for it with a 401 (`Some(false)`: a URL server with no credential header).
     pub fn oauth(&self) -> Option<bool> {
         match &self.transport {
-            Transport::Http(h) => match h.auth {
-                AuthMode::OAuth => Some(true),
-                AuthMode::None => None,
-                AuthMode::Auto => {
-                    (!h.headers.iter().any(|(k, _)| secret_header(k))).then_some(false)
-                }
-            },
+            Transport::Http(h) => h.oauth_need(),
             Transport::Stdio(_) => None,
         }
     }

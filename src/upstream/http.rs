@@ -222,16 +222,7 @@ impl HttpActor {
     /// The server's token source, unless it is configured without OAuth or with a
     /// credential header of its own.
     fn oauth(&self, client: &reqwest::Client) -> Option<Arc<OAuth>> {
-        let has_key = self
-            .config
-            .headers
-            .iter()
-            .any(|(k, _)| crate::config::secret_header(k));
-        match self.config.auth {
-            AuthMode::None => return None,
-            AuthMode::Auto if has_key => return None,
-            _ => {}
-        }
+        self.config.oauth_need()?;
         let target = crate::auth::Target::new(&self.config, client.clone());
         Some(Arc::new(OAuth::new(
             target,
@@ -958,13 +949,17 @@ fn snippet(body: &str) -> String {
 }
 
 /// A reqwest error with its causes ("error sending request: connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes on one line; a cause its error already quotes is left out.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        source = cause.source();
     }
     text
 }

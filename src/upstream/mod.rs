@@ -14,6 +14,7 @@
 mod http;
 
 pub use http::client as http_client;
+pub(crate) use http::error_chain;
 mod peer;
 mod stdio;
 

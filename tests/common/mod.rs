@@ -449,15 +449,7 @@ impl HttpServer {
 
     /// The HTTP fault fixture with extra environment (`TLS_CERT`, `TLS_KEY`, `TLS_CLIENT_CA`).
     pub fn faulty_with(env: &[(&str, &str)]) -> HttpServer {
-        let script = root()
-            .join("tests/fixtures/http-fault-server.mjs")
-            .display()
-            .to_string();
-        let env = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Self::start(vec![script], free_port(), env)
+        Self::start_script("tests/fixtures/http-fault-server.mjs", env)
     }
 
     fn start(args: Vec<String>, port: u16, env: Vec<(String, String)>) -> HttpServer {
@@ -473,26 +465,17 @@ impl HttpServer {
     /// The Python `mcp` SDK's MCP server behind its OAuth authorization server
     /// (`tests/fixtures/oauth_server.py`), in the venv `scripts/test` makes.
     pub fn python_oauth(env: &[(&str, &str)]) -> HttpServer {
-        let python = python();
         let script = root()
             .join("tests/fixtures/oauth_server.py")
             .display()
             .to_string();
-        let env = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Self::start(vec![python, script], free_port(), env)
+        Self::start(vec![python(), script], free_port(), owned(env))
     }
 
     /// A Node script of the repo's as an HTTP server, with extra environment.
     pub fn start_script(script: &str, env: &[(&str, &str)]) -> HttpServer {
         let script = root().join(script).display().to_string();
-        let env = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Self::start(vec![script], free_port(), env)
+        Self::start(vec![script], free_port(), owned(env))
     }
 
     /// The fixture's counters (`/stats`): grants, refused refresh tokens, revocations.
@@ -551,6 +534,12 @@ impl HttpServer {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+}
+
+fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 impl Drop for HttpServer {
