@@ -13,6 +13,6 @@ pub mod config;
 pub mod gateway;
 mod logging;
 pub mod protocol;
-pub mod secrets;
+pub use mcpgw_platform::secrets;
 mod stdio;
 pub mod upstream;

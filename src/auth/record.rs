@@ -11,7 +11,6 @@
 //! login and refresh, re-reads the record after taking it, and writes rotated tokens before
 //! releasing it.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -183,41 +182,18 @@ impl CredentialStore for Adapter {
 
 /// A per-server lock file, held across a login or a refresh by whichever mcpgw process does
 /// it; the others wait, then find the fresh tokens in the store.
-pub struct ServerLock(#[allow(dead_code)] std::fs::File);
-
-/// Where the lock files live: the runtime dir when there is one, else the cache dir.
-fn lock_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("MCPGW_LOCK_DIR") {
-        return PathBuf::from(dir);
-    }
-    use etcetera::BaseStrategy;
-    let base = etcetera::choose_base_strategy().ok();
-    base.as_ref()
-        .and_then(|b| b.runtime_dir())
-        .or_else(|| base.as_ref().map(|b| b.cache_dir()))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("mcpgw")
-}
+pub struct ServerLock(#[allow(dead_code)] mcpgw_platform::lock::FileLock);
 
 impl ServerLock {
     /// Waits for the lock of `key` (blocking: call from the blocking pool).
     pub fn acquire(key: &str) -> Result<ServerLock, String> {
         use sha2::Digest;
-        let dir = lock_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let digest = sha2::Sha256::digest(key.as_bytes());
         let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        let path = dir.join(format!("oauth-{name}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        file.lock()
-            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
-        Ok(ServerLock(file))
+        let path = mcpgw_platform::paths::lock_dir().join(format!("oauth-{name}.lock"));
+        mcpgw_platform::lock::FileLock::acquire(&path)
+            .map(ServerLock)
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))
     }
 
     pub async fn acquire_async(key: &str) -> Result<ServerLock, String> {

@@ -27,15 +27,13 @@ struct Planned {
 
 /// The client config files this platform usually has, in the order they are tried.
 fn default_files() -> Vec<PathBuf> {
-    use etcetera::BaseStrategy;
+    use mcpgw_platform::paths;
     let mut files = vec![];
-    let home = etcetera::home_dir().ok();
-    if let Ok(dirs) = etcetera::choose_base_strategy() {
-        files.push(dirs.config_dir().join("Claude/claude_desktop_config.json"));
-        files.push(dirs.config_dir().join("Code/User/mcp.json"));
+    if let Some(apps) = paths::app_config_dir() {
+        files.push(apps.join("Claude/claude_desktop_config.json"));
+        files.push(apps.join("Code/User/mcp.json"));
     }
-    if let Some(home) = home {
-        files.push(home.join("Library/Application Support/Claude/claude_desktop_config.json"));
+    if let Some(home) = paths::home_dir() {
         files.push(home.join(".cursor/mcp.json"));
         files.push(home.join(".claude.json"));
     }

@@ -244,9 +244,7 @@ impl NameFilter {
 impl Config {
     /// Where the config lives when neither `--config` nor `MCPGW_CONFIG` says.
     pub fn default_path() -> Option<PathBuf> {
-        use etcetera::BaseStrategy;
-        let dirs = etcetera::choose_base_strategy().ok()?;
-        Some(dirs.config_dir().join("mcpgw").join("config.toml"))
+        Some(mcpgw_platform::paths::config_dir()?.join("config.toml"))
     }
 
     /// Loads `explicit`, or the default file. A missing default file is an empty config; a

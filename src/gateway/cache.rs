@@ -44,12 +44,11 @@ impl CatalogCache {
         CatalogCache { path, read }
     }
 
-    /// `catalogs.json` in the platform's cache folder (`$XDG_CACHE_HOME/mcpgw` on Linux).
+    /// `catalogs.json` in the platform's cache folder (`$XDG_CACHE_HOME/mcpgw` on Linux,
+    /// `%LOCALAPPDATA%\mcpgw` on Windows).
     pub fn default_location(read: bool) -> Option<Self> {
-        use etcetera::BaseStrategy;
-        let dirs = etcetera::choose_base_strategy().ok()?;
         Some(Self::new(
-            dirs.cache_dir().join("mcpgw").join("catalogs.json"),
+            mcpgw_platform::paths::cache_dir()?.join("catalogs.json"),
             read,
         ))
     }

@@ -8,13 +8,13 @@
 //! waits briefly, then signals the whole group: no grandchild outlives the gateway.
 
 use std::collections::VecDeque;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
+use mcpgw_platform::process::{self, ChildWrapper, Program};
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
@@ -136,22 +136,12 @@ impl StdioActor {
         name: Arc<str>,
         max_message_bytes: usize,
     ) -> Result<Running, String> {
-        let mut command = CommandWrap::with_new(&c.command, |cmd| {
-            cmd.args(&c.args)
-                .envs(c.env.iter().map(|(k, v)| (k, v)))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            if let Some(cwd) = &c.cwd {
-                cmd.current_dir(cwd);
-            }
-        });
-        #[cfg(unix)]
-        command.wrap(ProcessGroup::leader());
-        command.wrap(KillOnDrop);
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", c.command))?;
+        let mut child = process::spawn(Program {
+            command: &c.command,
+            args: &c.args,
+            env: &c.env,
+            cwd: c.cwd.as_deref(),
+        })?;
         let stdin = child.stdin().take().expect("stdin is piped");
         let stdout = child.stdout().take().expect("stdout is piped");
         let stderr = child.stderr().take().expect("stderr is piped");
@@ -234,7 +224,7 @@ impl StdioActor {
     async fn explain(&self, run: &mut Running, mut reason: String) -> String {
         const BRIEFLY: Duration = Duration::from_millis(300);
         if let Ok(Ok(Some(status))) = tokio::time::timeout(BRIEFLY, wait_leader(run)).await {
-            reason = format!("{reason} ({})", describe_exit(status));
+            reason = format!("{reason} ({})", process::describe_exit(status));
             let _ = tokio::time::timeout(BRIEFLY, &mut run.stderr_task).await;
         }
         if let Some(last) = run.stderr_tail.lock().expect("stderr tail lock").back() {
@@ -443,8 +433,7 @@ async fn stop(run: &mut Running) -> Option<ExitStatus> {
         let _ = run.child.start_kill();
         return Some(status);
     }
-    #[cfg(unix)]
-    let _ = run.child.signal(libc::SIGTERM);
+    process::terminate(&mut *run.child);
     if let Ok(Ok(Some(status))) = tokio::time::timeout(EXIT_GRACE, wait_leader(run)).await {
         let _ = run.child.start_kill();
         return Some(status);
@@ -464,19 +453,5 @@ async fn wait_leader(run: &mut Running) -> std::io::Result<Option<ExitStatus>> {
             return Ok(Some(status));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn describe_exit(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return format!("killed by signal {signal}");
-        }
-    }
-    match status.code() {
-        Some(code) => format!("exited with status {code}"),
-        None => "exited".to_owned(),
     }
 }

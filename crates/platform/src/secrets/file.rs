@@ -3,8 +3,10 @@
 //! The key comes from the passphrase in `MCPGW_SECRET_KEY` through Argon2id, with a random salt
 //! kept in the file. Each entry is sealed with XChaCha20-Poly1305 under a random nonce, with
 //! its name as associated data (so entries cannot be swapped). A sealed check value makes a
-//! wrong passphrase an error that says so. The file is written whole, mode 0600, and renamed
-//! into place.
+//! wrong passphrase an error that says so. The file is written whole, mode 0600 (on Windows
+//! it sits in `%APPDATA%`, which only its user may read), and renamed into place. Updates
+//! happen under a lock on a companion `.lock` file, never on the data file itself: Windows
+//! locks are mandatory and would block readers.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,16 +58,10 @@ fn random<const N: usize>() -> [u8; N] {
 }
 
 impl FileStore {
-    /// `secrets.enc` in the platform's data folder (`$XDG_DATA_HOME/mcpgw` on Linux).
+    /// `secrets.enc` in the platform's data folder (`$XDG_DATA_HOME/mcpgw` on Linux,
+    /// `%APPDATA%\mcpgw` on Windows).
     pub fn default_path() -> Option<PathBuf> {
-        use etcetera::BaseStrategy;
-        Some(
-            etcetera::choose_base_strategy()
-                .ok()?
-                .data_dir()
-                .join("mcpgw")
-                .join("secrets.enc"),
-        )
+        Some(crate::paths::data_dir()?.join("secrets.enc"))
     }
 
     /// Opens (or prepares) the file with the passphrase in `MCPGW_SECRET_KEY`.
@@ -199,20 +195,11 @@ impl FileStore {
 }
 
 /// An exclusive lock on the file's companion `.lock` file, held until the guard drops.
-fn lock(path: &Path) -> Result<std::fs::File, SecretError> {
-    let fail = |e: std::io::Error| SecretError::Failed {
+fn lock(path: &Path) -> Result<crate::lock::FileLock, SecretError> {
+    crate::lock::FileLock::acquire(&path.with_extension("lock")).map_err(|e| SecretError::Failed {
         store: "encrypted file",
         reason: format!("{}: {e}", path.display()),
-    };
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(fail)?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path.with_extension("lock"))
-        .map_err(fail)?;
-    file.lock().map_err(fail)?;
-    Ok(file)
+    })
 }
 
 fn path_exists(path: &Path) -> bool {

@@ -10,6 +10,7 @@
 //! blocking pool.
 
 mod file;
+mod keyring;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use secrecy::{ExposeSecret, SecretString};
 
 pub use file::FileStore;
+pub use keyring::KeyringStore;
 
 /// A secret value. Its `Debug` and `Display` say `[secret]`, never the value.
 #[derive(Clone)]
@@ -123,104 +125,6 @@ impl SecretStore for MemoryStore {
     }
 }
 
-/// The OS keyring through keyring-core: service `mcpgw`, user `<server>/<kind>`.
-pub struct KeyringStore {
-    platform: &'static str,
-}
-
-const SERVICE: &str = "mcpgw";
-
-impl KeyringStore {
-    /// Connects to the platform's keyring and checks that it answers.
-    pub fn open() -> Result<KeyringStore, SecretError> {
-        let store = KeyringStore {
-            platform: platform_name(),
-        };
-        install_platform_store().map_err(|reason| SecretError::Unavailable {
-            store: "OS keyring",
-            reason,
-        })?;
-        // A lookup of an entry nobody made: "no entry" means the keyring works.
-        store
-            .get("mcpgw-probe", Kind::ApiKey)
-            .map_err(|e| SecretError::Unavailable {
-                store: "OS keyring",
-                reason: e.to_string(),
-            })?;
-        Ok(store)
-    }
-
-    fn entry(&self, server: &str, kind: Kind) -> Result<keyring_core::Entry, SecretError> {
-        keyring_core::Entry::new(SERVICE, &entry_name(server, kind)).map_err(|e| self.failed(e))
-    }
-
-    fn failed(&self, e: keyring_core::Error) -> SecretError {
-        SecretError::Failed {
-            store: "OS keyring",
-            reason: e.to_string(),
-        }
-    }
-}
-
-fn platform_name() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "Keychain"
-    } else if cfg!(windows) {
-        "Credential Manager"
-    } else {
-        "Secret Service"
-    }
-}
-
-#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
-fn install_platform_store() -> Result<(), String> {
-    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let store =
-                zbus_secret_service_keyring_store::Store::new().map_err(|e| e.to_string())?;
-            keyring_core::set_default_store(store);
-            Ok(())
-        })
-        .clone()
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
-fn install_platform_store() -> Result<(), String> {
-    Err(format!(
-        "this build of mcpgw has no {} support yet; use the encrypted file store",
-        platform_name()
-    ))
-}
-
-impl SecretStore for KeyringStore {
-    fn describe(&self) -> String {
-        format!("OS keyring ({})", self.platform)
-    }
-
-    fn get(&self, server: &str, kind: Kind) -> Result<Option<Secret>, SecretError> {
-        match self.entry(server, kind)?.get_password() {
-            Ok(value) => Ok(Some(Secret::new(value))),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(self.failed(e)),
-        }
-    }
-
-    fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError> {
-        self.entry(server, kind)?
-            .set_password(secret.expose())
-            .map_err(|e| self.failed(e))
-    }
-
-    fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
-        match self.entry(server, kind)?.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring_core::Error::NoEntry) => Ok(false),
-            Err(e) => Err(self.failed(e)),
-        }
-    }
-}
-
 /// A store opened when first used, for configs that may never need one (remote servers that
 /// might ask for OAuth), so that start-up waits for neither the keyring nor a key derivation.
 pub struct Lazy {
@@ -308,7 +212,8 @@ pub fn open(
             Err(keyring) => Err(SecretError::Unavailable {
                 store: "secret store",
                 reason: format!(
-                    "{keyring}. Either start a Secret Service (gnome-keyring, KeePassXC), or set {} to a passphrase to keep secrets in an encrypted file ([secrets] store = \"file\")",
+                    "{keyring}. Either {}, or set {} to a passphrase to keep secrets in an encrypted file ([secrets] store = \"file\")",
+                    keyring::REMEDY,
                     file::KEY_VARIABLE
                 ),
             }),
