@@ -29,7 +29,7 @@ ensure_system() {
   python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
   apt_install "${missing[@]}"
   if ! command -v cargo >/dev/null 2>&1; then
-    echo "cargo is missing: install a Rust toolchain (1.88 or newer) with rustup, then run this again" >&2
+    echo "cargo is missing: install a Rust toolchain (1.89 or newer) with rustup, then run this again" >&2
     exit 1
   fi
 }
