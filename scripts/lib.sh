@@ -108,6 +108,7 @@ ensure_wine_prefix() {
   local src=scripts/windows/processprng.c def=scripts/windows/bcryptprimitives.def
   if [[ ! -f $WINEPREFIX/system.reg ]]; then
     echo "making a Wine prefix in $WINEPREFIX" >&2
+    mkdir -p "$(dirname "$WINEPREFIX")"
     /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
   fi
   if [[ ! -f $dll || $src -nt $dll || $def -nt $dll ]]; then

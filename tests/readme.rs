@@ -62,3 +62,37 @@ fn client_snippets_launch_mcpgw_serve() {
         );
     }
 }
+
+/// `cargo install mcpgw` builds from what the crate packs: everything a build reads
+/// (`include_str!` of the completions and the example config), and nothing of the tests.
+#[test]
+fn the_crate_packs_what_a_build_needs_and_no_tests() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["package", "--list", "--allow-dirty", "-p", "mcpgw"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = String::from_utf8(out.stdout).unwrap();
+    for needed in [
+        "src/main.rs",
+        "completions/mcpgw.bash",
+        "examples/mcpgw.toml",
+        "LICENSE",
+        "README.md",
+    ] {
+        assert!(files.lines().any(|f| f == needed), "{needed} is not packed");
+    }
+    for line in files.lines() {
+        assert!(
+            !["tests/", "scripts/", "packaging/", "crates/", ".github/"]
+                .iter()
+                .any(|dir| line.starts_with(dir)),
+            "{line} is packed"
+        );
+    }
+}
