@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod errors;
 pub mod gateway;
 mod logging;
 pub mod protocol;

@@ -31,7 +31,9 @@ fn list_shows_every_server_and_its_state() {
             .server(Server::fixture("off", &[]).with("enabled = false")),
     );
     let out = run_cli(Some(&path), &["list", "--json"], None);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // Regression (new users): a failed server left `list` exiting 0. The JSON is still
+    // printed, and the exit status says that an enabled server failed.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let servers: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     let by_name = |n: &str| servers.iter().find(|s| s["name"] == n).unwrap().clone();
     let everything = by_name("everything");
@@ -50,6 +52,7 @@ fn list_shows_every_server_and_its_state() {
     assert_eq!(by_name("off")["state"], "disabled");
 
     let out = run_cli(Some(&path), &["list"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let table = stdout(&out);
     for word in [
         "SERVER",
@@ -163,6 +166,13 @@ fn config_errors_name_the_file_line_and_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("cannot read config"),
+        "{}",
+        stderr(&out)
+    );
+    // Regression: the cause ("No such file or directory") was printed twice.
+    assert_eq!(
+        stderr(&out).matches("No such file").count(),
+        1,
         "{}",
         stderr(&out)
     );

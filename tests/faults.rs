@@ -386,7 +386,14 @@ async fn a_stale_cached_catalog_is_corrected_with_list_changed() {
     let path = cache.path().join("mcpgw/catalogs.json");
     let mut file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    file["servers"]["f"]["tools"]
+    // Entries are kept per server and kind of client: `f#<capabilities>`.
+    let (_, entry) = file["servers"]
+        .as_object_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|(k, _)| k.starts_with("f#"))
+        .unwrap();
+    entry["tools"]
         .as_array_mut()
         .unwrap()
         .push(json!({ "name": "gone", "inputSchema": { "type": "object" } }));

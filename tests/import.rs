@@ -124,3 +124,32 @@ async fn claude_desktop_and_cursor_configs_come_over_with_their_secrets_in_the_k
     );
     assert!(String::from_utf8_lossy(&again.stdout).contains("left as it is"));
 }
+
+/// A client whose only entry is mcpgw itself (as installed from npm or PyPI) has nothing to
+/// import, and `import` says what it skipped rather than that the file lists no servers.
+#[test]
+fn an_entry_that_starts_mcpgw_itself_is_named_when_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = dir.path().join("claude_desktop_config.json");
+    std::fs::write(
+        &client,
+        serde_json::json!({ "mcpServers": {
+            "gw": { "command": "npx", "args": ["-y", "mcpgw", "serve"] },
+            "gw2": { "command": "uvx", "args": ["mcpgw", "serve"] }
+        } })
+        .to_string(),
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    let out = run_cli(Some(&config), &["import", client.to_str().unwrap()], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for said in [
+        "skipped `gw`: it starts mcpgw itself",
+        "skipped `gw2`: it starts mcpgw itself",
+        "lists no MCP servers to import besides mcpgw itself (`gw`, `gw2`)",
+    ] {
+        assert!(stderr.contains(said), "{said}: {stderr}");
+    }
+    assert!(!config.exists());
+}

@@ -137,3 +137,26 @@ fn proxy_arguments_are_checked() {
         );
     }
 }
+
+/// Regression (new users): `mcpgw proxy` warned twice about the secret store at every start,
+/// even in front of a server that never asks for OAuth. The store is now opened only when a
+/// login needs it.
+#[tokio::test]
+async fn a_proxy_to_a_server_without_oauth_says_nothing_about_secret_stores() {
+    let server = HttpServer::everything("streamableHttp");
+    let url = server.url("/mcp");
+    let gw = Setup::new()
+        .proxy(&[&url])
+        // No keyring can answer here, and no passphrase for the encrypted file is set.
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env("MCPGW_SECRET_KEY", "")
+        .start()
+        .await;
+    let echoed = gw
+        .call("echo", json!({ "message": "no store needed" }))
+        .await;
+    assert!(echoed.to_string().contains("no store needed"), "{echoed}");
+    let log = gw.log_text();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}

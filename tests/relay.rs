@@ -551,3 +551,168 @@ async fn task_augmented_calls_are_routed_by_task_id() {
         .unwrap_err();
     assert!(unknown.to_string().contains("unknown taskId"), "{unknown}");
 }
+
+/// Regression (new users): two copies of one server logged a line at INFO for every URI the
+/// second one shares (18 lines at each start). Now: one line for the server at INFO, the URIs
+/// at DEBUG.
+#[tokio::test]
+async fn two_copies_of_a_server_log_one_line_about_shared_uris() {
+    let gw = Setup::new()
+        .server(Server::everything("a"))
+        .server(Server::everything("b"))
+        .env("MCPGW_LOG", "info")
+        .start()
+        .await;
+    // Both lists are in once a shared URI shows up prefixed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let resources = gw
+            .client
+            .list_all("resources/list", "resources")
+            .await
+            .unwrap();
+        if resources.iter().any(|r| {
+            r["uri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("mcpgw://b/"))
+        }) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "b never came up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let log = gw.log_text();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("mcpgw://")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains("INFO") && lines[0].contains("server=b"),
+        "{log}"
+    );
+}
+
+/// Regression (new users): `MCPGW_LOG=mcpgw=trace` showed only the upstream side of the wire,
+/// though the README promises every message both ways. The client's side is logged too.
+#[tokio::test]
+async fn trace_logs_the_clients_side_of_the_wire_too() {
+    let gw = Setup::new().server(Server::everything("a")).start().await;
+    let marker = "client-side-marker-7f3a";
+    let echoed = gw.call("a__echo", json!({ "message": marker })).await;
+    assert!(echoed.to_string().contains(marker), "{echoed}");
+    let log = gw.log_text();
+    let sent = log
+        .lines()
+        .any(|l| l.contains("client →") && l.contains("tools/call") && l.contains(marker));
+    let answered = log
+        .lines()
+        .any(|l| l.contains("client ←") && l.contains("\"result\"") && l.contains(marker));
+    assert!(sent && answered, "{log}");
+}
+
+/// Regression (new users): with every server dead the client still showed "Connected" and
+/// learnt why only from each tool error. A client that turns logging on hears which server is
+/// down and why.
+#[tokio::test]
+async fn a_client_with_logging_on_hears_that_a_server_is_down_and_why() {
+    let gw = Setup::new()
+        .server(Server::command("broken", "/nonexistent/server", &[]))
+        .start()
+        .await;
+    // Wait until its start has failed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let tools = gw.tool_names().await;
+        assert!(tools.is_empty(), "{tools:?}");
+        if gw.log_text().contains("cannot start") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", gw.log_text());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    gw.ok(gw
+        .request("logging/setLevel", json!({ "level": "warning" }))
+        .await);
+    let note = gw
+        .client
+        .wait_for("notifications/message", std::time::Duration::from_secs(5))
+        .await
+        .expect("a log message about the dead server");
+    let params = serde_json::to_value(&note.params).unwrap();
+    assert_eq!(params["level"], "error", "{params}");
+    let data = params["data"].as_str().unwrap_or_default();
+    assert!(
+        data.contains("`broken`") && data.contains("cannot start `/nonexistent/server`"),
+        "{data}"
+    );
+}
+
+/// Regression (the catalog cache bug, found with real clients): `mcpgw tools` cached the lists
+/// server-everything offers a client without roots; a client with roots was then shown that
+/// list (no `get-roots-list`), and calling the tool at once failed with "it is still
+/// starting". Lists are now cached per kind of client, and a call to a name missing from a
+/// cached list waits for its server.
+#[tokio::test]
+async fn the_cache_never_hides_a_tool_from_a_client_with_roots() {
+    let cache = tempfile::tempdir().unwrap();
+    // The same command line each time (Server::everything adds a unique marker).
+    let setup = || {
+        Setup::new()
+            .server(Server::command("a", &node(), &[&everything_js(), "stdio"]))
+            .cache_dir(cache.path())
+    };
+    let config = tempfile::tempdir().unwrap();
+    let config = config.path().join("config.toml");
+    std::fs::write(&config, setup().config_text()).unwrap();
+    let out = std::process::Command::new(mcpgw_bin())
+        .args(["tools", "--config"])
+        .arg(&config)
+        .env("XDG_CACHE_HOME", cache.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("get-roots-list"));
+
+    let with_roots = || {
+        setup()
+            .capabilities(serde_json::from_str(CLIENT_CAPS).unwrap())
+            .handler(host())
+    };
+    // A client with roots, at once: its first list has the tool, and it works.
+    let gw = with_roots().start().await;
+    assert!(
+        gw.tool_names()
+            .await
+            .contains(&"a__get-roots-list".to_owned())
+    );
+    let roots = gw.call("a__get-roots-list", json!({})).await;
+    assert!(roots.to_string().contains("mcpgw-test-root"), "{roots}");
+    gw.wait_log("listed tools").await;
+    gw.shutdown().await;
+
+    // A cached list that lacks a tool (the server's tools changed since): a call to it at
+    // once waits for the server instead of failing with "it is still starting".
+    let path = cache.path().join("mcpgw/catalogs.json");
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (_, entry) in file["servers"].as_object_mut().unwrap().iter_mut() {
+        entry["tools"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|t| t["name"] != "get-roots-list");
+    }
+    std::fs::write(&path, file.to_string()).unwrap();
+    let gw = with_roots().start().await;
+    let roots = gw.call("a__get-roots-list", json!({})).await;
+    assert!(roots.to_string().contains("mcpgw-test-root"), "{roots}");
+    gw.shutdown().await;
+
+    // The reverse: after the client with roots, a client without them is never shown it.
+    let gw = setup().start().await;
+    assert!(
+        !gw.tool_names()
+            .await
+            .contains(&"a__get-roots-list".to_owned())
+    );
+}

@@ -324,7 +324,11 @@ fn a_cmd_launcher_is_found_on_path() {
     std::fs::create_dir_all(&bin).unwrap();
     // Node.js installs a shell script beside each `.cmd` (`npx` and `npx.cmd`): it must not
     // be taken for the program.
-    std::fs::write(bin.join("tiny-launcher"), "#!/bin/sh\nexec node tiny \"$@\"\n").unwrap();
+    std::fs::write(
+        bin.join("tiny-launcher"),
+        "#!/bin/sh\nexec node tiny \"$@\"\n",
+    )
+    .unwrap();
     std::fs::write(
         bin.join("tiny-launcher.cmd"),
         format!("@echo off\r\n\"{}\" %*\r\n", tiny_server().display()),

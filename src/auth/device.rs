@@ -15,8 +15,8 @@ use rmcp::transport::auth::{AuthorizationMetadata, OAuthTokenResponse, StoredCre
 
 use super::Target;
 use super::record::{Record, now, save};
+use crate::errors::chain;
 use crate::secrets::SecretStore;
-use crate::upstream::error_chain as chain;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 

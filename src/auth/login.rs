@@ -22,8 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::Target;
 use super::record::{Adapter, Record};
+use crate::errors::chain;
 use crate::secrets::SecretStore;
-use crate::upstream::error_chain as chain;
 
 /// How the person is asked to approve.
 #[derive(Debug, Clone)]

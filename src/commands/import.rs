@@ -40,6 +40,38 @@ fn default_files() -> Vec<PathBuf> {
     files
 }
 
+/// Whether a client's entry starts mcpgw: the binary itself (`mcpgw`, `/usr/bin/mcpgw`,
+/// `mcpgw.exe`), or its npm or PyPI package through a runner (`npx -y mcpgw serve`, `uvx
+/// mcpgw@0.1 serve`, `pipx run mcpgw serve`).
+fn launches_mcpgw(entry: &Map<String, Value>) -> bool {
+    let stem = |path: &str| {
+        let file = path
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(path)
+            .to_ascii_lowercase();
+        let file = file.strip_suffix(".exe").unwrap_or(&file).to_owned();
+        file.strip_suffix(".cmd").unwrap_or(&file).to_owned()
+    };
+    let Some(command) = entry.get("command").and_then(Value::as_str) else {
+        return false;
+    };
+    if stem(command) == "mcpgw" {
+        return true;
+    }
+    let is_package = |arg: &String| {
+        let name = arg.split(['@', '=']).next().unwrap_or(arg);
+        name == "mcpgw" && !arg.starts_with('@')
+    };
+    matches!(
+        stem(command).as_str(),
+        "npx" | "uvx" | "pipx" | "bunx" | "pnpx"
+    ) && strings(entry.get("args"))
+        .iter()
+        .find(|a| !a.starts_with('-') && a.as_str() != "run")
+        .is_some_and(is_package)
+}
+
 /// An environment variable name made from `text`: upper-case letters, digits and `_`.
 fn env_name(text: &str) -> String {
     text.chars()
@@ -301,14 +333,12 @@ pub async fn run(
         toml::from_str(&existing_text).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
 
     let mut plans = vec![];
+    let mut ourselves = vec![];
     for (name, entry) in entries(&doc) {
-        if name == "mcpgw"
-            || entry
-                .get("command")
-                .and_then(Value::as_str)
-                .is_some_and(|c| c.ends_with("mcpgw"))
-        {
-            continue; // ourselves
+        if launches_mcpgw(&entry) {
+            eprintln!("skipped `{name}`: it starts mcpgw itself");
+            ourselves.push(name);
+            continue;
         }
         match plan(&name, &entry) {
             Ok(p) => plans.push(p),
@@ -316,9 +346,18 @@ pub async fn run(
         }
     }
     if plans.is_empty() {
-        return Err(
-            UsageError(format!("{} lists no MCP servers to import", file.display())).into(),
-        );
+        let besides = match ourselves.as_slice() {
+            [] => String::new(),
+            names => format!(
+                " besides mcpgw itself (`{}`): it is already set up",
+                names.join("`, `")
+            ),
+        };
+        return Err(UsageError(format!(
+            "{} lists no MCP servers to import{besides}",
+            file.display()
+        ))
+        .into());
     }
     let servers = document
         .entry("servers")
@@ -440,6 +479,32 @@ mod tests {
             !toml::to_string(&p.table).unwrap().contains("ghp_abc")
                 && !toml::to_string(&p.table).unwrap().contains("k2")
         );
+    }
+
+    #[test]
+    fn entries_that_start_mcpgw_itself_are_recognised() {
+        let starts = |json: &str| launches_mcpgw(&serde_json::from_str(json).unwrap());
+        for ours in [
+            r#"{"command":"mcpgw","args":["serve"]}"#,
+            r#"{"command":"/home/me/.cargo/bin/mcpgw","args":["serve"]}"#,
+            r#"{"command":"C:\\Tools\\mcpgw.exe","args":["serve"]}"#,
+            r#"{"command":"npx","args":["-y","mcpgw","serve"]}"#,
+            r#"{"command":"npx.cmd","args":["-y","mcpgw@0.1.0","serve"]}"#,
+            r#"{"command":"uvx","args":["mcpgw","serve"]}"#,
+            r#"{"command":"uvx","args":["mcpgw==0.1.0","serve"]}"#,
+            r#"{"command":"pipx","args":["run","mcpgw","serve"]}"#,
+        ] {
+            assert!(starts(ours), "{ours}");
+        }
+        for theirs in [
+            r#"{"command":"npx","args":["-y","@modelcontextprotocol/server-github"]}"#,
+            r#"{"command":"npx","args":["-y","mcp-remote","https://x/mcp"]}"#,
+            r#"{"command":"uvx","args":["mcp-server-git"]}"#,
+            r#"{"command":"node","args":["mcpgw"]}"#,
+            r#"{"url":"https://x/mcp"}"#,
+        ] {
+            assert!(!starts(theirs), "{theirs}");
+        }
     }
 
     #[test]

@@ -28,7 +28,15 @@ pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", table(&servers));
     }
-    Ok(ExitCode::SUCCESS)
+    // Scripts and health checks can tell "some server is down" without parsing the table.
+    let failed = servers
+        .iter()
+        .any(|s| matches!(s.state, ServerState::Failed { .. }));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Whether each server that uses `{secret}` has its key stored: "set", "missing", or why the

@@ -119,7 +119,7 @@ pub(crate) async fn secrets_for(config: &Config) -> crate::upstream::Secrets {
 }
 
 /// The secret store, opened now; why it cannot be is logged.
-pub(crate) async fn open_secrets(config: &Config) -> crate::upstream::Secrets {
+async fn open_secrets(config: &Config) -> crate::upstream::Secrets {
     let settings = config.secrets.clone();
     let opened =
         tokio::task::spawn_blocking(move || crate::secrets::open(&settings.store, settings.file))
@@ -215,7 +215,7 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
     }) {
         return ExitCode::SUCCESS;
     }
-    eprintln!("mcpgw: {error:#}");
+    eprintln!("mcpgw: {}", crate::errors::chain(error.as_ref()));
     if error.downcast_ref::<UsageError>().is_some() {
         ExitCode::from(2)
     } else {

@@ -137,10 +137,12 @@ pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow:
     }
     let services = gateway::Services {
         cache: None,
-        secrets: Some(super::open_secrets(&config).await.unwrap_or_else(|| {
-            tracing::warn!("so an OAuth login is kept for this run only");
-            Arc::new(crate::secrets::MemoryStore::default())
-        })),
+        // Opened when a login or token is first needed: a server that never asks for OAuth
+        // costs no keyring connection and no warning about one.
+        secrets: Some(Arc::new(
+            crate::secrets::Lazy::new(config.secrets.store.clone(), config.secrets.file.clone())
+                .or_memory(),
+        )),
         // Like mcp-remote: a login opens the browser (or prints the URL) and waits for it.
         prompt: Some(crate::auth::Prompt {
             browser: !no_browser && !device && crate::auth::can_open_browser(),

@@ -3,8 +3,11 @@
 //! A client asks for tools as soon as it starts mcpgw, while servers are still starting (an
 //! `npx -y` server can take seconds). With a cached catalog the first lists are answered
 //! immediately. Calls to a server still starting wait for it, and if its real lists differ
-//! the client gets `list_changed`. Each entry is keyed by the server's name and a fingerprint
-//! of how it is started (command, args, env, cwd), so changing its config discards the entry.
+//! the client gets `list_changed`. Each entry is keyed by the server's name and by what the
+//! client declared (its capabilities: servers offer some tools only to clients with roots,
+//! sampling or elicitation), and holds a fingerprint of how the server is started (command,
+//! args, env, cwd), so changing its config discards the entry. One entry per server and kind
+//! of client: `mcpgw tools` (no capabilities) never overwrites what a client with roots saw.
 //! The file holds tool definitions, never secrets; it is written whole and renamed into
 //! place, so several mcpgw processes can share it (the last writer wins).
 
@@ -63,8 +66,9 @@ impl CatalogCache {
         })
     }
 
-    /// The cached catalog of each server whose fingerprint still matches its config.
-    pub fn load(&self, servers: &[ServerConfig]) -> HashMap<String, Catalog> {
+    /// The cached catalog of each server whose fingerprint still matches its config, as a
+    /// client with `capabilities` was shown it.
+    pub fn load(&self, servers: &[ServerConfig], capabilities: &str) -> HashMap<String, Catalog> {
         if !self.read {
             return HashMap::new();
         }
@@ -72,7 +76,7 @@ impl CatalogCache {
         servers
             .iter()
             .filter_map(|s| {
-                let entry = file.servers.remove(&s.name)?;
+                let entry = file.servers.remove(&key(&s.name, capabilities))?;
                 (entry.fingerprint == fingerprint(s)).then(|| {
                     let mut c = Catalog::default();
                     c.set(Kind::Tools, entry.tools);
@@ -86,8 +90,8 @@ impl CatalogCache {
     }
 
     /// Records `server`'s catalog; failures only cost the next start its head start.
-    pub fn store(&self, server: &ServerConfig, catalog: &Catalog) {
-        if let Err(e) = self.try_store(server, catalog) {
+    pub fn store(&self, server: &ServerConfig, capabilities: &str, catalog: &Catalog) {
+        if let Err(e) = self.try_store(server, capabilities, catalog) {
             tracing::debug!(
                 "cannot write the catalog cache {}: {e}",
                 self.path.display()
@@ -95,10 +99,17 @@ impl CatalogCache {
         }
     }
 
-    fn try_store(&self, server: &ServerConfig, catalog: &Catalog) -> std::io::Result<()> {
+    fn try_store(
+        &self,
+        server: &ServerConfig,
+        capabilities: &str,
+        catalog: &Catalog,
+    ) -> std::io::Result<()> {
         let mut file = self.load_file();
+        // Entries of the first format, keyed by name alone, would never be read again.
+        file.servers.retain(|k, _| k.contains('#'));
         file.servers.insert(
-            server.name.clone(),
+            key(&server.name, capabilities),
             Entry {
                 fingerprint: fingerprint(server),
                 tools: catalog.get(Kind::Tools).to_vec(),
@@ -112,6 +123,38 @@ impl CatalogCache {
         let temp = dir.join(format!(".catalogs.{}.tmp", std::process::id()));
         std::fs::write(&temp, serde_json::to_vec(&file)?)?;
         std::fs::rename(&temp, &self.path)
+    }
+}
+
+/// The key of a server's entry for a client with `capabilities` (the JSON the client sent).
+fn key(server: &str, capabilities: &str) -> String {
+    let canonical = serde_json::from_str::<serde_json::Value>(capabilities)
+        .map(|v| canonical(&v))
+        .unwrap_or_default();
+    let digest = Sha256::digest(canonical.as_bytes());
+    let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{server}#{short}")
+}
+
+/// JSON text with object keys sorted at every depth, so that the same capabilities written in
+/// another order give the same key.
+fn canonical(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -169,21 +212,52 @@ mod tests {
         let tool = serde_json::json!({ "name": "echo", "inputSchema": { "type": "object" } });
         catalog.set(Kind::Tools, vec![tool.as_object().unwrap().clone()]);
         let before = servers("'x.js'");
-        cache.store(&before[0], &catalog);
-        let loaded = cache.load(&before);
+        cache.store(&before[0], "{}", &catalog);
+        let loaded = cache.load(&before, "{}");
         assert_eq!(loaded["a"].get(Kind::Tools), catalog.get(Kind::Tools));
         assert!(!loaded.contains_key("b"), "never stored");
         assert!(
-            cache.load(&servers("'y.js'")).is_empty(),
+            cache.load(&servers("'y.js'"), "{}").is_empty(),
             "another command is another server"
         );
         assert!(
             CatalogCache::new(cache.path.clone(), false)
-                .load(&before)
+                .load(&before, "{}")
                 .is_empty(),
             "write-only"
         );
         std::fs::write(&cache.path, "not json").unwrap();
-        assert!(cache.load(&before).is_empty(), "a damaged cache is ignored");
+        assert!(
+            cache.load(&before, "{}").is_empty(),
+            "a damaged cache is ignored"
+        );
+    }
+
+    // Regression (the catalog cache bug): lists depend on the client's capabilities, so a
+    // list cached for one kind of client is never shown to another.
+    #[test]
+    fn entries_are_kept_per_kind_of_client() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CatalogCache::new(dir.path().join("catalogs.json"), true);
+        let servers = servers("'x.js'");
+        let with = |name: &str| {
+            let mut c = Catalog::default();
+            let tool = serde_json::json!({ "name": name, "inputSchema": { "type": "object" } });
+            c.set(Kind::Tools, vec![tool.as_object().unwrap().clone()]);
+            c
+        };
+        let roots = r#"{"roots":{"listChanged":true},"sampling":{}}"#;
+        cache.store(&servers[0], roots, &with("get-roots-list"));
+        cache.store(&servers[0], "{}", &with("echo"));
+        let tools =
+            |caps: &str| cache.load(&servers, caps)["a"].get(Kind::Tools)[0]["name"].clone();
+        assert_eq!(tools("{}"), "echo");
+        assert_eq!(tools(roots), "get-roots-list");
+        assert_eq!(
+            tools(r#"{ "sampling": {}, "roots": { "listChanged": true } }"#),
+            "get-roots-list",
+            "the same capabilities in another order"
+        );
+        assert!(cache.load(&servers, r#"{"elicitation":{}}"#).is_empty());
     }
 }

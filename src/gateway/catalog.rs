@@ -173,8 +173,43 @@ pub struct Merged {
     pub prompts: NameTable,
     resources: HashMap<String, Route>,
     templates: Vec<(Template, Route)>,
-    /// URIs and templates that were rewritten because another server offers them too.
-    pub collisions: Vec<String>,
+    /// URIs and templates that were rewritten because another server offers them too, with
+    /// the server whose they are: (server, exposed URI).
+    pub collisions: Vec<(String, String)>,
+}
+
+/// Logs the collisions `after` has that `before` had not: one line per server at INFO (a
+/// second copy of a server collides on every URI, and a line each drowned the log), each URI
+/// at DEBUG.
+pub fn log_new_collisions(before: &[(String, String)], after: &[(String, String)]) {
+    for (server, uris) in new_collisions(before, after) {
+        // Its resources and its templates arrive one after the other: one INFO line in all.
+        if before.iter().any(|(s, _)| s == server) {
+            tracing::debug!(server = %server, "{} more of its URIs are prefixed", uris.len());
+        } else {
+            tracing::info!(
+                server = %server,
+                "another server offers some of the same resource URIs, so this one's are exposed as {COLLISION_SCHEME}{server}/<uri> (DEBUG lists them)"
+            );
+        }
+        for uri in uris {
+            tracing::debug!(server = %server, "exposed as `{uri}`");
+        }
+    }
+}
+
+fn new_collisions<'a>(
+    before: &[(String, String)],
+    after: &'a [(String, String)],
+) -> std::collections::BTreeMap<&'a str, Vec<&'a str>> {
+    let mut by_server = std::collections::BTreeMap::<_, Vec<_>>::new();
+    for (server, exposed) in after.iter().filter(|c| !before.contains(c)) {
+        by_server
+            .entry(server.as_str())
+            .or_default()
+            .push(exposed.as_str());
+    }
+    by_server
 }
 
 impl Merged {
@@ -262,7 +297,7 @@ impl Merged {
     fn expose(&mut self, uri: &str, server: &str, taken: impl Fn(&Self, &str) -> bool) -> String {
         if taken(self, uri) {
             let exposed = format!("{COLLISION_SCHEME}{server}/{uri}");
-            self.collisions.push(exposed.clone());
+            self.collisions.push((server.to_owned(), exposed.clone()));
             exposed
         } else {
             uri.to_owned()
@@ -403,6 +438,26 @@ mod tests {
         let t = Template::parse("db://{table}/rows/{id}.json");
         assert_eq!(t.specificity("db://users/rows/3.json"), Some(16));
         assert_eq!(t.specificity("db://users/rows/3.txt"), None);
+    }
+
+    #[test]
+    fn new_collisions_are_grouped_by_server() {
+        let c = |s: &str, u: &str| (s.to_owned(), u.to_owned());
+        let before = [c("b", "mcpgw://b/x://1")];
+        let after = [
+            c("b", "mcpgw://b/x://1"),
+            c("b", "mcpgw://b/x://2"),
+            c("c", "mcpgw://c/x://1"),
+            c("b", "mcpgw://b/x://3"),
+        ];
+        let grouped = new_collisions(&before, &after);
+        assert_eq!(
+            grouped.into_iter().collect::<Vec<_>>(),
+            [
+                ("b", vec!["mcpgw://b/x://2", "mcpgw://b/x://3"]),
+                ("c", vec!["mcpgw://c/x://1"])
+            ]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use names::{NameTable, Target};
 pub use session::Control;
 
 use crate::config::Config;
-use crate::protocol::LineCodec;
+use crate::protocol::{Frame, LineCodec};
 
 /// What a gateway uses besides its config.
 #[derive(Default, Clone)]
@@ -87,9 +87,20 @@ pub async fn run<R, W>(
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (out_tx, out_rx) = mpsc::unbounded_channel::<String>();
-    let writer = crate::protocol::spawn_line_writer(output, out_rx);
+    let writer = crate::protocol::spawn_tapped_line_writer(output, out_rx, |line| {
+        crate::logging::client_wire("←", line.as_bytes())
+    });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes)).fuse();
+    let input = FramedRead::new(input, LineCodec::new(config.gateway.max_message_bytes))
+        .inspect(|frame| match frame {
+            Ok(Frame::Line(line)) => crate::logging::client_wire("→", line),
+            Ok(Frame::TooLong { head, len }) => {
+                crate::logging::client_wire("→", &head[..head.len().min(200)]);
+                tracing::trace!(target: "mcpgw::wire", "client → … ({len} bytes in all)");
+            }
+            Err(_) => {}
+        })
+        .fuse();
     let session = session::Session::new(config, out_tx, events_tx, services);
     // A task of its own rather than the caller's future: on a current-thread runtime, waking
     // the `block_on` future costs an extra poll of the I/O driver on every message.

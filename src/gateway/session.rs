@@ -160,6 +160,9 @@ pub struct Session {
     tasks: HashMap<String, usize>,
     batch: Option<Batch>,
     cache: Option<CatalogCache>,
+    /// The capabilities the client declared, as it wrote them: the cache's entries are kept
+    /// per kind of client.
+    client_capabilities: String,
     /// `mcpgw proxy`: the client's `initialize`, held until its server is known.
     pending_initialize: Option<(RequestId, &'static str)>,
 }
@@ -204,7 +207,7 @@ impl Session {
                 }
             })
             .collect();
-        let mut session = Session {
+        Session {
             config,
             slots,
             out,
@@ -229,19 +232,27 @@ impl Session {
             tasks: HashMap::new(),
             batch: None,
             cache: services.cache,
+            client_capabilities: String::new(),
             pending_initialize: None,
-        };
-        if let Some(cache) = &session.cache {
-            let mut cached = cache.load(&session.config.servers);
-            for slot in session.slots.iter_mut().filter(|s| s.handle.is_some()) {
-                if let Some(catalog) = cached.remove(&slot.config.name) {
-                    slot.catalog = catalog;
-                    slot.cached = true;
-                }
-            }
-            session.rebuild();
         }
-        session
+    }
+
+    /// Shows each server's cached lists (those a client with these capabilities was shown)
+    /// until its own arrive.
+    fn load_cache(&mut self, capabilities: &str) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let mut cached = cache.load(&self.config.servers, capabilities);
+        for slot in self.slots.iter_mut().filter(|s| s.handle.is_some()) {
+            if slot.state == ServerState::Starting
+                && let Some(catalog) = cached.remove(&slot.config.name)
+            {
+                slot.catalog = catalog;
+                slot.cached = true;
+            }
+        }
+        self.rebuild();
     }
 
     /// Runs until the client's input ends; then stops every upstream and waits for them.
@@ -542,6 +553,8 @@ impl Session {
         let version = protocol::negotiate(&params.protocol_version);
         self.version = Some(version);
         self.startup_deadline = Some(Instant::now() + self.config.gateway.startup_timeout);
+        self.client_capabilities = params.capabilities.get().to_owned();
+        self.load_cache(params.capabilities.get());
         let _ = self.hello.send(Some(Arc::new(ClientHello {
             capabilities: params.capabilities,
             client_info: params.client_info,
@@ -780,7 +793,13 @@ impl Session {
             Err(Renamed::Missing(e)) => return Err((request.id, e)),
             Err(Renamed::Unknown(_)) if self.startup_pending() => return self.defer(request),
             Err(Renamed::Unknown(name)) => {
-                if let Some(slot) = self.slot_by_prefix(&name).filter(|s| !s.ready()) {
+                let owner = self.slot_by_prefix(&name);
+                // Its server's lists were shown from the cache, which may lack this tool (the
+                // cache bug: a list made for a client without roots); its own lists decide.
+                if owner.is_some_and(|i| self.awaits_own_lists(i)) {
+                    return self.defer(request);
+                }
+                if let Some(slot) = owner.map(|i| &self.slots[i]).filter(|s| !s.ready()) {
                     let text = format!(
                         "mcpgw: server `{}` is not available ({}), so `{name}` cannot run",
                         slot.config.name,
@@ -992,6 +1011,9 @@ impl Session {
             return Err((request.id, e));
         }
         self.log_level = request.params.clone();
+        for server in 0..self.slots.len() {
+            self.report_down(server);
+        }
         let calls: Vec<_> = self
             .slots
             .iter()
@@ -1014,6 +1036,42 @@ impl Session {
             Ok(protocol::raw(&json!({})))
         });
         Ok(())
+    }
+
+    /// Tells a client that asked for logs that a server is down, and why: otherwise it shows
+    /// the gateway "connected" while that server's tools fail one by one.
+    fn report_down(&self, server: usize) {
+        #[derive(Deserialize)]
+        struct Level {
+            level: String,
+        }
+        let wants_errors = self
+            .log_level
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Level>(p.get()).ok())
+            .is_some_and(|l| {
+                matches!(
+                    l.level.as_str(),
+                    "debug" | "info" | "notice" | "warning" | "error"
+                )
+            });
+        let slot = &self.slots[server];
+        let ServerState::Failed { reason, retry_in } = &slot.state else {
+            return;
+        };
+        if wants_errors {
+            let data = format!(
+                "server `{}` is unavailable: {reason} (trying again in {})",
+                slot.config.name,
+                humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1)))
+            );
+            self.notify_client(
+                "notifications/message",
+                Some(protocol::raw(
+                    &json!({ "level": "error", "logger": "mcpgw", "data": data }),
+                )),
+            );
+        }
     }
 
     fn route_task(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
@@ -1063,16 +1121,26 @@ impl Session {
 
     /// The server an exposed name belongs to, judged by its prefix (a proxy's one server
     /// owns every name).
-    fn slot_by_prefix(&self, exposed: &str) -> Option<&Slot> {
+    /// The server whose prefix `exposed` has.
+    fn slot_by_prefix(&self, exposed: &str) -> Option<usize> {
         if self.config.gateway.passthrough {
-            return self.slots.first();
+            return (!self.slots.is_empty()).then_some(0);
         }
         let sep = &self.config.gateway.separator;
-        self.slots.iter().find(|s| {
+        self.slots.iter().position(|s| {
             exposed
                 .strip_prefix(s.config.name.as_str())
                 .is_some_and(|r| r.starts_with(sep.as_str()))
         })
+    }
+
+    /// Whether `server` is shown from the cache while its own lists are still to come (within
+    /// the start-up wait).
+    fn awaits_own_lists(&self, server: usize) -> bool {
+        let slot = &self.slots[server];
+        slot.cached
+            && (slot.state == ServerState::Starting || slot.fetching > 0)
+            && self.startup_deadline.is_some_and(|d| d > Instant::now())
     }
 
     /// Sends a request to one upstream and arranges for its answer to reach the client.
@@ -1293,7 +1361,12 @@ impl Session {
                 }
                 self.client_progress.retain(|_, (s, _)| *s != server);
                 let slot = &mut self.slots[server];
+                let news = !matches!(&slot.state, ServerState::Failed { reason: before, .. } if *before == reason);
                 slot.state = ServerState::Failed { reason, retry_in };
+                if news {
+                    self.report_down(server);
+                }
+                let slot = &mut self.slots[server];
                 slot.info = None;
                 slot.fetching = 0;
                 slot.cached = false;
@@ -1317,7 +1390,8 @@ impl Session {
         slot.cached = false;
         if let Some(cache) = self.cache.clone() {
             let (config, catalog) = (slot.config.clone(), slot.catalog.clone());
-            tokio::task::spawn_blocking(move || cache.store(&config, &catalog));
+            let capabilities = self.client_capabilities.clone();
+            tokio::task::spawn_blocking(move || cache.store(&config, &capabilities, &catalog));
         }
     }
 
@@ -1351,15 +1425,7 @@ impl Session {
             .map(|s| (&s.config, (s.ready() || s.cached).then_some(&s.catalog)))
             .collect();
         let merged = Merged::build(&servers, &self.config.gateway);
-        for exposed in merged
-            .collisions
-            .iter()
-            .filter(|c| !self.merged.collisions.contains(c))
-        {
-            tracing::info!(
-                "`{exposed}`: another server offers the same URI, so this one is prefixed"
-            );
-        }
+        catalog::log_new_collisions(&self.merged.collisions, &merged.collisions);
         let changed: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|&k| merged.list(k) != self.merged.list(k) && self.listed.contains(&k))

@@ -119,7 +119,20 @@ fn memchr(buf: &[u8]) -> Option<usize> {
 /// output is shut down: that is how the peer learns we are done.
 pub fn spawn_line_writer<W>(
     output: W,
+    lines: mpsc::UnboundedReceiver<String>,
+) -> tokio::task::JoinHandle<()>
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    spawn_tapped_line_writer(output, lines, |_| {})
+}
+
+/// [`spawn_line_writer`] that shows each line to `tap` first (the gateway logs the client's
+/// side of the wire with it).
+pub fn spawn_tapped_line_writer<W>(
+    output: W,
     mut lines: mpsc::UnboundedReceiver<String>,
+    tap: fn(&str),
 ) -> tokio::task::JoinHandle<()>
 where
     W: AsyncWrite + Unpin + Send + 'static,
@@ -127,6 +140,7 @@ where
     tokio::spawn(async move {
         let mut output = output;
         while let Some(mut line) = lines.recv().await {
+            tap(&line);
             line.push('\n');
             if output.write_all(line.as_bytes()).await.is_err() {
                 break;

@@ -6,7 +6,7 @@
 mod framing;
 mod message;
 
-pub use framing::{Frame, LineCodec, recover_id, spawn_line_writer};
+pub use framing::{Frame, LineCodec, recover_id, spawn_line_writer, spawn_tapped_line_writer};
 pub use message::{
     ErrorObject, Message, Notification, Outcome, Parsed, Rejection, Request, RequestId, Response,
     code, error_line, raw,

@@ -691,7 +691,7 @@ pub fn client(config: &HttpConfig) -> Result<reqwest::Client, String> {
     }
     builder
         .build()
-        .map_err(|e| format!("cannot set up HTTP: {}", error_chain(&e)))
+        .map_err(|e| format!("cannot set up HTTP: {}", crate::errors::chain(&e)))
 }
 
 fn session_headers(link: &Link, session: &Session) -> HeaderMap {
@@ -725,9 +725,9 @@ async fn post(link: Link, session: Session, id: u64, line: String) {
     let failure = match sent {
         // Only a failed connection proves the server never saw the request; after that,
         // sending it again could run a tool twice.
-        Err(Sent::Http(e)) if e.is_connect() => PostFailure::Unreachable(error_chain(&e)),
+        Err(Sent::Http(e)) if e.is_connect() => PostFailure::Unreachable(crate::errors::chain(&e)),
         Err(Sent::Http(e)) => {
-            PostFailure::Refused(format!("the request failed: {}", error_chain(&e)))
+            PostFailure::Refused(format!("the request failed: {}", crate::errors::chain(&e)))
         }
         Err(Sent::Auth(problem)) => PostFailure::Refused(problem.to_string()),
         Ok(response) => match response.status() {
@@ -833,7 +833,7 @@ enum Sent {
 impl Sent {
     fn describe(&self, url: &Url) -> String {
         match self {
-            Sent::Http(e) => format!("cannot reach {url}: {}", error_chain(e)),
+            Sent::Http(e) => format!("cannot reach {url}: {}", crate::errors::chain(e)),
             Sent::Auth(p) => p.to_string(),
         }
     }
@@ -948,22 +948,6 @@ fn snippet(body: &str) -> String {
     }
 }
 
-/// A reqwest error with its causes ("error sending request: connection refused").
-/// An error and its causes on one line; a cause its error already quotes is left out.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// Reads the answer to request `id`: one JSON message, or an SSE stream of them.
 async fn read_answer(response: reqwest::Response, link: Link, id: u64) {
     let kind = response
@@ -997,7 +981,7 @@ async fn read_answer(response: reqwest::Response, link: Link, id: u64) {
                 Some(Err(e)) => {
                     break PostFailure::Unreachable(format!(
                         "its answer was cut off: {}",
-                        error_chain(&e)
+                        crate::errors::chain(&e)
                     ));
                 }
             }

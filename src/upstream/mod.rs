@@ -14,7 +14,6 @@
 mod http;
 
 pub use http::client as http_client;
-pub(crate) use http::error_chain;
 mod peer;
 mod stdio;
 
@@ -195,6 +194,7 @@ fn fill_secret<'a>(
     for value in values.iter_mut() {
         **value = value.replace(SECRET, key.expose());
     }
+    crate::logging::remember_secret(&key);
     Ok(Some(key))
 }
 

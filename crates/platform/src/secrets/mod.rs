@@ -130,7 +130,12 @@ impl SecretStore for MemoryStore {
 pub struct Lazy {
     choice: Choice,
     file: Option<PathBuf>,
+    /// Keep secrets in memory for this run when the store cannot be opened.
+    memory_fallback: bool,
     opened: std::sync::OnceLock<Result<Arc<dyn SecretStore>, SecretError>>,
+    /// Why the store could not be opened, when secrets went to memory instead; said once,
+    /// when the first one is stored.
+    fell_back: std::sync::Mutex<Option<SecretError>>,
 }
 
 impl Lazy {
@@ -138,16 +143,33 @@ impl Lazy {
         Lazy {
             choice,
             file,
+            memory_fallback: false,
             opened: std::sync::OnceLock::new(),
+            fell_back: std::sync::Mutex::new(None),
         }
+    }
+
+    /// When the store cannot be opened, keeps secrets in memory for this run, and says so
+    /// once, when the first one is stored (`mcpgw proxy`: a login then lasts until it exits;
+    /// a server that never asks for a login hears nothing of stores).
+    pub fn or_memory(mut self) -> Lazy {
+        self.memory_fallback = true;
+        self
     }
 
     fn store(&self) -> Result<&Arc<dyn SecretStore>, SecretError> {
         self.opened
-            .get_or_init(|| {
-                let (store, why) = open(&self.choice, self.file.clone())?;
-                tracing::info!("secrets are kept in the {} ({why})", store.describe());
-                Ok(store)
+            .get_or_init(|| match open(&self.choice, self.file.clone()) {
+                Ok((store, why)) => {
+                    tracing::info!("secrets are kept in the {} ({why})", store.describe());
+                    Ok(store)
+                }
+                Err(e) if self.memory_fallback => {
+                    tracing::debug!("{e}; secrets will be kept in memory");
+                    *self.fell_back.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    Ok(Arc::new(MemoryStore::default()))
+                }
+                Err(e) => Err(e),
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -167,7 +189,16 @@ impl SecretStore for Lazy {
     }
 
     fn set(&self, server: &str, kind: Kind, secret: &Secret) -> Result<(), SecretError> {
-        self.store()?.set(server, kind, secret)
+        let store = self.store()?;
+        if let Some(why) = self
+            .fell_back
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            tracing::warn!("{why}; so this login is kept in memory for this run only");
+        }
+        store.set(server, kind, secret)
     }
 
     fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
