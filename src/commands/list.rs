@@ -187,6 +187,10 @@ fn table(servers: &[ServerStatus]) -> Table {
             }
             ServerState::Failed { reason, .. } => ("failed", reason.clone()),
             ServerState::Starting => ("starting", s.target.clone()),
+            ServerState::Idle => (
+                "idle",
+                format!("stopped (idle): starts when used; {}", s.target),
+            ),
             ServerState::Disabled => ("disabled", s.target.clone()),
         };
         table.add_row([

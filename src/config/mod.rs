@@ -67,6 +67,11 @@ pub struct GatewaySettings {
     pub page_size: usize,
     /// Answer the first lists from the servers' last known catalogs.
     pub catalog_cache: bool,
+    /// When child-process servers start, unless a server says otherwise.
+    pub start: StartMode,
+    /// Stop a child-process server unused for this long (it starts again when next used);
+    /// `None`: never.
+    pub idle_stop: Option<Duration>,
     /// `mcpgw proxy`: one server whose names and identity pass through untouched. Not a
     /// config key; the proxy command sets it.
     pub passthrough: bool,
@@ -86,9 +91,22 @@ impl Default for GatewaySettings {
             max_name_length: 52,
             page_size: 0,
             catalog_cache: true,
+            start: StartMode::Eager,
+            idle_stop: None,
             passthrough: false,
         }
     }
+}
+
+/// `start = "eager" | "lazy"`: when a child-process server is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartMode {
+    /// With the gateway (the default): its tools are there from the first list.
+    #[default]
+    Eager,
+    /// On its first request, when its lists are known from the catalog cache; a server never
+    /// seen before starts at once to learn them.
+    Lazy,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +118,10 @@ pub struct ServerConfig {
     pub prompts: NameFilter,
     pub request_timeout: Duration,
     pub handshake_timeout: Duration,
+    /// Child-process servers only; remote servers are always connected at start.
+    pub start: StartMode,
+    /// Child-process servers only: stop the child after this long unused.
+    pub idle_stop: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -466,6 +488,8 @@ impl Resolver<'_> {
             max_name_length,
             page_size,
             catalog_cache: g.catalog_cache.unwrap_or(defaults.catalog_cache),
+            start: self.start_mode(&g.start, "gateway.start", defaults.start)?,
+            idle_stop: self.idle_stop(&g.idle_stop, "gateway.idle_stop", defaults.idle_stop)?,
             passthrough: false,
         };
         let servers = raw
@@ -569,15 +593,30 @@ impl Resolver<'_> {
                 return Err(self.error(at, format!("server `{name}`: `headers`, `transport`, `tls`, `allow_http`, `auth` and `oauth` are for `url` servers")));
             }
             Transport::Http(_)
-                if !raw.args.is_empty() || !raw.env.is_empty() || raw.cwd.is_some() =>
+                if !raw.args.is_empty()
+                    || !raw.env.is_empty()
+                    || raw.cwd.is_some()
+                    || raw.start.is_some()
+                    || raw.idle_stop.is_some() =>
             {
                 return Err(self.error(
                     at,
-                    format!("server `{name}`: `args`, `env` and `cwd` are for `command` servers"),
+                    format!("server `{name}`: `args`, `env`, `cwd`, `start` and `idle_stop` are for `command` servers"),
                 ));
             }
             _ => {}
         }
+        let (start, idle_stop) = match &transport {
+            Transport::Stdio(_) => (
+                self.start_mode(&raw.start, &format!("servers.{name}.start"), gateway.start)?,
+                self.idle_stop(
+                    &raw.idle_stop,
+                    &format!("servers.{name}.idle_stop"),
+                    gateway.idle_stop,
+                )?,
+            ),
+            Transport::Http(_) => (StartMode::Eager, None),
+        };
         Ok(ServerConfig {
             enabled: raw.enabled.unwrap_or(true),
             tools: self.filter(&raw.tools)?,
@@ -592,9 +631,42 @@ impl Resolver<'_> {
                 "handshake_timeout",
                 gateway.handshake_timeout,
             )?,
+            start,
+            idle_stop,
             transport,
             name,
         })
+    }
+
+    fn start_mode(
+        &self,
+        t: &Option<Text>,
+        key: &str,
+        default: StartMode,
+    ) -> Result<StartMode, ConfigError> {
+        match t.as_ref().map(|t| (t, t.get_ref().as_str())) {
+            None => Ok(default),
+            Some((_, "eager")) => Ok(StartMode::Eager),
+            Some((_, "lazy")) => Ok(StartMode::Lazy),
+            Some((t, other)) => Err(self.error(
+                t.span().start,
+                format!("`{key}`: {other:?} is neither \"eager\" nor \"lazy\""),
+            )),
+        }
+    }
+
+    /// A duration, or "off" (which also turns off a default from `[gateway]`).
+    fn idle_stop(
+        &self,
+        t: &Option<Text>,
+        key: &str,
+        default: Option<Duration>,
+    ) -> Result<Option<Duration>, ConfigError> {
+        match t {
+            Some(t) if t.get_ref() == "off" => Ok(None),
+            Some(_) => self.duration(t, key, Duration::ZERO).map(Some),
+            None => Ok(default),
+        }
     }
 
     fn http(
@@ -1006,5 +1078,34 @@ mod tests {
         assert!(c.servers[0].needs_secret() && !c.servers[1].needs_secret());
         let e = err("[servers.x]\ncommand = 3\n");
         assert!(e.starts_with("c.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn start_and_idle_stop_default_from_the_gateway_and_apply_to_child_processes() {
+        let c = parse(
+            "[gateway]\nstart = \"lazy\"\nidle_stop = \"15m\"\n\
+             [servers.a]\ncommand = \"a\"\n\
+             [servers.b]\ncommand = \"b\"\nstart = \"eager\"\nidle_stop = \"off\"\n\
+             [servers.r]\nurl = \"https://example.com/mcp\"\n",
+        )
+        .unwrap();
+        let by = |n: &str| c.servers.iter().find(|s| s.name == n).unwrap();
+        assert_eq!(by("a").start, StartMode::Lazy);
+        assert_eq!(by("a").idle_stop, Some(Duration::from_secs(900)));
+        assert_eq!(by("b").start, StartMode::Eager);
+        assert_eq!(by("b").idle_stop, None);
+        assert_eq!(
+            by("r").start,
+            StartMode::Eager,
+            "remote servers connect at start"
+        );
+        assert_eq!(by("r").idle_stop, None);
+        let e = err("[servers.x]\ncommand = \"a\"\nstart = \"later\"\n");
+        assert!(
+            e.contains("`servers.x.start`") && e.contains("\"later\""),
+            "{e}"
+        );
+        let e = err("[servers.x]\nurl = \"https://example.com/mcp\"\nidle_stop = \"1m\"\n");
+        assert!(e.contains("are for `command` servers"), "{e}");
     }
 }

@@ -40,6 +40,8 @@ pub struct RawGateway {
     pub max_name_length: Option<Spanned<i64>>,
     pub page_size: Option<Spanned<i64>>,
     pub catalog_cache: Option<bool>,
+    pub start: Option<Text>,
+    pub idle_stop: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +64,8 @@ pub struct RawServer {
     pub enabled: Option<bool>,
     pub request_timeout: Option<Text>,
     pub handshake_timeout: Option<Text>,
+    pub start: Option<Text>,
+    pub idle_stop: Option<Text>,
     #[serde(default)]
     pub tools: RawFilter,
     #[serde(default)]

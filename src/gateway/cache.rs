@@ -24,7 +24,8 @@ use crate::config::{ServerConfig, Transport};
 #[derive(Debug, Clone)]
 pub struct CatalogCache {
     path: PathBuf,
-    /// `false` for the CLI commands, which want the servers' live state.
+    /// `false` for the CLI commands, which want the servers' live state. They still read the
+    /// lists of `start = "lazy"` servers, which are never started only to be listed.
     pub read: bool,
 }
 
@@ -69,12 +70,14 @@ impl CatalogCache {
     /// The cached catalog of each server whose fingerprint still matches its config, as a
     /// client with `capabilities` was shown it.
     pub fn load(&self, servers: &[ServerConfig], capabilities: &str) -> HashMap<String, Catalog> {
-        if !self.read {
+        let wanted = |s: &&ServerConfig| self.read || s.start == crate::config::StartMode::Lazy;
+        if !servers.iter().any(|s| wanted(&s)) {
             return HashMap::new();
         }
         let mut file = self.load_file();
         servers
             .iter()
+            .filter(wanted)
             .filter_map(|s| {
                 let entry = file.servers.remove(&key(&s.name, capabilities))?;
                 (entry.fingerprint == fingerprint(s)).then(|| {

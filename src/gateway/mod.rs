@@ -43,6 +43,9 @@ pub enum ServerState {
     Disabled,
     Starting,
     Ready,
+    /// Not running, its lists known: started by its next request (`start = "lazy"`, or
+    /// stopped after `idle_stop` unused).
+    Idle,
     Failed {
         reason: String,
         #[serde(serialize_with = "as_secs")]

@@ -30,7 +30,7 @@ use tokio::time::Instant;
 use super::cache::CatalogCache;
 use super::catalog::{self, Catalog, Kind, Merged};
 use super::{ServerState, ServerStatus};
-use crate::config::{Config, ServerConfig};
+use crate::config::{Config, ServerConfig, StartMode};
 use crate::protocol::{
     self, ErrorObject, Frame, Message, Notification, Outcome, Parsed, Request, RequestId, Response,
     code, recover_id,
@@ -61,6 +61,11 @@ struct Slot {
 impl Slot {
     fn ready(&self) -> bool {
         self.state == ServerState::Ready
+    }
+
+    /// Whether its lists are known: running, or stopped until used.
+    fn listed(&self) -> bool {
+        self.ready() || self.state == ServerState::Idle
     }
 }
 
@@ -250,9 +255,24 @@ impl Session {
             {
                 slot.catalog = catalog;
                 slot.cached = true;
+                if slot.config.start == StartMode::Lazy {
+                    slot.state = ServerState::Idle;
+                }
             }
         }
         self.rebuild();
+    }
+
+    /// Starts the lazy servers whose lists are not known: they must run once to tell them.
+    fn start_unknown_lazy_servers(&self) {
+        for slot in &self.slots {
+            if slot.config.start == StartMode::Lazy
+                && slot.state == ServerState::Starting
+                && let Some(handle) = &slot.handle
+            {
+                handle.start();
+            }
+        }
     }
 
     /// Runs until the client's input ends; then stops every upstream and waits for them.
@@ -555,6 +575,7 @@ impl Session {
         self.startup_deadline = Some(Instant::now() + self.config.gateway.startup_timeout);
         self.client_capabilities = params.capabilities.get().to_owned();
         self.load_cache(params.capabilities.get());
+        self.start_unknown_lazy_servers();
         let _ = self.hello.send(Some(Arc::new(ClientHello {
             capabilities: params.capabilities,
             client_info: params.client_info,
@@ -1153,7 +1174,8 @@ impl Session {
         answer: Answer,
     ) {
         let slot = &self.slots[server];
-        let Some(handle) = slot.handle.clone().filter(|_| slot.ready()) else {
+        // An idle server is started by the request, which its actor holds until it is ready.
+        let Some(handle) = slot.handle.clone().filter(|_| slot.listed()) else {
             let reason = format!(
                 "server `{}` is not available ({})",
                 slot.config.name,
@@ -1375,6 +1397,17 @@ impl Session {
                 self.finish_initialize();
                 self.answer_deferred();
             }
+            Event::Idle { server } => {
+                // Its lists stay on show, as if cached; its next request starts it, and its
+                // own lists then replace them.
+                let slot = &mut self.slots[server];
+                slot.state = ServerState::Idle;
+                slot.info = None;
+                slot.fetching = 0;
+                slot.cached = true;
+                self.rebuild();
+                self.answer_deferred();
+            }
             Event::Notification {
                 server,
                 notification,
@@ -1537,7 +1570,7 @@ impl Session {
                 state: s.state.clone(),
                 server_info: s.info.as_ref().map(|i| i.server_info.clone()),
                 protocol_version: s.info.as_ref().map(|i| i.protocol_version.clone()),
-                tools: s.ready().then(|| {
+                tools: s.listed().then(|| {
                     s.catalog
                         .get(Kind::Tools)
                         .iter()
@@ -1548,8 +1581,8 @@ impl Session {
                         })
                         .count()
                 }),
-                prompts: s.ready().then(|| s.catalog.get(Kind::Prompts).len()),
-                resources: s.ready().then(|| s.catalog.get(Kind::Resources).len()),
+                prompts: s.listed().then(|| s.catalog.get(Kind::Prompts).len()),
+                resources: s.listed().then(|| s.catalog.get(Kind::Resources).len()),
                 key: None,
                 oauth: None,
             })
@@ -1564,6 +1597,7 @@ impl Slot {
             ServerState::Starting => "it is still starting".into(),
             ServerState::Disabled => "it is disabled in the config".into(),
             ServerState::Ready => "it is ready".into(),
+            ServerState::Idle => "it is stopped until used".into(),
         }
     }
 }

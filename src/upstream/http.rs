@@ -530,6 +530,7 @@ impl HttpActor {
                         tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
                         outgoing.insert(id, Outgoing { line, resent_after_expiry: false, unreachable_since: None, attempts: 0, resumes: 0 });
                     }
+                    Some(Command::Start) => {}
                     Some(Command::Notify(n)) => self.fire(link, &session, Message::Notification(n)),
                     Some(Command::Respond { id, outcome }) => self.fire(link, &session, Message::Response(protocol::Response { id, outcome })),
                     Some(Command::Cancel { id, reason }) => {

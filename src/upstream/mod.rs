@@ -9,7 +9,10 @@
 //! The upstream handshake waits for the client's `initialize`: its capabilities (sampling,
 //! elicitation, roots) are passed on, because servers only offer the tools that use them to
 //! clients that declared them. The child process itself is spawned right away, so its start-up
-//! overlaps with the client's.
+//! overlaps with the client's, unless the server is lazy (`start = "lazy"`): then it waits for
+//! its first request, or for the gateway's [`UpstreamHandle::start`] when its lists are not
+//! known yet. A stdio server with `idle_stop` is stopped once unused for that long and started
+//! again by its next request, which waits for it (the actor holds it).
 
 mod http;
 
@@ -90,6 +93,8 @@ enum Command {
         id: u64,
         reason: String,
     },
+    /// Start a server that waits to be used (`start = "lazy"`), without a request.
+    Start,
 }
 
 /// What an upstream actor tells the gateway.
@@ -107,6 +112,8 @@ pub enum Event {
         reason: String,
         retry_in: Duration,
     },
+    /// The server was stopped for being unused (`idle_stop`); its next request starts it.
+    Idle { server: usize },
     Notification {
         server: usize,
         notification: Notification,
@@ -161,6 +168,11 @@ impl UpstreamHandle {
     /// Answers a request the server sent (its own id).
     pub fn respond(&self, id: RequestId, outcome: Outcome) {
         let _ = self.commands.send(Command::Respond { id, outcome });
+    }
+
+    /// Starts a server that waits to be used (`start = "lazy"`); a request starts it too.
+    pub fn start(&self) {
+        let _ = self.commands.send(Command::Start);
     }
 
     /// Gives up on a request: its reply is dropped and the server is told to stop.
@@ -226,6 +238,10 @@ pub fn spawn(
                 config: stdio.clone(),
                 secrets: secrets.clone(),
                 handshake_timeout: config.handshake_timeout,
+                lazy: config.start == crate::config::StartMode::Lazy,
+                idle_stop: config.idle_stop,
+                held: vec![],
+                subscriptions: Default::default(),
                 hello,
                 commands: rx,
                 next_id: handle.next_id.clone(),

@@ -34,6 +34,15 @@ pub(super) struct StdioActor {
     pub config: StdioConfig,
     pub secrets: super::Secrets,
     pub handshake_timeout: Duration,
+    /// `start = "lazy"`: the child is started by the first request (or [`Command::Start`]).
+    pub lazy: bool,
+    /// Stop the child after this long without a request (nothing pending, no subscription).
+    pub idle_stop: Option<Duration>,
+    /// Requests that woke the server or came while it started on their account: sent once
+    /// it is ready, failed if it cannot start.
+    pub held: Vec<Command>,
+    /// The resources subscribed to: a server with subscriptions is never stopped as idle.
+    pub subscriptions: std::collections::HashSet<String>,
     pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub next_id: Arc<AtomicU64>,
@@ -43,6 +52,8 @@ pub(super) struct StdioActor {
 enum End {
     /// The gateway is gone: stop for good.
     Shutdown,
+    /// Unused for `idle_stop`: stopped until the next request.
+    Idle,
     Failed(String),
 }
 
@@ -71,11 +82,25 @@ impl StdioActor {
         let mut attempt = 0;
         let mut generation = 0;
         let mut last_reason = String::new();
+        if self.lazy && !self.wait_for_use().await {
+            return;
+        }
         loop {
             let started = Instant::now();
             generation += 1;
             let reason = match self.run_once(generation).await {
                 End::Shutdown => return,
+                End::Idle => {
+                    tracing::info!(server = %self.peer.name, "stopped after {:?} unused; its next request starts it", self.idle_stop.unwrap_or_default());
+                    let _ = self.peer.events.send(Event::Idle {
+                        server: self.peer.index,
+                    });
+                    if !self.wait_for_use().await {
+                        return;
+                    }
+                    attempt = 0;
+                    continue;
+                }
                 End::Failed(reason) => reason,
             };
             if started.elapsed() > Duration::from_secs(60) {
@@ -105,15 +130,51 @@ impl StdioActor {
         self.peer.unavailable(reason)
     }
 
-    /// Fails a request at once while no child can take it; `Err` when the gateway is gone.
-    fn refuse(&self, command: Option<Command>, reason: &str) -> Result<(), End> {
+    /// Waits, with no child, until the server is wanted: a request (held until the child is
+    /// ready) or [`Command::Start`]. False when the gateway is gone.
+    async fn wait_for_use(&mut self) -> bool {
+        loop {
+            match self.commands.recv().await {
+                None => return false,
+                Some(request @ Command::Request { .. }) => {
+                    self.held.push(request);
+                    return true;
+                }
+                Some(Command::Start) => return true,
+                // Nothing to tell a server that is not running, nor to cancel.
+                Some(Command::Notify(_) | Command::Respond { .. } | Command::Cancel { .. }) => {}
+            }
+        }
+    }
+
+    /// Handles a request while no child can take it yet: held when the server is starting on
+    /// a request's account (it woke up), else failed at once. `Err` when the gateway is gone.
+    fn refuse(&mut self, command: Option<Command>, reason: &str) -> Result<(), End> {
         match command {
             None => Err(End::Shutdown),
+            Some(request @ Command::Request { .. }) if !self.held.is_empty() => {
+                self.held.push(request);
+                Ok(())
+            }
             Some(Command::Request { reply, .. }) => {
                 let _ = reply.send(Err(self.unavailable(reason)));
                 Ok(())
             }
+            Some(Command::Cancel { id, .. }) => {
+                self.held
+                    .retain(|c| !matches!(c, Command::Request { id: held, .. } if *held == id));
+                Ok(())
+            }
             Some(_) => Ok(()),
+        }
+    }
+
+    /// Fails the held requests: the start they waited for did not come off.
+    fn fail_held(&mut self, reason: &str) {
+        for command in self.held.drain(..) {
+            if let Command::Request { reply, .. } = command {
+                let _ = reply.send(Err(self.peer.unavailable(reason)));
+            }
         }
     }
 
@@ -202,20 +263,31 @@ impl StdioActor {
                 self.peer.secret = secret;
                 run
             }
-            Ok(Err(reason)) => return End::Failed(reason),
-            Err(e) => return End::Failed(format!("starting it failed: {e}")),
+            Ok(Err(reason)) => {
+                self.fail_held(&reason);
+                return End::Failed(reason);
+            }
+            Err(e) => {
+                let reason = format!("starting it failed: {e}");
+                self.fail_held(&reason);
+                return End::Failed(reason);
+            }
         };
         let end = match self.serve(&mut run, generation).await {
             End::Shutdown => End::Shutdown,
+            End::Idle => End::Idle,
             // A child that is dying has usually exited by now, and its last words are on
             // stderr: both make the reason the client and `mcpgw list` see.
             End::Failed(reason) => End::Failed(self.explain(&mut run, reason).await),
         };
         let reason = match &end {
             End::Shutdown => "the gateway is shutting down".to_owned(),
+            End::Idle => "it was stopped for being unused".to_owned(),
             End::Failed(r) => r.clone(),
         };
+        self.fail_held(&reason);
         self.peer.fail_all(&reason);
+        self.subscriptions.clear();
         stop(&mut run).await;
         end
     }
@@ -253,17 +325,36 @@ impl StdioActor {
             generation,
             info: Arc::new(info),
         });
+        for command in std::mem::take(&mut self.held) {
+            self.command(run, command);
+        }
+        // The idle clock: it only runs with `idle_stop`, and is reset by every message.
+        let mut used = Instant::now();
+        let far = Duration::from_secs(365 * 24 * 3600);
         loop {
+            let idle_at = used + self.idle_stop.unwrap_or(far);
             tokio::select! {
                 command = self.commands.recv() => match command {
                     None => return End::Shutdown,
-                    Some(command) => self.command(run, command),
+                    Some(command) => {
+                        used = Instant::now();
+                        self.command(run, command);
+                    }
                 },
                 frame = run.stdout.next() => match frame {
-                    Some(Ok(frame)) => self.frame(run, frame),
+                    Some(Ok(frame)) => {
+                        used = Instant::now();
+                        self.frame(run, frame);
+                    }
                     Some(Err(e)) => return End::Failed(format!("reading its stdout failed: {e}")),
                     None => return End::Failed("it closed its stdout".into()),
                 },
+                _ = tokio::time::sleep_until(idle_at.into()), if self.idle_stop.is_some() => {
+                    if self.peer.pending.is_empty() && self.subscriptions.is_empty() {
+                        return End::Idle;
+                    }
+                    used = Instant::now();
+                }
             }
         }
     }
@@ -377,6 +468,22 @@ impl StdioActor {
                 params,
                 reply,
             } => {
+                let subscription = matches!(
+                    method.as_str(),
+                    "resources/subscribe" | "resources/unsubscribe"
+                );
+                if let Some(uri) = params
+                    .as_deref()
+                    .filter(|_| subscription)
+                    .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
+                    .and_then(|p| p["uri"].as_str().map(str::to_owned))
+                {
+                    if method == "resources/subscribe" {
+                        self.subscriptions.insert(uri);
+                    } else {
+                        self.subscriptions.remove(&uri);
+                    }
+                }
                 self.peer.pending.insert(id, reply);
                 send(
                     &self.peer,
@@ -388,6 +495,7 @@ impl StdioActor {
                     }),
                 );
             }
+            Command::Start => {}
             Command::Notify(n) => send(&self.peer, run, &Message::Notification(n)),
             Command::Respond { id, outcome } => send(
                 &self.peer,

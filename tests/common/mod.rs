@@ -74,6 +74,7 @@ fn toml_str(s: &str) -> String {
 }
 
 /// A server table for the config.
+#[derive(Clone)]
 pub struct Server {
     name: String,
     lines: Vec<String>,
