@@ -70,9 +70,10 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 WINDOWS=x86_64-pc-windows-gnu
 ensure_cross() {
   local missing=()
-  [[ -x /usr/bin/rustc && -x /usr/bin/cargo && -d /usr/lib/rustlib/src/rust/library ]] ||
+  # Debian's plain rustc (1.63 in bookworm) has the same paths but is far too old.
+  dpkg -s rustc-web cargo-web rust-web-src >/dev/null 2>&1 ||
     missing+=(rustc-web cargo-web rust-web-src)
-  [[ -x /usr/bin/cargo-clippy ]] || missing+=(rust-web-clippy)
+  dpkg -s rust-web-clippy >/dev/null 2>&1 || missing+=(rust-web-clippy)
   command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(gcc-mingw-w64-x86-64)
   [[ -x /usr/lib/wine/wine64 ]] || missing+=(wine64)
   apt_install "${missing[@]}"
@@ -81,7 +82,8 @@ ensure_cross() {
 # The environment of every cross build: Debian's toolchain first (rustup's proxies would ask
 # for a std source they cannot fetch), a target folder of its own, Wine as the test runner.
 cross_env() {
-  export PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+  # /usr/bin first, before rustup's ~/.cargo/bin; the rest of PATH stays for npm and node.
+  export PATH=/usr/bin:/bin:$PATH RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
   export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
   export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
   export WINEPREFIX=$PWD/target/wine WINEDEBUG=-all
@@ -116,7 +118,9 @@ ensure_wine_prefix() {
   fi
 }
 
+# Stops the Wine server of our prefix (never the user's own: only when WINEPREFIX is ours).
 wineserver_stop() {
+  [[ ${WINEPREFIX:-} == "$PWD/target/wine" ]] || return 0
   /usr/lib/wine/wineserver -k 2>/dev/null || true
 }
 

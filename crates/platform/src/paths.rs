@@ -5,7 +5,7 @@
 //! | config        | `$XDG_CONFIG_HOME/mcpgw` (`~/.config`) | `%APPDATA%\mcpgw`               |
 //! | data (secrets)| `$XDG_DATA_HOME/mcpgw` (`~/.local/share`) | `%APPDATA%\mcpgw`           |
 //! | cache         | `$XDG_CACHE_HOME/mcpgw` (`~/.cache`)   | `%LOCALAPPDATA%\mcpgw`          |
-//! | locks         | `$XDG_RUNTIME_DIR/mcpgw`, else cache   | `%LOCALAPPDATA%\mcpgw`          |
+//! | locks         | `$XDG_CACHE_HOME/mcpgw/locks`          | `%LOCALAPPDATA%\mcpgw\locks`    |
 //!
 //! macOS follows the XDG layout on purpose, as command-line tools there do (`gh`, `uv`,
 //! `helix`): a config a person edits by hand belongs in `~/.config`, not in
@@ -34,18 +34,17 @@ pub fn cache_dir() -> Option<PathBuf> {
     Some(base()?.cache_dir().join("mcpgw"))
 }
 
-/// Where the per-server lock files live: the runtime folder when there is one (it is private
-/// and emptied at logout), else the cache folder, else the temporary folder.
+/// Where the per-server lock files live: in the cache folder, never in `$XDG_RUNTIME_DIR`.
+/// Every mcpgw process of a user must find the same files, and a client that starts mcpgw
+/// often passes it only `HOME`, `PATH` and a few more: a terminal's mcpgw would see a runtime
+/// folder that the client's does not, and the two would refresh the same tokens at once.
 pub fn lock_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("MCPGW_LOCK_DIR") {
         return PathBuf::from(dir);
     }
-    let base = base();
-    base.as_ref()
-        .and_then(|b| b.runtime_dir())
-        .or_else(|| base.as_ref().map(|b| b.cache_dir()))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("mcpgw")
+    cache_dir()
+        .unwrap_or_else(|| std::env::temp_dir().join("mcpgw"))
+        .join("locks")
 }
 
 /// The user's home folder.
@@ -69,14 +68,14 @@ mod tests {
 
     #[test]
     fn every_folder_is_mcpgws_own() {
-        for dir in [config_dir(), data_dir(), cache_dir(), Some(lock_dir())]
+        for dir in [config_dir(), data_dir(), cache_dir()]
             .into_iter()
             .flatten()
         {
-            assert!(
-                dir.ends_with("mcpgw") || std::env::var_os("MCPGW_LOCK_DIR").is_some(),
-                "{dir:?}"
-            );
+            assert!(dir.ends_with("mcpgw"), "{dir:?}");
+        }
+        if std::env::var_os("MCPGW_LOCK_DIR").is_none() {
+            assert!(lock_dir().ends_with("mcpgw/locks"), "{:?}", lock_dir());
         }
     }
 }

@@ -101,8 +101,13 @@ pub fn resolve(program: Program<'_>) -> Result<PathBuf, String> {
         .unwrap_or_default();
     which::which_in(program.command, search.as_ref(), cwd).map_err(|_| {
         let exts = std::env::var("PATHEXT").unwrap_or_else(|_| ".COM;.EXE;.BAT;.CMD".into());
+        let place = if program.command.contains(['/', '\\']) {
+            "was not found"
+        } else {
+            "was not found on PATH"
+        };
         format!(
-            "`{}` was not found on PATH (tried the extensions {exts})",
+            "`{}` {place} (tried the extensions {exts})",
             program.command
         )
     })

@@ -1,10 +1,11 @@
 //! The requests to shut down that mcpgw honours, as one future.
 //!
 //! - Unix: SIGTERM (what clients send when they close) and SIGINT (Ctrl-C in a terminal).
-//! - Windows: Ctrl-C and Ctrl-Break, and the console's close, logoff and shutdown events.
-//!   For the last three Windows ends the process a few seconds after the handler returns,
-//!   so the shutdown must be quick: mcpgw stops its servers at once (their Job Object would
-//!   end them anyway).
+//! - Windows: Ctrl-C and Ctrl-Break, and the console's close event (its window closed). After
+//!   a close Windows ends the process a few seconds after the handler returns, so the
+//!   shutdown must be quick: mcpgw stops its servers at once (their Job Object would end them
+//!   anyway). Logoff and shutdown events reach only services, so they matter only when mcpgw
+//!   runs as one; they are handled the same way.
 
 /// Resolves when the process is asked to shut down, after logging which request it was.
 /// Never resolves when no handler could be installed.

@@ -17,7 +17,11 @@
 //! A reader reads the head, then that generation's parts, and checks the digest. Because a
 //! writer never touches the parts a head points to until a new head is in place, a reader
 //! racing a writer sees either the old value or the new one; if it finds a part gone (the
-//! writer deleted it after replacing the head) it reads the head again. A value that starts
+//! writer deleted it after replacing the head) it reads the head again. A deletion removes the
+//! head first, so a reader then finds nothing rather than a head without parts. Writers of the
+//! same entry are not meant to race: mcpgw writes an OAuth record under its per-server lock,
+//! and `add-key` is a person at a terminal; the last head written wins and the other writer's
+//! parts are left behind, unreachable, until that entry is next replaced or deleted. A value that starts
 //! with the head's marker is always split, so a stored value is never mistaken for a head.
 //! Only Windows has a limit; elsewhere values are stored whole.
 
@@ -117,7 +121,10 @@ impl KeyringStore {
     fn read_value(&self, name: &str) -> Result<Option<Vec<u8>>, SecretError> {
         // A writer replacing the value may delete the parts we are reading; the new head is
         // then already in place, so a second look finds a whole value.
-        for _ in 0..3 {
+        for attempt in 0..3 {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             let Some(bytes) = self.read(name)? else {
                 return Ok(None);
             };
@@ -153,15 +160,25 @@ impl KeyringStore {
         } else {
             let limit = self.limit.unwrap_or(value.len()).max(1);
             let chunks: Vec<&[u8]> = value.chunks(limit).collect();
+            let mut generation = generation();
+            while old.as_ref().is_some_and(|o| o.generation == generation) {
+                generation = self::generation();
+            }
             let head = Head {
-                generation: generation(),
+                generation,
                 parts: chunks.len(),
                 digest: digest(value),
             };
-            for (i, chunk) in chunks.iter().enumerate() {
-                self.write(&head.part(name, i), chunk)?;
+            let written = chunks
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, chunk)| self.write(&head.part(name, i), chunk))
+                .and_then(|()| self.write(name, head.to_string().as_bytes()));
+            if let Err(e) = written {
+                // Parts nothing points to would never be found again.
+                self.remove_parts(name, &head);
+                return Err(e);
             }
-            self.write(name, head.to_string().as_bytes())?;
         }
         if let Some(old) = old {
             self.remove_parts(name, &old);
@@ -295,10 +312,13 @@ impl SecretStore for KeyringStore {
 
     fn delete(&self, server: &str, kind: Kind) -> Result<bool, SecretError> {
         let name = entry_name(server, kind);
-        if let Some(head) = self.read(&name)?.as_deref().and_then(Head::parse) {
+        let head = self.read(&name)?.as_deref().and_then(Head::parse);
+        // The head goes first: a reader then finds no value, never a head without its parts.
+        let existed = self.remove(&name)?;
+        if let Some(head) = head {
             self.remove_parts(&name, &head);
         }
-        self.remove(&name)
+        Ok(existed)
     }
 }
 

@@ -5,6 +5,7 @@
 // and the binary's exit status becomes ours.
 'use strict';
 const { spawn } = require('node:child_process');
+const os = require('node:os');
 const path = require('node:path');
 
 function fail(message) {
@@ -29,16 +30,23 @@ function binary() {
 }
 
 const child = spawn(binary(), process.argv.slice(2), { stdio: 'inherit', windowsHide: true });
-const forward = (signal) => () => {
-  if (child.exitCode === null) child.kill(signal);
-};
+// Unix: pass the signals on, and mcpgw shuts down in order. Windows: the console sends Ctrl-C
+// and Ctrl-Break to mcpgw itself (it shares our console), and Node cannot deliver them; we
+// only must not die first.
 const signals = process.platform === 'win32' ? ['SIGINT', 'SIGBREAK'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
-for (const signal of signals) process.on(signal, forward(signal));
+for (const signal of signals) {
+  process.on(signal, () => {
+    if (process.platform !== 'win32' && child.exitCode === null) child.kill(signal);
+  });
+}
 child.on('error', (e) => fail(`cannot start ${binary()}: ${e.message}`));
 child.on('exit', (code, signal) => {
   if (signal) {
+    // End the way mcpgw ended, so a parent sees the signal; where Node ignores or traps that
+    // signal, exit with the shell's code for it instead.
     for (const s of signals) process.removeAllListeners(s);
     process.kill(process.pid, signal);
+    setTimeout(() => process.exit(128 + (os.constants.signals[signal] ?? 0)), 100);
   } else {
     process.exit(code ?? 1);
   }
