@@ -10,8 +10,12 @@
 //! scripts/test              # once: installs the pinned server-everything into tests/npm
 //! cargo build --release && cargo run --release --example bench [-- CALLS]
 //! ```
+//!
+//! Before and after a change, in one run: build the old version's release binary elsewhere
+//! (a `git worktree` of the old commit) and name it in `MCPGW_BENCH_BASELINE`; its gateway
+//! then joins the alternating rounds as a fourth path, and a table compares the two.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,7 +75,7 @@ async fn connect(
 
 /// `mcpgw serve` with its catalog cache in `cache` (never the user's own).
 fn gateway_command(
-    binary: &PathBuf,
+    binary: &Path,
     config: &std::path::Path,
     cache: &std::path::Path,
 ) -> tokio::process::Command {
@@ -286,7 +290,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 /// Median time from start to having all `13 * upstreams` tools listed: `warm` with the
 /// catalogs of an earlier run cached, else with an empty cache every time.
 async fn ready_time(
-    binary: &PathBuf,
+    binary: &Path,
     config: &std::path::Path,
     upstreams: usize,
     warm: bool,
@@ -394,18 +398,33 @@ async fn bench() -> anyhow::Result<()> {
         .arg(&everything)
         .arg("stdio");
     let (relay_client, mut relay_child) = connect(relayed).await?;
-    let paths = [
+    let mut paths = vec![
         stdio_caller(direct_client.clone(), "echo"),
         stdio_caller(relay_client.clone(), "echo"),
         stdio_caller(client.clone(), "s0__echo"),
     ];
+    let baseline = match std::env::var_os("MCPGW_BENCH_BASELINE") {
+        Some(old) => {
+            let (old_client, old_child) =
+                connect(gateway_command(Path::new(&old), &one, dir.path())).await?;
+            old_client.list_all("tools/list", "tools").await?;
+            paths.push(stdio_caller(old_client.clone(), "s0__echo"));
+            Some((old_client, old_child))
+        }
+        None => None,
+    };
     let mut figures = compare(&paths, calls).await?.into_iter();
     let (direct, relay, through) = (
         figures.next().unwrap(),
         figures.next().unwrap(),
         figures.next().unwrap(),
     );
+    let before = figures.next();
     drop(paths);
+    if let Some((old_client, mut old_child)) = baseline {
+        drop(old_client);
+        old_child.wait().await?;
+    }
     let rss = child.id().and_then(peak_rss_kib);
     drop((client, direct_client, relay_client));
     child.wait().await?;
@@ -495,6 +514,25 @@ async fn bench() -> anyhow::Result<()> {
         through.per_second / direct.per_second,
         through.per_second / relay.per_second
     );
+    if let Some(before) = &before {
+        println!();
+        println!(
+            "| through mcpgw | before (MCPGW_BENCH_BASELINE) | after (this build) | after / before |"
+        );
+        println!("|---|---|---|---|");
+        for (name, b, a) in [
+            ("p50 latency, sequential", before.p50, through.p50),
+            ("p99 latency, sequential", before.p99, through.p99),
+        ] {
+            println!("| {name} | {} | {} | {:.2}× |", ms(b), ms(a), ratio(a, b));
+        }
+        println!(
+            "| throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.2}× |",
+            before.per_second,
+            through.per_second,
+            through.per_second / before.per_second
+        );
+    }
     println!();
     println!("| measure | direct | through mcpgw | ratio | target |");
     println!("|---|---|---|---|---|");

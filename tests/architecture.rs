@@ -1,0 +1,141 @@
+//! The rooms of `src/` and the arrows that must never exist between them (design.md §3).
+//! A forbidden `crate::…` path anywhere in a room fails this test with the file and line.
+//!
+//! Until the hub/session split, `gateway` is both the hub and the session. The secret stores
+//! live in `crates/platform`, which cannot import mcpgw at all.
+
+mod common;
+
+use std::path::Path;
+
+/// (room, rooms it must never import, why).
+const FORBIDDEN: &[(&str, &[&str], &str)] = &[
+    (
+        "protocol",
+        &[
+            "auth", "cli", "client", "commands", "config", "gateway", "logging", "stdio",
+            "upstream",
+        ],
+        "the wire format is the bottom room",
+    ),
+    (
+        "config",
+        &["auth", "client", "commands", "gateway", "upstream"],
+        "the config is read before anything runs",
+    ),
+    (
+        "upstream",
+        &["cli", "client", "commands", "gateway"],
+        "sessions call upstreams, never the reverse (except through channels)",
+    ),
+    (
+        "auth",
+        &["client", "commands", "gateway", "upstream"],
+        "the OAuth client serves upstreams and commands alike",
+    ),
+    (
+        "gateway",
+        &["cli", "commands"],
+        "anything → commands is forbidden",
+    ),
+    (
+        "client",
+        &["commands", "gateway", "upstream"],
+        "a plain JSON-RPC client",
+    ),
+    ("errors", &["commands"], "anything → commands is forbidden"),
+    ("logging", &["commands"], "anything → commands is forbidden"),
+];
+
+/// The rooms a file's code names through `crate::`, with the line of each.
+fn imports(text: &str) -> Vec<(usize, String)> {
+    let mut found = vec![];
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                // `use crate::{a, b::c}`: the first name of each item at the top level.
+                let mut depth = 0;
+                let mut item = String::new();
+                for ch in group.chars() {
+                    match ch {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => break,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            found.push((n + 1, room_of(&item)));
+                            item.clear();
+                        }
+                        c => item.push(c),
+                    }
+                }
+                found.push((n + 1, room_of(&item)));
+            } else {
+                found.push((n + 1, room_of(rest)));
+            }
+        }
+    }
+    found.retain(|(_, room)| !room.is_empty());
+    found
+}
+
+fn room_of(path: &str) -> String {
+    path.trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_room_imports_what_it_must_not() {
+    let src = common::root().join("src");
+    let mut files = vec![];
+    rust_files(&src, &mut files);
+    let mut broken = vec![];
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let room = room_of(&relative.to_string_lossy());
+        let Some((_, forbidden, why)) = FORBIDDEN.iter().find(|(r, _, _)| *r == room) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line, target) in imports(&text) {
+            if forbidden.contains(&target.as_str()) {
+                broken.push(format!(
+                    "src/{}:{line}: `{room}` imports `{target}` ({why})",
+                    relative.display()
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    assert!(files.len() > 20, "the walk found the sources");
+}
+
+#[test]
+fn imports_are_read_in_every_form() {
+    let text = "use crate::config::Config;\nuse crate::{gateway, upstream::{self, Event}};\n// crate::commands in a comment\nlet x = crate::auth::login();\n";
+    let rooms: Vec<(usize, String)> = imports(text);
+    assert_eq!(
+        rooms,
+        [
+            (1, "config".into()),
+            (2, "gateway".into()),
+            (2, "upstream".into()),
+            (4, "auth".into())
+        ]
+    );
+}
