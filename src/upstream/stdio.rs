@@ -328,32 +328,41 @@ impl StdioActor {
         for command in std::mem::take(&mut self.held) {
             self.command(run, command);
         }
-        // The idle clock: it only runs with `idle_stop`, and is reset by every message.
+        // The idle clock, only with `idle_stop`. Messages just note the time (no timer is
+        // touched on the relay path); the one timer wakes once per period and looks.
+        let idle = self.idle_stop;
         let mut used = Instant::now();
-        let far = Duration::from_secs(365 * 24 * 3600);
+        let check = tokio::time::sleep(idle.unwrap_or(Duration::MAX / 4));
+        tokio::pin!(check);
         loop {
-            let idle_at = used + self.idle_stop.unwrap_or(far);
             tokio::select! {
                 command = self.commands.recv() => match command {
                     None => return End::Shutdown,
                     Some(command) => {
-                        used = Instant::now();
+                        if idle.is_some() {
+                            used = Instant::now();
+                        }
                         self.command(run, command);
                     }
                 },
                 frame = run.stdout.next() => match frame {
                     Some(Ok(frame)) => {
-                        used = Instant::now();
+                        if idle.is_some() {
+                            used = Instant::now();
+                        }
                         self.frame(run, frame);
                     }
                     Some(Err(e)) => return End::Failed(format!("reading its stdout failed: {e}")),
                     None => return End::Failed("it closed its stdout".into()),
                 },
-                _ = tokio::time::sleep_until(idle_at.into()), if self.idle_stop.is_some() => {
-                    if self.peer.pending.is_empty() && self.subscriptions.is_empty() {
+                _ = &mut check, if idle.is_some() => {
+                    let period = idle.unwrap_or_default();
+                    let quiet = self.peer.pending.is_empty() && self.subscriptions.is_empty();
+                    if quiet && used.elapsed() >= period {
                         return End::Idle;
                     }
-                    used = Instant::now();
+                    let from = if quiet { used } else { Instant::now() };
+                    check.as_mut().reset((from + period).into());
                 }
             }
         }
