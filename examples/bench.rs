@@ -283,12 +283,102 @@ async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A memory figure of /proc/PID/status, in KiB.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Median time from start to having all `13 * upstreams` tools listed.
+/// What five servers cost when one of them is used.
+struct Usage {
+    first_list: Duration,
+    children: usize,
+    children_kib: u64,
+}
+
+/// Five servers with `start = MODE` and their catalogs cached: the time to the first tool list,
+/// then, after one call and a pause for the others to finish starting, how many server
+/// processes run under the gateway and their memory.
+async fn used_one_of_five(
+    binary: &Path,
+    dir: &Path,
+    everything: &str,
+    mode: &str,
+) -> anyhow::Result<Usage> {
+    let config = dir.join(format!("bench-5-{mode}.toml"));
+    let servers = std::fs::read_to_string(write_config(dir, 5, everything)?)?;
+    std::fs::write(&config, format!("[gateway]\nstart = {mode:?}\n{servers}"))?;
+    let cache = tempfile::tempdir()?;
+    let (client, mut child) = connect(gateway_command(binary, &config, cache.path())).await?;
+    client.list_all("tools/list", "tools").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(client);
+    child.wait().await?;
+
+    let start = Instant::now();
+    let (client, mut child) = connect(gateway_command(binary, &config, cache.path())).await?;
+    let tools = client.list_all("tools/list", "tools").await?;
+    let first_list = start.elapsed();
+    anyhow::ensure!(tools.len() == 65, "expected 65 tools, got {}", tools.len());
+    echo(&client, "s2__echo").await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let gateway = child.id().unwrap_or_default();
+    let children = descendants(gateway);
+    let children_kib = children.iter().filter_map(|p| rss_kib(*p)).sum();
+    drop(client);
+    child.wait().await?;
+    Ok(Usage {
+        first_list,
+        children: children.len(),
+        children_kib,
+    })
+}
+
+/// Every process under `root`, from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // The command name is in parentheses and may hold spaces: the parent id is the
+            // second field after it.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
 /// Median time from start to having all `13 * upstreams` tools listed: `warm` with the
 /// catalogs of an earlier run cached, else with an empty cache every time.
 async fn ready_time(
@@ -440,6 +530,8 @@ async fn bench() -> anyhow::Result<()> {
     let warm_five = ready_time(&binary, &five, 5, true).await?;
     let direct_one = direct_ready_time(&everything, 1).await?;
     let direct_five = direct_ready_time(&everything, 5).await?;
+    let eager = used_one_of_five(&binary, dir.path(), &everything, "eager").await?;
+    let lazy = used_one_of_five(&binary, dir.path(), &everything, "lazy").await?;
 
     // Remote: mcpgw proxy and mcp-remote, both stdio to HTTP, and a bare HTTP client.
     let http_calls = (calls / 8).max(CONCURRENCY * 7);
@@ -566,6 +658,29 @@ async fn bench() -> anyhow::Result<()> {
     println!(
         "| 5 upstreams against 1, catalogs cached | | {:.2}× | | ≤ 1.2× |",
         ratio(warm_five, warm_one)
+    );
+    println!();
+    println!(
+        "Five servers, catalogs cached, one of them used (`start = \"eager\"` against `\"lazy\"`):"
+    );
+    println!();
+    println!("| measure | eager | lazy | lazy / eager |");
+    println!("|---|---|---|---|");
+    println!(
+        "| start to tool list | {} | {} | {:.2}× |",
+        ms(eager.first_list),
+        ms(lazy.first_list),
+        ratio(lazy.first_list, eager.first_list)
+    );
+    println!(
+        "| server processes running after one call | {} | {} | |",
+        eager.children, lazy.children
+    );
+    println!(
+        "| their memory (RSS) | {:.1} MB | {:.1} MB | {:.2}× |",
+        eager.children_kib as f64 / 1024.0,
+        lazy.children_kib as f64 / 1024.0,
+        lazy.children_kib as f64 / eager.children_kib.max(1) as f64
     );
     println!();
     println!(
