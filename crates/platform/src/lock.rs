@@ -8,13 +8,12 @@
 //! file are never blocked.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// An exclusive lock on a file, held until it is dropped.
 #[derive(Debug)]
 pub struct FileLock {
     _file: File,
-    path: PathBuf,
 }
 
 impl FileLock {
@@ -23,27 +22,7 @@ impl FileLock {
     pub fn acquire(path: &Path) -> std::io::Result<FileLock> {
         let file = open(path)?;
         file.lock()?;
-        Ok(FileLock {
-            _file: file,
-            path: path.to_owned(),
-        })
-    }
-
-    /// Takes the lock only when nobody holds it.
-    pub fn try_acquire(path: &Path) -> std::io::Result<Option<FileLock>> {
-        let file = open(path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(FileLock {
-                _file: file,
-                path: path.to_owned(),
-            })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(FileLock { _file: file })
     }
 }
 
@@ -63,13 +42,22 @@ fn open(path: &Path) -> std::io::Result<File> {
 mod tests {
     use super::*;
 
+    /// Whether another holder could take the lock now.
+    fn free(path: &Path) -> bool {
+        match open(path).unwrap().try_lock() {
+            Ok(()) => true,
+            Err(std::fs::TryLockError::WouldBlock) => false,
+            Err(std::fs::TryLockError::Error(e)) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn a_held_lock_excludes_others_until_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/b.lock");
         let held = FileLock::acquire(&path).unwrap();
-        assert!(FileLock::try_acquire(&path).unwrap().is_none());
+        assert!(!free(&path));
         drop(held);
-        assert!(FileLock::try_acquire(&path).unwrap().is_some());
+        assert!(free(&path));
     }
 }

@@ -33,7 +33,7 @@ pub struct Program<'a> {
 
 /// A command ready to spawn with piped stdio, wrapped so that its process tree dies with
 /// mcpgw. Fails only when the program cannot be found (the message says where it looked).
-pub fn command(program: Program<'_>) -> Result<CommandWrap, String> {
+fn command(program: Program<'_>) -> Result<CommandWrap, String> {
     let path = resolve(program)?;
     let mut command = CommandWrap::with_new(&path, |cmd| {
         cmd.args(program.args)
@@ -89,7 +89,7 @@ fn transient(e: &std::io::Error) -> bool {
 /// The program to execute. On Unix the name is left to `execvp`, as a shell would. On
 /// Windows a bare name is looked up in the child's `PATH` with every `PATHEXT` extension
 /// (`npx` → `C:\Program Files\nodejs\npx.cmd`).
-pub fn resolve(program: Program<'_>) -> Result<PathBuf, String> {
+fn resolve(program: Program<'_>) -> Result<PathBuf, String> {
     if cfg!(unix) {
         return Ok(PathBuf::from(program.command));
     }

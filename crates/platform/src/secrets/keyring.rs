@@ -65,7 +65,8 @@ impl KeyringStore {
     }
 
     /// A store over any keyring-core store, with an entry limit (for tests of splitting).
-    pub fn with_store(store: Arc<CredentialStore>, limit: Option<usize>) -> KeyringStore {
+    #[cfg(test)]
+    fn with_store(store: Arc<CredentialStore>, limit: Option<usize>) -> KeyringStore {
         KeyringStore {
             store,
             platform: "test",
