@@ -8,8 +8,10 @@
 //! sampling or elicitation), and holds a fingerprint of how the server is started (command,
 //! args, env, cwd), so changing its config discards the entry. One entry per server and kind
 //! of client: `mcpgw tools` (no capabilities) never overwrites what a client with roots saw.
-//! The file holds tool definitions, never secrets; it is written whole and renamed into
-//! place, so several mcpgw processes can share it (the last writer wins).
+//! The file holds tool definitions, never secrets. An update reads, changes and writes the
+//! whole file under a lock beside it (`catalogs.json.lock`), and renames it into place, so
+//! servers finishing at once and several mcpgw processes never lose each other's entries, and
+//! readers (who take no lock) never see half a file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -108,6 +110,10 @@ impl CatalogCache {
         capabilities: &str,
         catalog: &Catalog,
     ) -> std::io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let mut lock = self.path.clone().into_os_string();
+        lock.push(".lock");
+        let _held = mcpgw_platform::lock::FileLock::acquire(Path::new(&lock))?;
         let mut file = self.load_file();
         // Entries of the first format, keyed by name alone, would never be read again.
         file.servers.retain(|k, _| k.contains('#'));
@@ -121,8 +127,6 @@ impl CatalogCache {
                 templates: catalog.get(Kind::Templates).to_vec(),
             },
         );
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
         let temp = dir.join(format!(".catalogs.{}.tmp", std::process::id()));
         std::fs::write(&temp, serde_json::to_vec(&file)?)?;
         std::fs::rename(&temp, &self.path)
@@ -262,5 +266,25 @@ mod tests {
             "the same capabilities in another order"
         );
         assert!(cache.load(&servers, r#"{"elicitation":{}}"#).is_empty());
+    }
+
+    // Regression: servers that finish starting at once each store from their own thread;
+    // without the lock they wrote the same temporary file and lost each other's entries.
+    #[test]
+    fn servers_stored_at_once_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CatalogCache::new(dir.path().join("catalogs.json"), true);
+        let text: String = (0..12)
+            .map(|i| format!("[servers.s{i}]\ncommand = 'node'\n"))
+            .collect();
+        let servers = Config::parse(Path::new("t.toml"), &text).unwrap().servers;
+        let catalog = Catalog::default();
+        std::thread::scope(|scope| {
+            for server in &servers {
+                let (cache, catalog) = (&cache, &catalog);
+                scope.spawn(move || cache.store(server, "{}", catalog));
+            }
+        });
+        assert_eq!(cache.load(&servers, "{}").len(), servers.len());
     }
 }
