@@ -1,8 +1,9 @@
 //! mcpgw: one MCP server entry for every MCP server a person uses.
 //!
 //! The binary wires these rooms together: [`config`] (parse raw, resolve once), [`protocol`]
-//! (the JSON-RPC wire), [`upstream`] (one actor per server), [`gateway`] (the client-facing
-//! session and its routing), [`client`] (a small JSON-RPC client the commands, tests and
+//! (the JSON-RPC wire), [`upstream`] (one actor per server), [`hub`] (the upstreams, their
+//! lists and routing, shared by every client), [`session`] (one client's state), [`face`]
+//! (how clients reach a session), [`client`] (a small JSON-RPC client the commands, tests and
 //! benchmarks drive the gateway with) and [`commands`] (one file per subcommand).
 
 pub mod auth;
@@ -11,9 +12,11 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod errors;
-pub mod gateway;
+pub mod face;
+pub mod hub;
 mod logging;
 pub mod protocol;
+pub mod session;
 pub use mcpgw_platform::secrets;
 mod stdio;
 pub mod upstream;

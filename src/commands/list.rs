@@ -7,7 +7,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Local;
 use crate::config::Config;
-use crate::gateway::{Control, ServerState, ServerStatus};
+use crate::hub::{Control, ServerState, ServerStatus};
 
 pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
     let local = Local::start(config.clone()).await?;

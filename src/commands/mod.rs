@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::cli::{Cli, Command};
 use crate::client::{self, Client};
 use crate::config::Config;
-use crate::gateway::{self, Control};
+use crate::hub::{self, Control};
 
 /// A mistake in how the command was called: exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -167,17 +167,17 @@ impl Local {
         let cache = config
             .gateway
             .catalog_cache
-            .then(|| gateway::CatalogCache::default_location(false))
+            .then(|| hub::CatalogCache::default_location(false))
             .flatten();
         let wait = config.gateway.startup_timeout + config.gateway.request_timeout;
         let config_for_secrets = config.clone();
-        let gateway = tokio::spawn(gateway::run(
+        let gateway = tokio::spawn(crate::face::run(
             config,
             gateway_read,
             gateway_write,
             control_rx,
             std::future::pending(),
-            gateway::Services {
+            hub::Services {
                 cache,
                 secrets: secrets_for(&config_for_secrets).await,
                 prompt: None,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::UsageError;
 use crate::cli::ProxyArgs;
 use crate::config::Config;
-use crate::gateway;
+use crate::hub;
 
 /// The one server's config, resolved like any config file so that every check applies.
 pub fn config(args: &ProxyArgs) -> anyhow::Result<Config> {
@@ -135,7 +135,7 @@ pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow:
     if let Some(server) = config.servers.first() {
         tracing::info!("proxying {}", server.transport.target());
     }
-    let services = gateway::Services {
+    let services = hub::Services {
         cache: None,
         // Opened when a login or token is first needed: a server that never asks for OAuth
         // costs no keyring connection and no warning about one.
@@ -152,7 +152,7 @@ pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow:
         }),
     };
     let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
-    gateway::run(
+    crate::face::run(
         config,
         crate::stdio::stdin(),
         crate::stdio::stdout(),

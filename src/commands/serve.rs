@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::gateway;
+use crate::hub;
 
 pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
     tracing::info!(
@@ -19,14 +19,14 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
     let cache = config
         .gateway
         .catalog_cache
-        .then(|| gateway::CatalogCache::default_location(true))
+        .then(|| hub::CatalogCache::default_location(true))
         .flatten();
-    let services = gateway::Services {
+    let services = hub::Services {
         cache,
         secrets: super::secrets_for(&config).await,
         prompt: super::serve_prompt(),
     };
-    gateway::run(
+    crate::face::run(
         config,
         crate::stdio::stdin(),
         crate::stdio::stdout(),

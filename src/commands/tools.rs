@@ -36,9 +36,7 @@ pub async fn run(
     let tools = local.tools().await;
     // Ask the gateway whose each tool is: a shortened name need not show its server.
     let (tx, rx) = tokio::sync::oneshot::channel();
-    local
-        .control
-        .send(crate::gateway::Control::ToolOwners(tx))?;
+    local.control.send(crate::hub::Control::ToolOwners(tx))?;
     let owners = rx.await?;
     local.stop().await;
     let tools: Vec<Value> = tools?

@@ -106,7 +106,7 @@ pub struct Request {
     pub params: Option<Box<RawValue>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Notification {
     pub method: String,
     pub params: Option<Box<RawValue>>,

@@ -5,12 +5,14 @@
 
 mod framing;
 mod message;
+mod params;
 
 pub use framing::{Frame, LineCodec, recover_id, spawn_line_writer, spawn_tapped_line_writer};
 pub use message::{
     ErrorObject, Message, Notification, Outcome, Parsed, Rejection, Request, RequestId, Response,
     code, error_line, raw,
 };
+pub use params::{param_str, parse_params, progress_token, with_progress_token};
 
 /// MCP protocol revisions this gateway speaks, oldest first.
 pub const PROTOCOL_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];

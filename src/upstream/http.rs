@@ -21,7 +21,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
-use super::peer::Peer;
+use super::peer::{Peer, Waiting};
 use super::{CallError, ClientHello, Command, Event, ServerInfo, backoff};
 use crate::auth::{OAuth, Problem};
 use crate::config::{AuthMode, HttpConfig, HttpMode};
@@ -60,8 +60,9 @@ struct Session {
 
 /// What the actor's tasks tell it. Every task of every session uses one channel.
 enum Inbound {
-    /// A message from the server, from a body or a stream (empty: one that was too large).
-    Message(Vec<u8>),
+    /// A message from the server, from a body or a stream (empty: one that was too large);
+    /// `on`: the request whose POST carried it.
+    Message { data: Vec<u8>, on: Option<u64> },
     /// The POST of our request `id` ended without its answer (if the answer came, the actor
     /// already matched it and ignores this).
     Failed { id: u64, failure: PostFailure },
@@ -338,7 +339,7 @@ impl HttpActor {
                 tokio::select! {
                     r = &mut answer => return r.map_err(|_| "`initialize` got no answer".to_owned()),
                     got = inbound.recv() => match got {
-                        Some(Inbound::Message(m)) => { self.peer.message(&m); }
+                        Some(Inbound::Message { data, on }) => { self.peer.message_on(&data, on); }
                         Some(Inbound::Failed { id: failed, failure }) if failed == id && self.peer.pending.remove(&id).is_some() => {
                             return Err(format!("`initialize` failed: {}", describe(&failure)));
                         }
@@ -401,7 +402,7 @@ impl HttpActor {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.peer.pending.insert(id, reply);
+        self.peer.pending.insert(id, reply.into());
         tokio::spawn(read_answer(response, link.clone(), id));
         let info = self
             .answer(inbound, id, answer)
@@ -474,14 +475,14 @@ impl HttpActor {
         // From now on this one stream carries every message from the server.
         let (to_actor, max) = (link.inbound.clone(), link.max);
         let legacy_stream = tokio::spawn(async move {
-            let end = forward_events(events, &to_actor, max).await;
+            let end = forward_events(events, &to_actor, max, None).await;
             let (resume, retry) = end;
             let _ = to_actor.send(Inbound::StreamEnded(StreamEnd::Ended { resume, retry }));
         });
         self.listeners.push(legacy_stream.abort_handle());
         let (id, line) = self.initialize_line(hello);
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.peer.pending.insert(id, reply);
+        self.peer.pending.insert(id, reply.into());
         let session = Session {
             post_to,
             legacy: true,
@@ -523,8 +524,8 @@ impl HttpActor {
                         close(link, &session).await;
                         return End::Shutdown;
                     }
-                    Some(Command::Request { id, method, params, reply }) => {
-                        self.peer.pending.insert(id, reply);
+                    Some(Command::Request { id, method, params, reply, origin }) => {
+                        self.peer.pending.insert(id, Waiting { reply, origin });
                         let line = Message::Request(Request { id: id.into(), method, params }).to_line();
                         tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {}", self.peer.redact(&line));
                         tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
@@ -542,11 +543,11 @@ impl HttpActor {
                     }
                 },
                 got = inbound.recv() => match got.expect("the actor holds a sender") {
-                    Inbound::Message(m) => {
-                        if m.is_empty() {
+                    Inbound::Message { data, on } => {
+                        if data.is_empty() {
                             self.peer.too_long(b"", self.peer.max_message_bytes + 1);
                         }
-                        for answer in self.peer.message(&m) {
+                        for answer in self.peer.message_on(&data, on) {
                             self.fire(link, &session, answer);
                         }
                         outgoing.retain(|id, _| self.peer.pending.contains_key(id));
@@ -647,8 +648,8 @@ impl HttpActor {
 
     fn fail(&mut self, id: u64, outgoing: &mut HashMap<u64, Outgoing>, reason: String) {
         outgoing.remove(&id);
-        if let Some(reply) = self.peer.pending.remove(&id) {
-            let _ = reply.send(Err(CallError::Failed {
+        if let Some(waiting) = self.peer.pending.remove(&id) {
+            let _ = waiting.reply.send(Err(CallError::Failed {
                 server: self.peer.name.clone(),
                 reason,
             }));
@@ -800,7 +801,7 @@ async fn listen(link: Link, session: Session, resume: Option<String>) {
         }
         Ok(r) => {
             let (resume_after, retry) =
-                forward_events(events_of(r, link.max), &link.inbound, link.max).await;
+                forward_events(events_of(r, link.max), &link.inbound, link.max, None).await;
             StreamEnd::Ended {
                 resume: resume_after.or(resume),
                 retry,
@@ -958,8 +959,13 @@ async fn read_answer(response: reqwest::Response, link: Link, id: u64) {
         .unwrap_or("")
         .to_ascii_lowercase();
     let failure = if kind.starts_with("text/event-stream") {
-        let (resume, retry) =
-            forward_events(events_of(response, link.max), &link.inbound, link.max).await;
+        let (resume, retry) = forward_events(
+            events_of(response, link.max),
+            &link.inbound,
+            link.max,
+            Some(id),
+        )
+        .await;
         PostFailure::Cut { resume, retry }
     } else if kind.starts_with("application/json") {
         let mut body = Vec::new();
@@ -967,7 +973,10 @@ async fn read_answer(response: reqwest::Response, link: Link, id: u64) {
         loop {
             match stream.next().await {
                 None => {
-                    let _ = link.inbound.send(Inbound::Message(body));
+                    let _ = link.inbound.send(Inbound::Message {
+                        data: body,
+                        on: Some(id),
+                    });
                     break PostFailure::Refused(
                         "its answer body held no answer to the request".into(),
                     );
@@ -1001,6 +1010,7 @@ async fn forward_events<S>(
     mut events: sse_stream::SseByteStream<S>,
     tx: &mpsc::UnboundedSender<Inbound>,
     max: usize,
+    on: Option<u64>,
 ) -> (Option<String>, Option<Duration>)
 where
     S: futures_util::TryStream + Unpin,
@@ -1028,7 +1038,7 @@ where
         } else {
             data.into_bytes()
         };
-        if tx.send(Inbound::Message(data)).is_err() {
+        if tx.send(Inbound::Message { data, on }).is_err() {
             break;
         }
     }

@@ -83,6 +83,9 @@ enum Command {
         method: String,
         params: Option<Box<RawValue>>,
         reply: oneshot::Sender<Reply>,
+        /// The session it came from (0: the hub): a request the server sends while it runs
+        /// may be meant for that session's client.
+        origin: u64,
     },
     Notify(Notification),
     Respond {
@@ -118,8 +121,13 @@ pub enum Event {
         server: usize,
         notification: Notification,
     },
-    /// A server→client request (sampling, elicitation, roots, …) to relay to the client.
-    Request { server: usize, request: Request },
+    /// A server→client request (sampling, elicitation, roots, …) to relay to a client;
+    /// `origins`: the sessions whose requests may have caused it (see `Peer::origins`).
+    Request {
+        server: usize,
+        request: Request,
+        origins: Vec<u64>,
+    },
 }
 
 /// The gateway's end of an upstream actor. Dropping every handle shuts the actor down: the
@@ -138,7 +146,18 @@ pub struct PendingCall {
 }
 
 impl UpstreamHandle {
+    /// A request of the gateway's own (lists, log levels, …).
     pub fn request(&self, method: &str, params: Option<Box<RawValue>>) -> PendingCall {
+        self.request_for(0, method, params)
+    }
+
+    /// A request on behalf of session `origin`.
+    pub fn request_for(
+        &self,
+        origin: u64,
+        method: &str,
+        params: Option<Box<RawValue>>,
+    ) -> PendingCall {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, rx) = oneshot::channel();
         let command = Command::Request {
@@ -146,6 +165,7 @@ impl UpstreamHandle {
             method: method.to_owned(),
             params,
             reply,
+            origin,
         };
         if let Err(mpsc::error::SendError(Command::Request { reply, .. })) =
             self.commands.send(command)

@@ -15,12 +15,24 @@ use crate::protocol::{
     self, ErrorObject, Frame, Message, Parsed, RequestId, Response, code, recover_id,
 };
 
+/// A request waiting for the server's answer, and the session it came from (0: the hub).
+pub(super) struct Waiting {
+    pub reply: oneshot::Sender<Reply>,
+    pub origin: u64,
+}
+
+impl From<oneshot::Sender<Reply>> for Waiting {
+    fn from(reply: oneshot::Sender<Reply>) -> Self {
+        Waiting { reply, origin: 0 }
+    }
+}
+
 pub(super) struct Peer {
     pub index: usize,
     pub name: Arc<str>,
     pub max_message_bytes: usize,
     pub events: mpsc::UnboundedSender<Event>,
-    pub pending: HashMap<u64, oneshot::Sender<Reply>>,
+    pub pending: HashMap<u64, Waiting>,
     /// Input that was not MCP, for rate-limiting the warnings about it.
     ignored: u64,
     /// The secret this server was given: a server may echo it, and logs must not.
@@ -59,8 +71,8 @@ impl Peer {
     /// A message that was too long to read: its request, when known, fails now.
     pub fn too_long(&mut self, head: &[u8], len: usize) {
         tracing::warn!(server = %self.name, "dropped a message of {len} bytes (limit {})", self.max_message_bytes);
-        if let Some(reply) = recover_id(head).and_then(|id| self.take(&id)) {
-            let _ = reply.send(Err(CallError::TooLarge {
+        if let Some(waiting) = recover_id(head).and_then(|id| self.take(&id)) {
+            let _ = waiting.reply.send(Err(CallError::TooLarge {
                 server: self.name.clone(),
                 len,
                 max: self.max_message_bytes,
@@ -68,18 +80,40 @@ impl Peer {
         }
     }
 
-    fn take(&mut self, id: &RequestId) -> Option<oneshot::Sender<Reply>> {
+    fn take(&mut self, id: &RequestId) -> Option<Waiting> {
         upstream_id(id).and_then(|id| self.pending.remove(&id))
     }
 
     /// Handles one message; returns what to send back to the server (usually nothing).
     pub fn message(&mut self, line: &[u8]) -> Vec<Message> {
+        self.message_on(line, None)
+    }
+
+    /// [`Peer::message`] for a message that came on the stream of our request `on` (HTTP).
+    pub fn message_on(&mut self, line: &[u8], on: Option<u64>) -> Vec<Message> {
         let mut answers = vec![];
-        self.handle(line, &mut answers);
+        self.handle(line, on, &mut answers);
         answers
     }
 
-    fn handle(&mut self, line: &[u8], answers: &mut Vec<Message>) {
+    /// The sessions a server's request may have been caused by: the one whose request's
+    /// stream carried it, else every session with a request in flight here.
+    fn origins(&self, on: Option<u64>) -> Vec<u64> {
+        if let Some(waiting) = on.and_then(|id| self.pending.get(&id)) {
+            return vec![waiting.origin];
+        }
+        let mut origins: Vec<u64> = self
+            .pending
+            .values()
+            .map(|w| w.origin)
+            .filter(|o| *o != 0)
+            .collect();
+        origins.sort_unstable();
+        origins.dedup();
+        origins
+    }
+
+    fn handle(&mut self, line: &[u8], on: Option<u64>, answers: &mut Vec<Message>) {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
@@ -90,8 +124,8 @@ impl Peer {
         tracing::trace!(target: "mcpgw::wire", server = %self.name, "← {}", self.redact(&String::from_utf8_lossy(line)));
         match Message::parse(line) {
             Parsed::Message(Message::Response(r)) => match self.take(&r.id) {
-                Some(reply) => {
-                    let _ = reply.send(Ok(r.outcome));
+                Some(waiting) => {
+                    let _ = waiting.reply.send(Ok(r.outcome));
                 }
                 None => {
                     tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request")
@@ -107,6 +141,7 @@ impl Peer {
             Parsed::Message(Message::Request(request)) => {
                 let _ = self.events.send(Event::Request {
                     server: self.index,
+                    origins: self.origins(on),
                     request,
                 });
             }
@@ -119,7 +154,7 @@ impl Peer {
             Parsed::Batch(items) => {
                 // Only 2025-03-26 had batches; take their messages one by one.
                 for item in items {
-                    self.handle(item.get().as_bytes(), answers);
+                    self.handle(item.get().as_bytes(), on, answers);
                 }
             }
             Parsed::Rejected(rejection) => {
@@ -133,8 +168,8 @@ impl Peer {
                 }
                 // A malformed answer to a pending request fails that request now, rather than
                 // leaving it to the timeout.
-                if let Some(reply) = rejection.id.as_ref().and_then(|id| self.take(id)) {
-                    let _ = reply.send(Ok(Err(ErrorObject::new(
+                if let Some(waiting) = rejection.id.as_ref().and_then(|id| self.take(id)) {
+                    let _ = waiting.reply.send(Ok(Err(ErrorObject::new(
                         code::INTERNAL_ERROR,
                         format!(
                             "server `{}` sent a malformed answer: {}",
@@ -158,8 +193,8 @@ impl Peer {
 
     /// Fails every pending request: the server stopped, for `reason`.
     pub fn fail_all(&mut self, reason: &str) {
-        for (_, reply) in self.pending.drain() {
-            let _ = reply.send(Err(CallError::Died {
+        for (_, waiting) in self.pending.drain() {
+            let _ = waiting.reply.send(Err(CallError::Died {
                 server: self.name.clone(),
                 reason: reason.to_owned(),
             }));

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
 
-use super::peer::Peer;
+use super::peer::{Peer, Waiting};
 use super::{CallError, ClientHello, Command, Event, ServerInfo, backoff};
 use crate::config::StdioConfig;
 use crate::protocol::{self, Frame, LineCodec, Message, Notification, Request, Response};
@@ -408,7 +408,7 @@ impl StdioActor {
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, mut answer) = tokio::sync::oneshot::channel();
-        self.peer.pending.insert(id, reply);
+        self.peer.pending.insert(id, reply.into());
         send(
             &self.peer,
             run,
@@ -476,6 +476,7 @@ impl StdioActor {
                 method,
                 params,
                 reply,
+                origin,
             } => {
                 let subscription = matches!(
                     method.as_str(),
@@ -493,7 +494,7 @@ impl StdioActor {
                         self.subscriptions.remove(&uri);
                     }
                 }
-                self.peer.pending.insert(id, reply);
+                self.peer.pending.insert(id, Waiting { reply, origin });
                 send(
                     &self.peer,
                     run,

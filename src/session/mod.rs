@@ -1,19 +1,29 @@
-//! The downstream session: one task that owns every routing table.
+//! A session: one client's side of the gateway, on a hub shared with other sessions.
 //!
-//! It selects over lines from the client, events from the upstream actors, and the completion
-//! of requests it forwarded. Nothing here is shared or locked: the id maps (client ids →
-//! upstream ids for requests, and gateway ids → upstream ids for server→client requests),
-//! the progress-token table and the merged catalog belong to this task alone.
+//! One task per client selects over the client's messages, the hub's messages and the
+//! answers to requests it forwarded. It owns only its client's state: the protocol version
+//! and capabilities it declared, its in-flight requests with their timeouts ([`inflight`]),
+//! the requests servers sent it ([`outbound`]), what it has listed ([`announce`]), its
+//! batch, log level and tasks. Requests are routed by the hub's latest [`View`] and sent
+//! straight to the server's actor: no lock and no hop through the hub on their way.
 //!
 //! Decisions the design left open:
 //! - `initialize` is answered at once with fixed capabilities (every kind of list, with
-//!   `listChanged`), because upstreams only start their handshake once the client's
+//!   `listChanged`), because upstreams only start their handshake once a client's
 //!   capabilities are known. The first list requests wait up to `startup_timeout` for
 //!   upstreams still starting; later arrivals are announced with `list_changed`.
 //! - Failures of tool calls (upstream down, died mid-call, timed out) are tool results with
 //!   `isError`, so the model sees which server failed and why; other methods get JSON-RPC errors.
 //! - An upstream's `ping` is answered by its actor: the gateway is that server's peer.
 //! - Batches (allowed only by 2025-03-26) are answered element by element in one array.
+//! - A session sees only the tasks it created; a server's request for a capability the client
+//!   did not declare is refused with "Method not found".
+//! - When the client goes away, its requests still running are cancelled at their servers,
+//!   and the servers' requests to it are answered with an error.
+
+mod announce;
+mod inflight;
+mod outbound;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -24,59 +34,20 @@ use futures_util::{FutureExt, StreamExt, future::BoxFuture};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::cache::CatalogCache;
-use super::catalog::{self, Catalog, Kind, Merged};
-use super::{ServerState, ServerStatus};
-use crate::config::{Config, ServerConfig, StartMode};
+use crate::config::Config;
+use crate::hub::{HubHandle, Kind, Membership, ServerState, SessionId, ToSession, View};
 use crate::protocol::{
     self, ErrorObject, Frame, Message, Notification, Outcome, Parsed, Request, RequestId, Response,
-    code, recover_id,
+    code, param_str, parse_params, progress_token, recover_id,
 };
-use crate::upstream::{self, CallError, ClientHello, Event, ServerInfo, UpstreamHandle};
+use crate::upstream::{self, CallError, UpstreamHandle};
 
-/// Requests from inside the process (the `list` command) that are not MCP.
-pub enum Control {
-    Status(oneshot::Sender<Vec<ServerStatus>>),
-    /// Which server each exposed tool name belongs to.
-    ToolOwners(oneshot::Sender<HashMap<String, String>>),
-}
-
-struct Slot {
-    config: ServerConfig,
-    handle: Option<UpstreamHandle>,
-    task: Option<tokio::task::JoinHandle<()>>,
-    state: ServerState,
-    info: Option<Arc<ServerInfo>>,
-    generation: u64,
-    catalog: Catalog,
-    /// Lists still being fetched after the server became ready.
-    fetching: usize,
-    /// `catalog` is the cached one from an earlier run, shown until the server's own arrives.
-    cached: bool,
-}
-
-impl Slot {
-    fn ready(&self) -> bool {
-        self.state == ServerState::Ready
-    }
-
-    /// Whether its lists are known: running, or stopped until used.
-    fn listed(&self) -> bool {
-        self.ready() || self.state == ServerState::Idle
-    }
-}
-
-/// How an answer from an upstream is turned into the answer for the client.
-#[derive(Clone, Copy, PartialEq)]
-enum Answer {
-    /// Passed through untouched.
-    Relay,
-    /// `tools/call`: failures become tool results with `isError`.
-    Tool,
-}
+use announce::Announcer;
+use inflight::{Answer, Entry};
+use outbound::Outbound;
 
 enum Done {
     Reply {
@@ -89,12 +60,6 @@ enum Done {
     Local {
         id: RequestId,
         outcome: Outcome,
-    },
-    List {
-        server: usize,
-        generation: u64,
-        kind: Kind,
-        items: Result<Vec<catalog::Item>, String>,
     },
 }
 
@@ -111,20 +76,6 @@ enum Failure {
     Timeout(Duration),
 }
 
-struct InFlight {
-    seq: u64,
-    server: usize,
-    upstream_id: u64,
-    progress: Option<String>,
-    answer: Answer,
-    started: Instant,
-    /// When it times out; each progress notification moves this to `now + timeout`.
-    deadline: Instant,
-    /// The latest the deadline can move to (`max_timeout` after the start).
-    limit: Instant,
-    timeout: Duration,
-}
-
 /// A batch being answered: the ids still owed, and the answers so far.
 struct Batch {
     waiting: HashSet<RequestId>,
@@ -132,162 +83,75 @@ struct Batch {
 }
 
 pub struct Session {
+    id: SessionId,
+    hub: HubHandle,
+    membership: Membership,
+    view: Arc<View>,
     config: Arc<Config>,
-    slots: Vec<Slot>,
     out: mpsc::UnboundedSender<String>,
-    hello: watch::Sender<Option<Arc<ClientHello>>>,
     /// The protocol version agreed with the client, once it has initialized.
     version: Option<&'static str>,
-    /// The client sent `notifications/initialized`.
-    client_ready: bool,
-    /// Kinds the client has listed since it was last told they changed: only those are worth
-    /// a `list_changed` (a list nobody has seen cannot be stale).
-    listed: HashSet<Kind>,
-    /// Kinds that changed before the client was ready to hear about it.
-    unannounced: HashSet<Kind>,
-    merged: Merged,
-    inflight: HashMap<RequestId, InFlight>,
-    /// Progress token (as JSON text) → the time of its last progress, which extends a timeout.
-    progress: HashMap<String, RequestId>,
-    /// Gateway id of a server→client request → the server and its own id for it.
-    outbound: HashMap<u64, (usize, RequestId)>,
-    next_outbound: u64,
-    /// Progress tokens in server→client requests, so the client's progress reaches the server.
-    client_progress: HashMap<String, (usize, u64)>,
-    seq: u64,
+    /// What the client declared in `initialize`.
+    capabilities: Option<Box<RawValue>>,
+    announcer: Announcer,
+    inflight: inflight::Table,
+    /// Numbers this session's progress tokens towards servers.
+    next_token: u64,
+    outbound: Outbound,
     work: FuturesUnordered<BoxFuture<'static, Done>>,
     /// Requests answered by the gateway itself (fan-outs) that are still being worked on.
     owed_locally: usize,
     deferred: Vec<Request>,
     startup_deadline: Option<Instant>,
     log_level: Option<Box<RawValue>>,
-    subscriptions: HashSet<(usize, String)>,
+    /// The tasks this client created, and their servers.
     tasks: HashMap<String, usize>,
     batch: Option<Batch>,
-    cache: Option<CatalogCache>,
-    /// The capabilities the client declared, as it wrote them: the cache's entries are kept
-    /// per kind of client.
-    client_capabilities: String,
     /// `mcpgw proxy`: the client's `initialize`, held until its server is known.
     pending_initialize: Option<(RequestId, &'static str)>,
 }
 
 impl Session {
-    pub fn new(
-        config: Arc<Config>,
-        out: mpsc::UnboundedSender<String>,
-        events: mpsc::UnboundedSender<Event>,
-        services: super::Services,
-    ) -> Self {
-        let (hello, _) = watch::channel(None);
-        let slots = config
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(index, server)| {
-                let (handle, task, state) = if server.enabled {
-                    let (handle, task) = upstream::spawn(
-                        index,
-                        server,
-                        &config.gateway,
-                        hello.subscribe(),
-                        events.clone(),
-                        services.secrets.clone(),
-                        services.prompt.clone(),
-                    );
-                    (Some(handle), Some(task), ServerState::Starting)
-                } else {
-                    (None, None, ServerState::Disabled)
-                };
-                Slot {
-                    config: server.clone(),
-                    handle,
-                    task,
-                    state,
-                    info: None,
-                    generation: 0,
-                    catalog: Catalog::default(),
-                    fetching: 0,
-                    cached: false,
-                }
-            })
-            .collect();
+    /// Joins a session to `hub`; it answers its client on `out`.
+    pub fn new(config: Arc<Config>, hub: HubHandle, out: mpsc::UnboundedSender<String>) -> Self {
+        let membership = hub.connect();
         Session {
+            id: membership.id,
+            hub,
+            membership,
+            view: Arc::default(),
             config,
-            slots,
             out,
-            hello,
             version: None,
-            client_ready: false,
-            listed: HashSet::new(),
-            unannounced: HashSet::new(),
-            merged: Merged::default(),
-            inflight: HashMap::new(),
-            progress: HashMap::new(),
-            outbound: HashMap::new(),
-            next_outbound: 1,
-            client_progress: HashMap::new(),
-            seq: 0,
+            capabilities: None,
+            announcer: Announcer::default(),
+            inflight: inflight::Table::default(),
+            next_token: 0,
+            outbound: Outbound::default(),
             work: FuturesUnordered::new(),
             owed_locally: 0,
             deferred: vec![],
             startup_deadline: None,
             log_level: None,
-            subscriptions: HashSet::new(),
             tasks: HashMap::new(),
             batch: None,
-            cache: services.cache,
-            client_capabilities: String::new(),
             pending_initialize: None,
         }
     }
 
-    /// Shows each server's cached lists (those a client with these capabilities was shown)
-    /// until its own arrive.
-    fn load_cache(&mut self, capabilities: &str) {
-        let Some(cache) = &self.cache else {
-            return;
-        };
-        let mut cached = cache.load(&self.config.servers, capabilities);
-        for slot in self.slots.iter_mut().filter(|s| s.handle.is_some()) {
-            if slot.state == ServerState::Starting
-                && let Some(catalog) = cached.remove(&slot.config.name)
-            {
-                slot.catalog = catalog;
-                slot.cached = true;
-                if slot.config.start == StartMode::Lazy {
-                    slot.state = ServerState::Idle;
-                }
-            }
-        }
-        self.rebuild();
-    }
-
-    /// Starts the lazy servers whose lists are not known: they must run once to tell them.
-    fn start_unknown_lazy_servers(&self) {
-        for slot in &self.slots {
-            if slot.config.start == StartMode::Lazy
-                && slot.state == ServerState::Starting
-                && let Some(handle) = &slot.handle
-            {
-                handle.start();
-            }
-        }
-    }
-
-    /// Runs until the client's input ends; then stops every upstream and waits for them.
     /// Runs until the client's input ends (then finishes what it owes the client, for up to
-    /// [`DRAIN_GRACE`]) or `shutdown` completes (then at once); then stops every upstream.
-    pub async fn run<S>(
-        mut self,
-        mut input: S,
-        mut events: mpsc::UnboundedReceiver<Event>,
-        mut control: mpsc::UnboundedReceiver<Control>,
-        shutdown: impl Future<Output = ()>,
-    ) where
+    /// [`DRAIN_GRACE`]), `shutdown` completes (then at once), or the hub goes away; then
+    /// leaves the hub.
+    pub async fn run<S>(mut self, mut input: S, shutdown: impl Future<Output = ()>)
+    where
         S: futures_util::Stream<Item = std::io::Result<Frame>> + Unpin,
     {
         tokio::pin!(shutdown);
+        // The hub's first message is its view: nothing can be routed before it.
+        match self.membership.events.recv().await {
+            Some(message) => self.on_hub(message),
+            None => return,
+        }
         // One coarse clock for every request's timeout: a timer per request would cost a
         // wake-up of the I/O driver on every call.
         let mut ticker = tokio::time::interval(TICK);
@@ -303,22 +167,21 @@ impl Session {
                 .filter(|_| !self.deferred.is_empty() || self.pending_initialize.is_some());
             tokio::select! {
                 frame = input.next(), if drain_until.is_none() => match frame {
-                    Some(Ok(frame)) => self.on_frame(frame),
+                    Some(Ok(frame)) => {
+                        self.membership.touch();
+                        self.on_frame(frame);
+                    }
                     Some(Err(e)) => {
                         tracing::error!("reading from the client failed: {e}");
                         break;
                     }
                     None => drain_until = Some(Instant::now() + DRAIN_GRACE),
                 },
-                Some(event) = events.recv() => self.on_event(event),
-                Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
-                Some(control) = control.recv() => match control {
-                    Control::Status(reply) => { let _ = reply.send(self.status()); }
-                    Control::ToolOwners(reply) => {
-                        let owners = self.merged.tools.iter().map(|(name, t)| (name.to_owned(), self.slots[t.server].config.name.clone())).collect();
-                        let _ = reply.send(owners);
-                    }
+                message = self.membership.events.recv() => match message {
+                    Some(message) => self.on_hub(message),
+                    None => break,
                 },
+                Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.startup_deadline = None;
                     self.finish_initialize();
@@ -332,19 +195,28 @@ impl Session {
                 _ = &mut shutdown => break,
             }
         }
-        tracing::debug!("stopping upstreams");
-        let tasks: Vec<_> = self
-            .slots
-            .iter_mut()
-            .filter_map(|s| {
-                s.handle = None;
-                s.task.take()
-            })
-            .collect();
-        drop(self);
-        for task in tasks {
-            let _ = task.await;
+        self.leave();
+    }
+
+    /// Leaves nothing behind: requests still running are cancelled at their servers, the
+    /// servers' requests to this client are refused, and the hub forgets the session.
+    fn leave(&mut self) {
+        for (_, flight) in self.inflight.drain() {
+            if let Some(handle) = self.handle(flight.server) {
+                handle.cancel(flight.upstream_id, "the client went away");
+            }
         }
+        for (server, theirs) in self.outbound.drain() {
+            if let Some(handle) = self.handle(server) {
+                let error = ErrorObject::new(code::INTERNAL_ERROR, "mcpgw: the client went away");
+                handle.respond(theirs, Err(error));
+            }
+        }
+        self.hub.leave(self.id);
+    }
+
+    fn handle(&self, server: usize) -> Option<&UpstreamHandle> {
+        self.view.servers.get(server)?.handle.as_ref()
     }
 
     /// Nothing the client asked for is still unanswered.
@@ -497,7 +369,7 @@ impl Session {
     }
 
     fn on_request(&mut self, request: Request) {
-        if self.inflight.contains_key(&request.id) {
+        if self.inflight.contains(&request.id) {
             return self.reject(
                 Some(request.id.clone()),
                 ErrorObject::new(
@@ -573,18 +445,15 @@ impl Session {
         let version = protocol::negotiate(&params.protocol_version);
         self.version = Some(version);
         self.startup_deadline = Some(Instant::now() + self.config.gateway.startup_timeout);
-        self.client_capabilities = params.capabilities.get().to_owned();
-        self.load_cache(params.capabilities.get());
-        self.start_unknown_lazy_servers();
-        let _ = self.hello.send(Some(Arc::new(ClientHello {
-            capabilities: params.capabilities,
-            client_info: params.client_info,
-        })));
-        tracing::debug!(version, "client initialized");
+        self.capabilities = Some(params.capabilities.clone());
+        self.hub
+            .hello(self.id, params.capabilities, params.client_info);
+        tracing::debug!(session = self.id, version, "client initialized");
         // A proxy answers as its server, so it waits (up to startup_timeout) to know it.
         if self.config.gateway.passthrough
             && self
-                .slots
+                .view
+                .servers
                 .first()
                 .is_some_and(|s| s.state == ServerState::Starting)
         {
@@ -605,7 +474,7 @@ impl Session {
 
     fn initialize_result(&self, version: &'static str) -> Box<RawValue> {
         if self.config.gateway.passthrough
-            && let Some(info) = self.slots.first().and_then(|s| s.info.as_ref())
+            && let Some(info) = self.view.servers.first().and_then(|s| s.info.as_ref())
         {
             let mut result = json!({
                 "protocolVersion": version,
@@ -618,7 +487,8 @@ impl Session {
             return protocol::raw(&result);
         }
         let servers: Vec<String> = self
-            .slots
+            .view
+            .servers
             .iter()
             .filter(|s| s.config.enabled)
             .map(|s| format!("`{}`", s.config.name))
@@ -656,9 +526,9 @@ impl Session {
     fn on_client_notification(&mut self, n: Notification) {
         match n.method.as_str() {
             "notifications/initialized" => {
-                self.client_ready = true;
-                let kinds = std::mem::take(&mut self.unannounced);
-                self.announce(kinds);
+                for method in self.announcer.ready() {
+                    self.notify_client(method, None);
+                }
             }
             "notifications/cancelled" => {
                 #[derive(Deserialize)]
@@ -671,19 +541,18 @@ impl Session {
                 let Ok(p) = parse_params::<Params>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
-                if let Some(flight) = self.inflight.remove(&p.request_id) {
-                    self.forget_progress(&flight);
-                    if let Some(handle) = &self.slots[flight.server].handle {
-                        handle.cancel(
-                            flight.upstream_id,
-                            p.reason.as_deref().unwrap_or("cancelled by the client"),
-                        );
-                    }
+                if let Some(flight) = self.inflight.remove(&p.request_id)
+                    && let Some(handle) = self.handle(flight.server)
+                {
+                    handle.cancel(
+                        flight.upstream_id,
+                        p.reason.as_deref().unwrap_or("cancelled by the client"),
+                    );
                 }
             }
             "notifications/roots/list_changed" => {
-                for slot in self.slots.iter().filter(|s| s.ready()) {
-                    if let Some(h) = &slot.handle {
+                for server in self.view.servers.iter().filter(|s| s.ready()) {
+                    if let Some(h) = &server.handle {
                         h.notify(&n.method, n.params.clone());
                     }
                 }
@@ -691,9 +560,8 @@ impl Session {
             "notifications/progress" => {
                 // Progress on a server→client request (a long sampling, say) goes to its server.
                 let server = progress_token(n.params.as_deref())
-                    .and_then(|t| self.client_progress.get(&t))
-                    .map(|(s, _)| *s);
-                if let Some(handle) = server.and_then(|s| self.slots[s].handle.as_ref()) {
+                    .and_then(|t| self.outbound.progress_target(&t));
+                if let Some(handle) = server.and_then(|s| self.handle(s)) {
                     handle.notify(&n.method, n.params);
                 }
             }
@@ -702,42 +570,33 @@ impl Session {
     }
 
     fn on_client_response(&mut self, r: Response) {
-        let key = match &r.id {
-            RequestId::Number(n) => n.as_u64(),
-            RequestId::String(_) => None,
-        };
-        let Some((server, upstream_id)) = key.and_then(|k| self.outbound.remove(&k)) else {
+        let Some((server, theirs)) = self.outbound.answered(&r.id) else {
             return tracing::debug!(id = %r.id, "ignored an answer to no request of ours");
         };
-        self.client_progress
-            .retain(|_, (_, ours)| Some(*ours) != key);
-        if let Some(handle) = &self.slots[server].handle {
-            handle.respond(upstream_id, r.outcome);
+        if let Some(handle) = self.handle(server) {
+            handle.respond(theirs, r.outcome);
         }
     }
 
     // ---- lists --------------------------------------------------------------------------
 
-    /// Some upstream's lists are not known yet (neither fetched nor cached).
-    fn still_starting(&self) -> bool {
-        self.slots
-            .iter()
-            .any(|s| (s.state == ServerState::Starting || s.fetching > 0) && !s.cached)
-    }
-
     /// Whether a request for `server` should wait for it to finish starting.
     fn waits_for(&self, server: usize) -> bool {
-        self.slots[server].state == ServerState::Starting
-            && self.startup_deadline.is_some_and(|d| d > Instant::now())
+        self.view.servers[server].state == ServerState::Starting && self.starting_up()
+    }
+
+    /// Still within the wait for upstreams at start.
+    fn starting_up(&self) -> bool {
+        self.startup_deadline.is_some_and(|d| d > Instant::now())
     }
 
     /// Whether requests should wait for upstreams that are still starting.
     fn startup_pending(&self) -> bool {
-        self.startup_deadline.is_some_and(|d| d > Instant::now()) && self.still_starting()
+        self.starting_up() && self.view.still_starting()
     }
 
-    /// Holds a request whose target may not have started yet; it is handled again once every
-    /// upstream is ready or failed, or at `startup_timeout`.
+    /// Holds a request whose target may not have started yet; it is handled again whenever
+    /// the servers change, or at `startup_timeout`.
     fn defer(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         self.deferred.push(request);
         Ok(())
@@ -749,7 +608,7 @@ impl Session {
             return;
         }
         let kind = Kind::from_list_method(&request.method).expect("a list method");
-        self.listed.insert(kind);
+        self.announcer.listed(kind);
         let outcome = self.list_page(kind, request.params.as_deref());
         self.respond(request.id, outcome);
     }
@@ -771,7 +630,7 @@ impl Session {
         } else {
             Params::default()
         };
-        let items = self.merged.list(kind);
+        let items = self.view.merged.list(kind);
         let start = match &params.cursor {
             None => 0,
             Some(c) => c
@@ -805,26 +664,25 @@ impl Session {
 
     fn call_tool(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         let (server, params) = match rename_param(request.params.as_deref(), "name", |n| {
-            self.merged
-                .tools
-                .resolve(n)
-                .map(|t| (t.server, t.name.clone()))
+            self.view.tool(n)
         }) {
             Ok(x) => x,
             Err(Renamed::Missing(e)) => return Err((request.id, e)),
             Err(Renamed::Unknown(_)) if self.startup_pending() => return self.defer(request),
             Err(Renamed::Unknown(name)) => {
-                let owner = self.slot_by_prefix(&name);
-                // Its server's lists were shown from the cache, which may lack this tool (the
-                // cache bug: a list made for a client without roots); its own lists decide.
-                if owner.is_some_and(|i| self.awaits_own_lists(i)) {
+                let owner = self.view.owner_by_prefix(&name);
+                // Its server's lists were shown from the cache, which may lack this tool
+                // (a list made for another kind of client); its own lists decide.
+                if owner.is_some_and(|i| self.view.servers[i].awaits_own_lists())
+                    && self.starting_up()
+                {
                     return self.defer(request);
                 }
-                if let Some(slot) = owner.map(|i| &self.slots[i]).filter(|s| !s.ready()) {
+                if let Some(server) = owner.map(|i| &self.view.servers[i]).filter(|s| !s.ready()) {
                     let text = format!(
                         "mcpgw: server `{}` is not available ({}), so `{name}` cannot run",
-                        slot.config.name,
-                        slot.state_reason()
+                        server.config.name,
+                        server.state_reason()
                     );
                     self.respond(request.id, Ok(tool_error(&text)));
                     return Ok(());
@@ -843,12 +701,7 @@ impl Session {
     }
 
     fn get_prompt(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
-        match rename_param(request.params.as_deref(), "name", |n| {
-            self.merged
-                .prompts
-                .resolve(n)
-                .map(|t| (t.server, t.name.clone()))
-        }) {
+        match rename_param(request.params.as_deref(), "name", |n| self.view.prompt(n)) {
             Ok((server, _)) if self.waits_for(server) => self.defer(request),
             Ok((server, params)) => {
                 self.forward(
@@ -869,48 +722,41 @@ impl Session {
         }
     }
 
-    fn server_names(&self) -> Vec<&str> {
-        self.slots.iter().map(|s| s.config.name.as_str()).collect()
-    }
-
     fn route_resource(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
-        let names: Vec<String> = self.server_names().into_iter().map(str::to_owned).collect();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let routed = rename_param(request.params.as_deref(), "uri", |uri| {
-            self.merged
-                .route_resource(uri, &names)
-                .map(|r| (r.server, r.uri))
-                .or_else(|| {
-                    // A URI nobody listed (from a tool result, say): the one server with resources.
-                    let mut with = self.slots.iter().enumerate().filter(|(_, s)| {
-                        s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources"))
-                    });
-                    match (with.next(), with.next()) {
-                        (Some((i, _)), None) => Some((i, uri.to_owned())),
-                        _ => None,
-                    }
-                })
+            self.view.resource(uri)
         });
         match routed {
             Ok((server, _)) if self.waits_for(server) => self.defer(request),
             Ok((server, params)) => {
+                let subscribe = match request.method.as_str() {
+                    "resources/subscribe" => true,
+                    "resources/unsubscribe" => false,
+                    _ => {
+                        self.forward(
+                            request.id,
+                            server,
+                            "resources/read",
+                            Some(params),
+                            Answer::Relay,
+                        );
+                        return Ok(());
+                    }
+                };
+                // Subscriptions are counted by the hub: a server hears of the first and the
+                // last, whichever sessions they come from.
                 let uri = param_str(&params, "uri").unwrap_or_default();
-                match request.method.as_str() {
-                    "resources/subscribe" => {
-                        self.subscriptions.insert((server, uri));
-                    }
-                    "resources/unsubscribe" => {
-                        self.subscriptions.remove(&(server, uri));
-                    }
-                    _ => {}
-                }
-                self.forward(
-                    request.id,
-                    server,
-                    &request.method,
-                    Some(params),
-                    Answer::Relay,
-                );
+                let reply = self
+                    .hub
+                    .subscription(self.id, server, uri, params, subscribe);
+                self.answer_later(request.id, async move {
+                    reply.await.unwrap_or_else(|_| {
+                        Err(ErrorObject::new(
+                            code::INTERNAL_ERROR,
+                            "mcpgw is shutting down",
+                        ))
+                    })
+                });
                 Ok(())
             }
             Err(Renamed::Missing(e)) => Err((request.id, e)),
@@ -946,18 +792,13 @@ impl Session {
         let Some(reference) = reference else {
             return Err(bad(request.id, "missing `ref`"));
         };
-        let names = self.server_names();
         let target = match reference.get("type").and_then(Value::as_str) {
             Some("ref/prompt") => {
                 let name = reference
                     .get("name")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                let found = self
-                    .merged
-                    .prompts
-                    .resolve(name)
-                    .map(|t| (t.server, "name", t.name.clone()));
+                let found = self.view.prompt(name).map(|(s, n)| (s, "name", n));
                 found.ok_or_else(|| {
                     ErrorObject::new(code::INVALID_PARAMS, format!("Unknown prompt: {name}"))
                 })
@@ -967,10 +808,7 @@ impl Session {
                     .get("uri")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                let found = self
-                    .merged
-                    .route_template(uri, &names)
-                    .map(|r| (r.server, "uri", r.uri));
+                let found = self.view.template(uri).map(|(s, u)| (s, "uri", u));
                 found.ok_or_else(|| {
                     ErrorObject::new(
                         code::RESOURCE_NOT_FOUND,
@@ -1032,19 +870,22 @@ impl Session {
             return Err((request.id, e));
         }
         self.log_level = request.params.clone();
-        for server in 0..self.slots.len() {
+        for server in 0..self.view.servers.len() {
             self.report_down(server);
         }
         let calls: Vec<_> = self
-            .slots
+            .view
+            .servers
             .iter()
             .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("logging")))
             .filter_map(|s| {
                 Some((
                     s.config.name.clone(),
-                    s.handle
-                        .as_ref()?
-                        .request("logging/setLevel", request.params.clone()),
+                    s.handle.as_ref()?.request_for(
+                        self.id,
+                        "logging/setLevel",
+                        request.params.clone(),
+                    ),
                 ))
             })
             .collect();
@@ -1076,14 +917,14 @@ impl Session {
                     "debug" | "info" | "notice" | "warning" | "error"
                 )
             });
-        let slot = &self.slots[server];
-        let ServerState::Failed { reason, retry_in } = &slot.state else {
+        let view = &self.view.servers[server];
+        let ServerState::Failed { reason, retry_in } = &view.state else {
             return;
         };
         if wants_errors {
             let data = format!(
                 "server `{}` is unavailable: {reason} (trying again in {})",
-                slot.config.name,
+                view.config.name,
                 humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1)))
             );
             self.notify_client(
@@ -1118,13 +959,20 @@ impl Session {
         }
     }
 
+    /// Every server's tasks that this client created.
     fn list_tasks(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         let calls: Vec<_> = self
-            .slots
+            .view
+            .servers
             .iter()
             .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("tasks")))
-            .filter_map(|s| s.handle.as_ref().map(|h| h.request("tasks/list", None)))
+            .filter_map(|s| {
+                s.handle
+                    .as_ref()
+                    .map(|h| h.request_for(self.id, "tasks/list", None))
+            })
             .collect();
+        let own: HashSet<String> = self.tasks.keys().cloned().collect();
         self.answer_later(request.id, async move {
             let mut tasks = vec![];
             for call in calls {
@@ -1132,36 +980,16 @@ impl Session {
                     && let Ok(Value::Object(mut r)) = serde_json::from_str(result.get())
                     && let Some(Value::Array(list)) = r.remove("tasks")
                 {
-                    tasks.extend(list);
+                    tasks.extend(list.into_iter().filter(|t| {
+                        t.get("taskId")
+                            .and_then(Value::as_str)
+                            .is_some_and(|id| own.contains(id))
+                    }));
                 }
             }
             Ok(protocol::raw(&json!({ "tasks": tasks })))
         });
         Ok(())
-    }
-
-    /// The server an exposed name belongs to, judged by its prefix (a proxy's one server
-    /// owns every name).
-    /// The server whose prefix `exposed` has.
-    fn slot_by_prefix(&self, exposed: &str) -> Option<usize> {
-        if self.config.gateway.passthrough {
-            return (!self.slots.is_empty()).then_some(0);
-        }
-        let sep = &self.config.gateway.separator;
-        self.slots.iter().position(|s| {
-            exposed
-                .strip_prefix(s.config.name.as_str())
-                .is_some_and(|r| r.starts_with(sep.as_str()))
-        })
-    }
-
-    /// Whether `server` is shown from the cache while its own lists are still to come (within
-    /// the start-up wait).
-    fn awaits_own_lists(&self, server: usize) -> bool {
-        let slot = &self.slots[server];
-        slot.cached
-            && (slot.state == ServerState::Starting || slot.fetching > 0)
-            && self.startup_deadline.is_some_and(|d| d > Instant::now())
     }
 
     /// Sends a request to one upstream and arranges for its answer to reach the client.
@@ -1170,16 +998,16 @@ impl Session {
         id: RequestId,
         server: usize,
         method: &str,
-        params: Option<Box<RawValue>>,
+        mut params: Option<Box<RawValue>>,
         answer: Answer,
     ) {
-        let slot = &self.slots[server];
+        let view = &self.view.servers[server];
         // An idle server is started by the request, which its actor holds until it is ready.
-        let Some(handle) = slot.handle.clone().filter(|_| slot.listed()) else {
+        let Some(handle) = view.handle.clone().filter(|_| view.listed()) else {
             let reason = format!(
                 "server `{}` is not available ({})",
-                slot.config.name,
-                slot.state_reason()
+                view.config.name,
+                view.state_reason()
             );
             let outcome = match answer {
                 Answer::Tool => Ok(tool_error(&format!("mcpgw: {reason}"))),
@@ -1187,30 +1015,31 @@ impl Session {
             };
             return self.respond(id, outcome);
         };
-        let token = params.as_deref().and_then(|p| progress_token(Some(p)));
-        if let Some(token) = &token {
-            self.progress.insert(token.clone(), id.clone());
+        let timeout = view.config.request_timeout;
+        // The client's progress token becomes one of ours, which names this session.
+        let mut progress = None;
+        if let Some(theirs) = params.as_deref().and_then(|p| progress_token(Some(p))) {
+            self.next_token += 1;
+            let ours = protocol::raw(&format!("{}.{}", self.id, self.next_token));
+            if let Some(replaced) = params
+                .as_deref()
+                .and_then(|p| protocol::with_progress_token(p, &ours))
+            {
+                params = Some(replaced);
+                let theirs = RawValue::from_string(theirs).expect("JSON text from the params");
+                progress = Some((ours.get().to_owned(), theirs));
+            }
         }
-        let timeout = slot.config.request_timeout;
-        let started = Instant::now();
-        let limit = started + self.config.gateway.max_timeout;
-        let call = handle.request(method, params);
-        self.seq += 1;
-        let seq = self.seq;
-        self.inflight.insert(
-            id.clone(),
-            InFlight {
-                seq,
-                server,
-                upstream_id: call.id,
-                progress: token,
-                answer,
-                started,
-                deadline: (started + timeout).min(limit),
-                limit,
-                timeout,
-            },
-        );
+        let call = handle.request_for(self.id, method, params);
+        let entry = Entry {
+            server,
+            upstream_id: call.id,
+            progress,
+            answer,
+            timeout,
+            max_timeout: self.config.gateway.max_timeout,
+        };
+        let seq = self.inflight.insert(id.clone(), entry, Instant::now());
         self.work.push(
             async move {
                 let reply = await_reply(call, &handle).await;
@@ -1229,27 +1058,14 @@ impl Session {
     /// Answers, and cancels upstream, every request whose deadline has passed.
     fn expire(&mut self) {
         let now = Instant::now();
-        let expired: Vec<RequestId> = self
-            .inflight
-            .iter()
-            .filter(|(_, f)| f.deadline <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in expired {
-            let flight = self.inflight.remove(&id).expect("listed above");
-            self.forget_progress(&flight);
-            if let Some(handle) = &self.slots[flight.server].handle {
+        for (id, flight) in self.inflight.expired(now) {
+            if let Some(handle) = self.handle(flight.server) {
                 handle.cancel(flight.upstream_id, "timed out in mcpgw");
             }
             let failure = Failure::Timeout(now - flight.started);
-            let outcome = failure.outcome(flight.answer, &self.slots[flight.server].config.name);
+            let name = self.view.servers[flight.server].config.name.clone();
+            let outcome = failure.outcome(flight.answer, &name);
             self.respond(id, outcome);
-        }
-    }
-
-    fn forget_progress(&mut self, flight: &InFlight) {
-        if let Some(token) = &flight.progress {
-            self.progress.remove(token);
         }
     }
 
@@ -1266,114 +1082,56 @@ impl Session {
                 answer,
                 reply,
             } => {
-                if self.inflight.get(&id).is_none_or(|f| f.seq != seq) {
-                    return; // cancelled by the client: it expects no answer
+                if self.inflight.answered(&id, seq).is_none() {
+                    return; // cancelled by the client, or timed out: it expects no answer
                 }
-                let flight = self.inflight.remove(&id).expect("checked above");
-                self.forget_progress(&flight);
-                let name = &self.slots[server].config.name;
                 let outcome = match (reply, answer) {
                     (Ok(outcome), _) => {
                         if answer == Answer::Tool
                             && let Ok(result) = &outcome
                             && let Some(task) = created_task(result)
                         {
-                            self.tasks.insert(task, server);
+                            self.tasks.insert(task.clone(), server);
+                            self.hub.task(self.id, task);
                         }
                         outcome
                     }
-                    (Err(failure), answer) => failure.outcome(answer, name),
+                    (Err(failure), answer) => {
+                        failure.outcome(answer, &self.view.servers[server].config.name)
+                    }
                 };
                 self.respond(id, outcome);
-            }
-            Done::List {
-                server,
-                generation,
-                kind,
-                items,
-            } => {
-                let slot = &mut self.slots[server];
-                tracing::debug!(server = %slot.config.name, "listed {}: {}", kind.field(), items.as_ref().map_or_else(|e| e.clone(), |i| format!("{} item(s)", i.len())));
-                if slot.generation != generation || slot.state != ServerState::Ready {
-                    return;
-                }
-                match items {
-                    Ok(items) => slot.catalog.set(kind, items),
-                    Err(e) => {
-                        tracing::warn!(server = %slot.config.name, "cannot list {}: {e}", kind.field())
-                    }
-                }
-                slot.fetching = slot.fetching.saturating_sub(1);
-                if slot.fetching == 0 {
-                    self.fetched_all(server);
-                }
-                self.rebuild();
-                self.answer_deferred();
             }
         }
     }
 
-    // ---- events from upstreams ----------------------------------------------------------
+    // ---- messages from the hub ----------------------------------------------------------
 
-    fn on_event(&mut self, event: Event) {
-        match event {
-            Event::Ready {
-                server,
-                generation,
-                info,
-            } => {
-                let slot = &mut self.slots[server];
-                let restarted = slot.generation > 0;
-                slot.generation = generation;
-                slot.state = ServerState::Ready;
-                slot.info = Some(info.clone());
-                // A cached catalog stays on show until the server's own lists replace it.
-                if !slot.cached {
-                    slot.catalog = Catalog::default();
-                }
-                for kind in Kind::ALL {
-                    if info.has(kind.capability()) {
-                        self.fetch(server, kind);
-                    } else {
-                        self.slots[server].catalog.set(kind, vec![]);
-                    }
-                }
-                if self.slots[server].fetching == 0 {
-                    self.fetched_all(server);
-                }
-                let slot = &self.slots[server];
-                let handle = slot.handle.clone().expect("a ready server has a handle");
-                if let Some(level) = &self.log_level
-                    && info.has("logging")
-                {
-                    drop(handle.request("logging/setLevel", Some(level.clone())));
-                }
-                self.finish_initialize();
-                if restarted {
-                    for (_, uri) in self.subscriptions.iter().filter(|(s, _)| *s == server) {
-                        drop(handle.request(
-                            "resources/subscribe",
-                            Some(protocol::raw(&json!({ "uri": uri }))),
-                        ));
-                    }
+    fn on_hub(&mut self, message: ToSession) {
+        match message {
+            ToSession::View { view, changed } => {
+                self.view = view;
+                for method in self.announcer.changed(changed) {
+                    self.notify_client(method, None);
                 }
                 self.answer_deferred();
             }
-            Event::Down {
-                server,
-                reason,
-                retry_in,
-            } => {
+            ToSession::Ready(server) => {
+                let view = &self.view.servers[server];
+                if let Some(level) = &self.log_level
+                    && view.info.as_ref().is_some_and(|i| i.has("logging"))
+                    && let Some(handle) = &view.handle
+                {
+                    drop(handle.request_for(self.id, "logging/setLevel", Some(level.clone())));
+                }
+                self.finish_initialize();
+                self.answer_deferred();
+            }
+            ToSession::Down { server, news } => {
                 // Requests it sent the client (sampling, elicitation…) will never be wanted now.
-                let orphans: Vec<u64> = self
-                    .outbound
-                    .iter()
-                    .filter(|(_, (s, _))| *s == server)
-                    .map(|(ours, _)| *ours)
-                    .collect();
-                for ours in orphans {
-                    self.outbound.remove(&ours);
-                    let reason = format!("server `{}` stopped", self.slots[server].config.name);
+                let name = self.view.servers[server].config.name.clone();
+                for ours in self.outbound.server_stopped(server) {
+                    let reason = format!("server `{name}` stopped");
                     self.notify_client(
                         "notifications/cancelled",
                         Some(protocol::raw(
@@ -1381,123 +1139,34 @@ impl Session {
                         )),
                     );
                 }
-                self.client_progress.retain(|_, (s, _)| *s != server);
-                let slot = &mut self.slots[server];
-                let news = !matches!(&slot.state, ServerState::Failed { reason: before, .. } if *before == reason);
-                slot.state = ServerState::Failed { reason, retry_in };
                 if news {
                     self.report_down(server);
                 }
-                let slot = &mut self.slots[server];
-                slot.info = None;
-                slot.fetching = 0;
-                slot.cached = false;
-                slot.catalog = Catalog::default();
-                self.rebuild();
                 self.finish_initialize();
                 self.answer_deferred();
             }
-            Event::Idle { server } => {
-                // Its lists stay on show, as if cached; its next request starts it, and its
-                // own lists then replace them.
-                let slot = &mut self.slots[server];
-                slot.state = ServerState::Idle;
-                slot.info = None;
-                slot.fetching = 0;
-                slot.cached = true;
-                self.rebuild();
-                self.answer_deferred();
-            }
-            Event::Notification {
+            ToSession::Notification {
                 server,
                 notification,
             } => self.on_upstream_notification(server, notification),
-            Event::Request { server, request } => self.on_upstream_request(server, request),
+            ToSession::Request { server, request } => self.on_upstream_request(server, request),
         }
     }
 
-    /// The server's own lists are all in: the cached ones are no longer shown, and the cache
-    /// learns the new ones for the next start.
-    fn fetched_all(&mut self, server: usize) {
-        let slot = &mut self.slots[server];
-        slot.cached = false;
-        if let Some(cache) = self.cache.clone() {
-            let (config, catalog) = (slot.config.clone(), slot.catalog.clone());
-            let capabilities = self.client_capabilities.clone();
-            tokio::task::spawn_blocking(move || cache.store(&config, &capabilities, &catalog));
-        }
-    }
-
-    fn fetch(&mut self, server: usize, kind: Kind) {
-        let slot = &mut self.slots[server];
-        let Some(handle) = slot.handle.clone() else {
-            return;
-        };
-        slot.fetching += 1;
-        let generation = slot.generation;
-        let timeout = slot.config.request_timeout;
-        self.work.push(
-            async move {
-                let items = catalog::fetch(handle, kind, timeout).await;
-                Done::List {
-                    server,
-                    generation,
-                    kind,
-                    items,
-                }
-            }
-            .boxed(),
-        );
-    }
-
-    /// Rebuilds the client's view and announces the lists that changed.
-    fn rebuild(&mut self) {
-        let servers: Vec<_> = self
-            .slots
-            .iter()
-            .map(|s| (&s.config, (s.ready() || s.cached).then_some(&s.catalog)))
-            .collect();
-        let merged = Merged::build(&servers, &self.config.gateway);
-        catalog::log_new_collisions(&self.merged.collisions, &merged.collisions);
-        let changed: Vec<Kind> = Kind::ALL
-            .into_iter()
-            .filter(|&k| merged.list(k) != self.merged.list(k) && self.listed.contains(&k))
-            .collect();
-        self.merged = merged;
-        if self.client_ready {
-            self.announce(changed);
-        } else {
-            self.unannounced.extend(changed);
-        }
-    }
-
-    /// Tells the client these lists changed, once per notification method (resources and
-    /// templates share one), and forgets that it has seen them.
-    fn announce(&mut self, kinds: impl IntoIterator<Item = Kind>) {
-        let mut methods = HashSet::new();
-        for kind in kinds {
-            methods.insert(kind.list_changed());
-        }
-        for method in methods {
-            self.listed.retain(|k| k.list_changed() != method);
-            self.notify_client(method, None);
-        }
-    }
-
-    fn on_upstream_notification(&mut self, server: usize, n: Notification) {
+    fn on_upstream_notification(&mut self, server: usize, mut n: Notification) {
         match n.method.as_str() {
-            "notifications/tools/list_changed" => return self.fetch(server, Kind::Tools),
-            "notifications/prompts/list_changed" => return self.fetch(server, Kind::Prompts),
-            "notifications/resources/list_changed" => {
-                self.fetch(server, Kind::Resources);
-                return self.fetch(server, Kind::Templates);
-            }
             "notifications/progress" => {
-                if let Some(flight) = progress_token(n.params.as_deref())
-                    .and_then(|t| self.progress.get(&t))
-                    .and_then(|id| self.inflight.get_mut(id))
+                if let Some(ours) = progress_token(n.params.as_deref())
+                    && crate::hub::progress_session(n.params.as_deref()) == Some(self.id)
                 {
-                    flight.deadline = (Instant::now() + flight.timeout).min(flight.limit);
+                    // Ours: its deadline moves, and the client gets its own token back.
+                    let Some(theirs) = self.inflight.progressed(&ours, Instant::now()) else {
+                        return; // its request is over
+                    };
+                    n.params = n
+                        .params
+                        .as_deref()
+                        .and_then(|p| protocol::with_progress_token(p, theirs));
                 }
             }
             "notifications/cancelled" => {
@@ -1512,20 +1181,19 @@ impl Session {
                 let Ok(p) = parse_params::<Params>(n.params.as_deref()) else {
                     return;
                 };
-                let ours = self
-                    .outbound
-                    .iter()
-                    .find(|(_, (s, id))| *s == server && *id == p.request_id)
-                    .map(|(k, _)| *k);
-                if let Some(ours) = ours {
-                    self.outbound.remove(&ours);
+                if let Some(ours) = self.outbound.withdrawn(server, &p.request_id) {
                     let params = json!({ "requestId": ours, "reason": p.reason });
                     self.notify_client(&n.method, Some(protocol::raw(&params)));
                 }
                 return;
             }
             "notifications/tasks/status" => {
+                // The hub sends a task's status to the session that created it; one it does
+                // not know yet goes to the sessions with requests at that server.
                 if let Some(task) = n.params.as_deref().and_then(|p| param_str(p, "taskId")) {
+                    if !self.tasks.contains_key(&task) && !self.inflight.at(server) {
+                        return;
+                    }
                     self.tasks.insert(task, server);
                 }
             }
@@ -1537,69 +1205,41 @@ impl Session {
     }
 
     fn on_upstream_request(&mut self, server: usize, request: Request) {
-        let Some(handle) = self.slots[server].handle.clone() else {
+        let Some(handle) = self.handle(server).cloned() else {
             return;
         };
         if self.version.is_none() {
             let error = ErrorObject::new(code::INTERNAL_ERROR, "the client has not connected yet");
             return handle.respond(request.id, Err(error));
         }
-        let ours = self.next_outbound;
-        self.next_outbound += 1;
-        self.outbound.insert(ours, (server, request.id));
-        if let Some(token) = progress_token(request.params.as_deref()) {
-            self.client_progress.insert(token, (server, ours));
+        if let Some(capability) = crate::hub::capability_for(&request.method)
+            && !declared(self.capabilities.as_deref(), capability)
+        {
+            let error = ErrorObject::new(
+                code::METHOD_NOT_FOUND,
+                format!(
+                    "mcpgw: the client did not declare `{capability}`, so `{}` cannot be answered",
+                    request.method
+                ),
+            );
+            return handle.respond(request.id, Err(error));
         }
+        let token = progress_token(request.params.as_deref());
+        let ours = self.outbound.open(server, request.id, token);
         self.send(&Message::Request(Request {
             id: ours.into(),
             method: request.method,
             params: request.params,
         }));
     }
-
-    fn status(&self) -> Vec<ServerStatus> {
-        self.slots
-            .iter()
-            .map(|s| ServerStatus {
-                name: s.config.name.clone(),
-                transport: s
-                    .info
-                    .as_ref()
-                    .map_or(s.config.transport.kind(), |i| i.transport),
-                target: s.config.transport.target(),
-                state: s.state.clone(),
-                server_info: s.info.as_ref().map(|i| i.server_info.clone()),
-                protocol_version: s.info.as_ref().map(|i| i.protocol_version.clone()),
-                tools: s.listed().then(|| {
-                    s.catalog
-                        .get(Kind::Tools)
-                        .iter()
-                        .filter(|t| {
-                            t.get("name")
-                                .and_then(Value::as_str)
-                                .is_some_and(|n| s.config.tools.allows(n))
-                        })
-                        .count()
-                }),
-                prompts: s.listed().then(|| s.catalog.get(Kind::Prompts).len()),
-                resources: s.listed().then(|| s.catalog.get(Kind::Resources).len()),
-                key: None,
-                oauth: None,
-            })
-            .collect()
-    }
 }
 
-impl Slot {
-    fn state_reason(&self) -> String {
-        match &self.state {
-            ServerState::Failed { reason, .. } => reason.clone(),
-            ServerState::Starting => "it is still starting".into(),
-            ServerState::Disabled => "it is disabled in the config".into(),
-            ServerState::Ready => "it is ready".into(),
-            ServerState::Idle => "it is stopped until used".into(),
-        }
-    }
+/// Whether `capabilities` (what a client declared) has `capability`.
+fn declared(capabilities: Option<&RawValue>, capability: &str) -> bool {
+    capabilities.is_some_and(|c| {
+        serde_json::from_str::<HashMap<String, serde::de::IgnoredAny>>(c.get())
+            .is_ok_and(|m| m.contains_key(capability))
+    })
 }
 
 impl Failure {
@@ -1648,14 +1288,6 @@ fn tool_error(text: &str) -> Box<RawValue> {
     protocol::raw(&json!({ "content": [{ "type": "text", "text": text }], "isError": true }))
 }
 
-fn parse_params<T: serde::de::DeserializeOwned>(
-    params: Option<&RawValue>,
-) -> Result<T, ErrorObject> {
-    let text = params.map_or("{}", RawValue::get);
-    serde_json::from_str(text)
-        .map_err(|e| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {e}")))
-}
-
 enum Renamed {
     Missing(ErrorObject),
     Unknown(String),
@@ -1683,33 +1315,6 @@ fn rename_param(
     let (server, renamed) = lookup(&value).ok_or(Renamed::Unknown(value))?;
     map.insert(key.to_owned(), protocol::raw(&renamed));
     Ok((server, protocol::raw(&map)))
-}
-
-fn param_str(params: &RawValue, key: &str) -> Option<String> {
-    let map: std::collections::HashMap<String, Box<RawValue>> =
-        serde_json::from_str(params.get()).ok()?;
-    serde_json::from_str(map.get(key)?.get()).ok()
-}
-
-/// `_meta.progressToken` of some params, as JSON text (tokens may be strings or numbers).
-fn progress_token(params: Option<&RawValue>) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Meta<'a> {
-        #[serde(borrow, rename = "progressToken")]
-        token: Option<&'a RawValue>,
-    }
-    #[derive(Deserialize)]
-    struct P<'a> {
-        #[serde(borrow, rename = "_meta")]
-        meta: Option<Meta<'a>>,
-        #[serde(borrow, rename = "progressToken")]
-        token: Option<&'a RawValue>,
-    }
-    let p: P = serde_json::from_str(params?.get()).ok()?;
-    p.meta
-        .and_then(|m| m.token)
-        .or(p.token)
-        .map(|t| t.get().to_owned())
 }
 
 /// The task id when a `tools/call` result is a `CreateTaskResult`.

@@ -1,0 +1,1087 @@
+//! The hub: the upstreams and everything about them that sessions share.
+//!
+//! One hub runs per process. It owns one actor per configured server (start, handshake,
+//! restart, lazy start, idle stop happen there), each server's lists, the merged catalog and
+//! its names, the catalog cache, resource-subscription counts, and which session a server's
+//! request to a client goes to. Any number of sessions (one per client connection) share it.
+//!
+//! Sessions talk to the hub through a [`HubHandle`]; the hub talks back through one channel
+//! per session ([`ToSession`]). A session never waits for the hub on a request's way: the hub
+//! hands every session a [`View`] snapshot (server handles, states, the merged catalog)
+//! whenever it changes, and the session routes by it and sends straight to the server's actor.
+//! The hub never calls into a session.
+//!
+//! Decisions the design left open:
+//! - Upstreams are initialized with the union of the capabilities of the sessions that have
+//!   said hello so far (with one client: exactly its own). A session that arrives later with
+//!   more capabilities changes what servers are given from their next start on.
+//! - A server's request to a client (sampling, elicitation, roots) goes to the session whose
+//!   request caused it: the one named by its related task, else the one that owns the request
+//!   whose stream carried it (HTTP), else the only session with requests in flight at that
+//!   server, else the most recently active session that declared the capability. With none,
+//!   the server gets a JSON-RPC error.
+
+mod cache;
+mod catalog;
+mod names;
+mod router;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt, future::BoxFuture};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub use cache::CatalogCache;
+pub use catalog::Kind;
+pub use names::{NameTable, Target};
+pub use router::{ServerView, View};
+
+use catalog::{Catalog, Merged};
+
+use crate::config::{Config, ServerConfig, StartMode};
+use crate::protocol::{self, ErrorObject, Notification, Outcome, Request, code};
+use crate::upstream::{self, ClientHello, Event, ServerInfo, UpstreamHandle};
+
+/// A session's number in its hub; `0` is the hub itself.
+pub type SessionId = u64;
+
+/// Requests from inside the process (the `list` and `tools` commands) that are not MCP.
+pub enum Control {
+    Status(oneshot::Sender<Vec<ServerStatus>>),
+    /// Which server each exposed tool name belongs to.
+    ToolOwners(oneshot::Sender<HashMap<String, String>>),
+}
+
+/// What a hub uses besides its config.
+#[derive(Default, Clone)]
+pub struct Services {
+    /// Where catalogs are remembered between runs.
+    pub cache: Option<CatalogCache>,
+    /// Where `{secret}` and OAuth tokens come from.
+    pub secrets: crate::upstream::Secrets,
+    /// How a server that wants a login may ask for it; `None`: it answers "run `mcpgw login`".
+    pub prompt: Option<crate::auth::Prompt>,
+}
+
+/// Where an upstream is in its life.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum ServerState {
+    Disabled,
+    Starting,
+    Ready,
+    /// Not running, its lists known: started by its next request (`start = "lazy"`, or
+    /// stopped after `idle_stop` unused).
+    Idle,
+    Failed {
+        reason: String,
+        #[serde(serialize_with = "as_secs")]
+        retry_in: Duration,
+    },
+}
+
+impl ServerState {
+    /// Why a server in this state cannot take a request, for messages.
+    pub fn reason(&self) -> String {
+        match self {
+            ServerState::Failed { reason, .. } => reason.clone(),
+            ServerState::Starting => "it is still starting".into(),
+            ServerState::Disabled => "it is disabled in the config".into(),
+            ServerState::Ready => "it is ready".into(),
+            ServerState::Idle => "it is stopped until used".into(),
+        }
+    }
+}
+
+fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// One upstream as `mcpgw list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerStatus {
+    pub name: String,
+    pub transport: &'static str,
+    pub target: String,
+    #[serde(flatten)]
+    pub state: ServerState,
+    pub server_info: Option<serde_json::Value>,
+    pub protocol_version: Option<String>,
+    pub tools: Option<usize>,
+    pub prompts: Option<usize>,
+    pub resources: Option<usize>,
+    /// For servers that use `{secret}`: whether their key is in the store (never the key).
+    pub key: Option<String>,
+    /// For servers that log in with OAuth: "logged in, expires in 52m", "needs login: …".
+    pub oauth: Option<String>,
+}
+
+/// What the hub tells a session.
+#[derive(Debug)]
+pub enum ToSession {
+    /// The servers changed; `changed` names the merged lists that differ from the last view.
+    View { view: Arc<View>, changed: Vec<Kind> },
+    /// A server finished its handshake (its lists are being fetched).
+    Ready(usize),
+    /// A server stopped or failed to start; `news` when the reason differs from the last one.
+    Down { server: usize, news: bool },
+    /// A notification of a server, for this session's client.
+    Notification {
+        server: usize,
+        notification: Notification,
+    },
+    /// A server's request for this session's client.
+    Request { server: usize, request: Request },
+}
+
+impl std::fmt::Debug for View {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("View")
+            .field("servers", &self.servers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The capability a client must have declared to be sent a server's request.
+pub fn capability_for(method: &str) -> Option<&'static str> {
+    match method {
+        "sampling/createMessage" => Some("sampling"),
+        "elicitation/create" => Some("elicitation"),
+        "roots/list" => Some("roots"),
+        _ => None,
+    }
+}
+
+enum Command {
+    Connect {
+        id: SessionId,
+        events: mpsc::UnboundedSender<ToSession>,
+        activity: Arc<AtomicU64>,
+    },
+    Hello {
+        session: SessionId,
+        capabilities: Box<RawValue>,
+        client_info: Option<Box<RawValue>>,
+    },
+    Subscribe {
+        session: SessionId,
+        server: usize,
+        uri: String,
+        params: Box<RawValue>,
+        subscribe: bool,
+        reply: oneshot::Sender<Outcome>,
+    },
+    Task {
+        session: SessionId,
+        task: String,
+    },
+    Leave(SessionId),
+}
+
+/// A session's way to the hub. Cheap to clone; the hub stops its servers once every handle
+/// is gone.
+#[derive(Clone)]
+pub struct HubHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    next_session: Arc<AtomicU64>,
+    /// Ticks on every client message of any session: the latest tick of each session tells
+    /// which was active most recently.
+    clock: Arc<AtomicU64>,
+}
+
+/// A session's membership of a hub.
+pub struct Membership {
+    pub id: SessionId,
+    /// The hub's messages; the first is always a [`ToSession::View`].
+    pub events: mpsc::UnboundedReceiver<ToSession>,
+    activity: Arc<AtomicU64>,
+    clock: Arc<AtomicU64>,
+}
+
+impl Membership {
+    /// Marks the session as active now (its client sent something).
+    pub fn touch(&self) {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        self.activity.store(tick, Ordering::Relaxed);
+    }
+}
+
+impl HubHandle {
+    /// Joins a new session to the hub.
+    pub fn connect(&self) -> Membership {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let activity = Arc::new(AtomicU64::new(0));
+        let _ = self.commands.send(Command::Connect {
+            id,
+            events: tx,
+            activity: activity.clone(),
+        });
+        Membership {
+            id,
+            events: rx,
+            activity,
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// The session's client initialized with these capabilities.
+    pub fn hello(
+        &self,
+        session: SessionId,
+        capabilities: Box<RawValue>,
+        client_info: Option<Box<RawValue>>,
+    ) {
+        let _ = self.commands.send(Command::Hello {
+            session,
+            capabilities,
+            client_info,
+        });
+    }
+
+    /// Subscribes the session to a resource of `server` (`subscribe`), or ends that; the
+    /// server hears of it when the first session subscribes and when the last one leaves.
+    pub fn subscription(
+        &self,
+        session: SessionId,
+        server: usize,
+        uri: String,
+        params: Box<RawValue>,
+        subscribe: bool,
+    ) -> oneshot::Receiver<Outcome> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Subscribe {
+            session,
+            server,
+            uri,
+            params,
+            subscribe,
+            reply,
+        });
+        rx
+    }
+
+    /// The session's client created a task: the server's requests about it go there.
+    pub fn task(&self, session: SessionId, task: String) {
+        let _ = self.commands.send(Command::Task { session, task });
+    }
+
+    /// The session ended: its subscriptions end with it.
+    pub fn leave(&self, session: SessionId) {
+        let _ = self.commands.send(Command::Leave(session));
+    }
+}
+
+struct Slot {
+    config: Arc<ServerConfig>,
+    handle: Option<UpstreamHandle>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    state: ServerState,
+    info: Option<Arc<ServerInfo>>,
+    generation: u64,
+    catalog: Arc<Catalog>,
+    /// Lists still being fetched after the server became ready.
+    fetching: usize,
+    /// `catalog` is the cached one from an earlier run, shown until the server's own arrive.
+    cached: bool,
+}
+
+impl Slot {
+    fn ready(&self) -> bool {
+        self.state == ServerState::Ready
+    }
+
+    fn listed(&self) -> bool {
+        self.ready() || self.state == ServerState::Idle
+    }
+}
+
+struct Member {
+    events: mpsc::UnboundedSender<ToSession>,
+    activity: Arc<AtomicU64>,
+    /// What its client declared in `initialize`, once it has.
+    capabilities: Option<Box<RawValue>>,
+}
+
+impl Member {
+    fn declared(&self, capability: &str) -> bool {
+        self.capabilities.as_deref().is_some_and(|c| {
+            serde_json::from_str::<HashMap<String, serde::de::IgnoredAny>>(c.get())
+                .is_ok_and(|m| m.contains_key(capability))
+        })
+    }
+}
+
+/// A list of a server, fetched.
+struct Fetched {
+    server: usize,
+    generation: u64,
+    kind: Kind,
+    items: Result<Vec<catalog::Item>, String>,
+}
+
+struct Hub {
+    config: Arc<Config>,
+    slots: Vec<Slot>,
+    view: Arc<View>,
+    hello: watch::Sender<Option<Arc<ClientHello>>>,
+    /// The capabilities upstreams are given (JSON text): the cache keeps entries per kind.
+    capabilities: Option<String>,
+    members: HashMap<SessionId, Member>,
+    /// Resource subscriptions: the sessions subscribed to each server's URI.
+    subscriptions: HashMap<(usize, String), BTreeSet<SessionId>>,
+    /// Tasks and the session that created them.
+    tasks: HashMap<String, SessionId>,
+    cache: Option<CatalogCache>,
+    fetches: FuturesUnordered<BoxFuture<'static, Fetched>>,
+}
+
+/// Starts the hub and every enabled server's actor (which waits for the first client's
+/// hello before its handshake). It runs until every [`HubHandle`] is dropped, then stops the
+/// servers and waits for them.
+pub fn spawn(
+    config: Arc<Config>,
+    services: Services,
+    control: mpsc::UnboundedReceiver<Control>,
+) -> (HubHandle, tokio::task::JoinHandle<()>) {
+    let (commands, commands_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let (hello, _) = watch::channel(None);
+    let slots = config
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(index, server)| {
+            let (handle, task, state) = if server.enabled {
+                let (handle, task) = upstream::spawn(
+                    index,
+                    server,
+                    &config.gateway,
+                    hello.subscribe(),
+                    events_tx.clone(),
+                    services.secrets.clone(),
+                    services.prompt.clone(),
+                );
+                (Some(handle), Some(task), ServerState::Starting)
+            } else {
+                (None, None, ServerState::Disabled)
+            };
+            Slot {
+                config: Arc::new(server.clone()),
+                handle,
+                task,
+                state,
+                info: None,
+                generation: 0,
+                catalog: Arc::default(),
+                fetching: 0,
+                cached: false,
+            }
+        })
+        .collect();
+    drop(events_tx);
+    let mut hub = Hub {
+        config,
+        slots,
+        view: Arc::default(),
+        hello,
+        capabilities: None,
+        members: HashMap::new(),
+        subscriptions: HashMap::new(),
+        tasks: HashMap::new(),
+        cache: services.cache,
+        fetches: FuturesUnordered::new(),
+    };
+    hub.view = Arc::new(hub.build_view(Arc::new(hub.merge())));
+    let handle = HubHandle {
+        commands,
+        next_session: Arc::new(AtomicU64::new(1)),
+        clock: Arc::new(AtomicU64::new(1)),
+    };
+    let task = tokio::spawn(hub.run(commands_rx, events_rx, control));
+    (handle, task)
+}
+
+impl Hub {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut events: mpsc::UnboundedReceiver<Event>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+    ) {
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                Some(event) = events.recv() => self.on_event(event),
+                Some(fetched) = self.fetches.next(), if !self.fetches.is_empty() => self.on_fetched(fetched),
+                Some(control) = control.recv() => match control {
+                    Control::Status(reply) => { let _ = reply.send(self.status()); }
+                    Control::ToolOwners(reply) => {
+                        let owners = self.view.merged.tools.iter().map(|(name, t)| (name.to_owned(), self.slots[t.server].config.name.clone())).collect();
+                        let _ = reply.send(owners);
+                    }
+                },
+            }
+        }
+        tracing::debug!("stopping upstreams");
+        self.view = Arc::default();
+        let tasks: Vec<_> = self
+            .slots
+            .iter_mut()
+            .filter_map(|s| {
+                s.handle = None;
+                s.task.take()
+            })
+            .collect();
+        drop(self);
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Connect {
+                id,
+                events,
+                activity,
+            } => {
+                let _ = events.send(ToSession::View {
+                    view: self.view.clone(),
+                    changed: vec![],
+                });
+                self.members.insert(
+                    id,
+                    Member {
+                        events,
+                        activity,
+                        capabilities: None,
+                    },
+                );
+            }
+            Command::Hello {
+                session,
+                capabilities,
+                client_info,
+            } => self.hello(session, capabilities, client_info),
+            Command::Subscribe {
+                session,
+                server,
+                uri,
+                params,
+                subscribe,
+                reply,
+            } => self.subscription(session, server, uri, params, subscribe, reply),
+            Command::Task { session, task } => {
+                self.tasks.insert(task, session);
+            }
+            Command::Leave(session) => self.leave(session),
+        }
+    }
+
+    /// A session's client initialized: the first one lets the servers start their handshakes.
+    fn hello(
+        &mut self,
+        session: SessionId,
+        capabilities: Box<RawValue>,
+        client_info: Option<Box<RawValue>>,
+    ) {
+        if let Some(member) = self.members.get_mut(&session) {
+            member.capabilities = Some(capabilities);
+        }
+        let union = self.union_of_capabilities();
+        let first = self.capabilities.is_none();
+        if self.capabilities.as_deref() == Some(union.get()) {
+            return;
+        }
+        self.capabilities = Some(union.get().to_owned());
+        if first {
+            self.load_cache(union.get());
+            self.start_unknown_lazy_servers();
+        } else {
+            tracing::debug!(
+                "the clients' capabilities grew; servers get them from their next start"
+            );
+        }
+        let client_info = client_info.or_else(|| {
+            self.hello
+                .borrow()
+                .as_ref()
+                .and_then(|h| h.client_info.clone())
+        });
+        let _ = self.hello.send(Some(Arc::new(ClientHello {
+            capabilities: union,
+            client_info,
+        })));
+    }
+
+    /// What every session's client declared, together: one client's exactly as it wrote them.
+    fn union_of_capabilities(&self) -> Box<RawValue> {
+        let mut declared = self
+            .members
+            .values()
+            .filter_map(|m| m.capabilities.as_deref());
+        let (Some(first), None) = (declared.next(), declared.next()) else {
+            let mut union = serde_json::Map::new();
+            for caps in self
+                .members
+                .values()
+                .filter_map(|m| m.capabilities.as_deref())
+            {
+                if let Ok(Value::Object(map)) = serde_json::from_str(caps.get()) {
+                    for (key, value) in map {
+                        merge_into(union.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+            return protocol::raw(&union);
+        };
+        first.to_owned()
+    }
+
+    /// Shows each server's cached lists (those a client with these capabilities was shown)
+    /// until its own arrive.
+    fn load_cache(&mut self, capabilities: &str) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let mut cached = cache.load(&self.config.servers, capabilities);
+        for slot in self.slots.iter_mut().filter(|s| s.handle.is_some()) {
+            if slot.state == ServerState::Starting
+                && let Some(catalog) = cached.remove(&slot.config.name)
+            {
+                slot.catalog = Arc::new(catalog);
+                slot.cached = true;
+                if slot.config.start == StartMode::Lazy {
+                    slot.state = ServerState::Idle;
+                }
+            }
+        }
+        self.publish(true);
+    }
+
+    /// Starts the lazy servers whose lists are not known: they must run once to tell them.
+    fn start_unknown_lazy_servers(&self) {
+        for slot in &self.slots {
+            if slot.config.start == StartMode::Lazy
+                && slot.state == ServerState::Starting
+                && let Some(handle) = &slot.handle
+            {
+                handle.start();
+            }
+        }
+    }
+
+    fn subscription(
+        &mut self,
+        session: SessionId,
+        server: usize,
+        uri: String,
+        params: Box<RawValue>,
+        subscribe: bool,
+        reply: oneshot::Sender<Outcome>,
+    ) {
+        let key = (server, uri);
+        let tell_server = if subscribe {
+            // Servers take a repeated subscription as one, and the session wants its answer.
+            self.subscriptions.entry(key).or_default().insert(session);
+            true
+        } else {
+            let others = self.subscriptions.get_mut(&key).is_some_and(|set| {
+                set.remove(&session);
+                !set.is_empty()
+            });
+            if !others {
+                self.subscriptions.remove(&key);
+            }
+            !others
+        };
+        if !tell_server {
+            let _ = reply.send(Ok(protocol::raw(&json!({}))));
+            return;
+        }
+        let slot = &self.slots[server];
+        let Some(handle) = slot.handle.clone().filter(|_| slot.listed()) else {
+            let error = ErrorObject::new(
+                code::UPSTREAM_UNAVAILABLE,
+                format!(
+                    "server `{}` is not available ({})",
+                    slot.config.name,
+                    slot.state.reason()
+                ),
+            );
+            let _ = reply.send(Err(error));
+            return;
+        };
+        let method = if subscribe {
+            "resources/subscribe"
+        } else {
+            "resources/unsubscribe"
+        };
+        let call = handle.request_for(session, method, Some(params));
+        let timeout = slot.config.request_timeout;
+        let name = slot.config.name.clone();
+        tokio::spawn(async move {
+            let outcome = match tokio::time::timeout(timeout, call.reply).await {
+                Ok(Ok(Ok(outcome))) => outcome,
+                Ok(Ok(Err(e))) => Err(ErrorObject::new(code::UPSTREAM_UNAVAILABLE, e.to_string())),
+                Ok(Err(_)) => Err(ErrorObject::new(
+                    code::UPSTREAM_UNAVAILABLE,
+                    format!("server `{name}` stopped before answering"),
+                )),
+                Err(_) => {
+                    handle.cancel(call.id, "timed out in mcpgw");
+                    Err(ErrorObject::new(
+                        code::REQUEST_TIMEOUT,
+                        format!("server `{name}` did not answer within {timeout:?}"),
+                    ))
+                }
+            };
+            let _ = reply.send(outcome);
+        });
+    }
+
+    fn leave(&mut self, session: SessionId) {
+        self.members.remove(&session);
+        self.tasks.retain(|_, s| *s != session);
+        let mut ended = vec![];
+        self.subscriptions.retain(|key, set| {
+            set.remove(&session);
+            if set.is_empty() {
+                ended.push(key.clone());
+            }
+            !set.is_empty()
+        });
+        for (server, uri) in ended {
+            if let Some(handle) = &self.slots[server].handle
+                && self.slots[server].ready()
+            {
+                drop(handle.request(
+                    "resources/unsubscribe",
+                    Some(protocol::raw(&json!({ "uri": uri }))),
+                ));
+            }
+        }
+        tracing::debug!(session, "session left; {} remain", self.members.len());
+    }
+
+    fn send(&self, session: SessionId, message: ToSession) {
+        if let Some(member) = self.members.get(&session) {
+            let _ = member.events.send(message);
+        }
+    }
+
+    fn broadcast(&self, message: impl Fn() -> ToSession) {
+        for member in self.members.values() {
+            let _ = member.events.send(message());
+        }
+    }
+
+    // ---- events from upstreams ----------------------------------------------------------
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Ready {
+                server,
+                generation,
+                info,
+            } => {
+                let slot = &mut self.slots[server];
+                let restarted = slot.generation > 0;
+                slot.generation = generation;
+                slot.state = ServerState::Ready;
+                slot.info = Some(info.clone());
+                // A cached catalog stays on show until the server's own lists replace it.
+                if !slot.cached {
+                    slot.catalog = Arc::default();
+                }
+                for kind in Kind::ALL {
+                    if info.has(kind.capability()) {
+                        self.fetch(server, kind);
+                    } else {
+                        Arc::make_mut(&mut self.slots[server].catalog).set(kind, vec![]);
+                    }
+                }
+                if self.slots[server].fetching == 0 {
+                    self.fetched_all(server);
+                }
+                if restarted {
+                    let handle = self.slots[server].handle.clone();
+                    for (_, uri) in self.subscriptions.keys().filter(|(s, _)| *s == server) {
+                        if let Some(handle) = &handle {
+                            drop(handle.request(
+                                "resources/subscribe",
+                                Some(protocol::raw(&json!({ "uri": uri }))),
+                            ));
+                        }
+                    }
+                }
+                self.publish(false);
+                self.broadcast(|| ToSession::Ready(server));
+            }
+            Event::Down {
+                server,
+                reason,
+                retry_in,
+            } => {
+                let slot = &mut self.slots[server];
+                let news = !matches!(&slot.state, ServerState::Failed { reason: before, .. } if *before == reason);
+                slot.state = ServerState::Failed { reason, retry_in };
+                slot.info = None;
+                slot.fetching = 0;
+                slot.cached = false;
+                slot.catalog = Arc::default();
+                self.publish(true);
+                self.broadcast(|| ToSession::Down { server, news });
+            }
+            Event::Idle { server } => {
+                // Its lists stay on show, as if cached; its next request starts it, and its
+                // own lists then replace them.
+                let slot = &mut self.slots[server];
+                slot.state = ServerState::Idle;
+                slot.info = None;
+                slot.fetching = 0;
+                slot.cached = true;
+                self.publish(true);
+            }
+            Event::Notification {
+                server,
+                notification,
+            } => self.on_upstream_notification(server, notification),
+            Event::Request {
+                server,
+                request,
+                origins,
+            } => self.on_upstream_request(server, request, &origins),
+        }
+    }
+
+    fn on_upstream_notification(&mut self, server: usize, n: Notification) {
+        match n.method.as_str() {
+            "notifications/tools/list_changed" => return self.fetch(server, Kind::Tools),
+            "notifications/prompts/list_changed" => return self.fetch(server, Kind::Prompts),
+            "notifications/resources/list_changed" => {
+                self.fetch(server, Kind::Resources);
+                return self.fetch(server, Kind::Templates);
+            }
+            "notifications/progress" => {
+                // Our progress tokens name their session.
+                if let Some(session) = progress_session(n.params.as_deref())
+                    && self.members.contains_key(&session)
+                {
+                    return self.send(
+                        session,
+                        ToSession::Notification {
+                            server,
+                            notification: n,
+                        },
+                    );
+                }
+            }
+            "notifications/resources/updated" => {
+                let uri = n
+                    .params
+                    .as_deref()
+                    .and_then(|p| protocol::param_str(p, "uri"))
+                    .unwrap_or_default();
+                if let Some(sessions) = self.subscriptions.get(&(server, uri)) {
+                    for &session in sessions {
+                        self.send(
+                            session,
+                            ToSession::Notification {
+                                server,
+                                notification: n.clone(),
+                            },
+                        );
+                    }
+                    return;
+                }
+            }
+            "notifications/tasks/status" => {
+                if let Some(&session) = n
+                    .params
+                    .as_deref()
+                    .and_then(|p| protocol::param_str(p, "taskId"))
+                    .and_then(|t| self.tasks.get(&t))
+                {
+                    return self.send(
+                        session,
+                        ToSession::Notification {
+                            server,
+                            notification: n,
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+        self.broadcast(|| ToSession::Notification {
+            server,
+            notification: n.clone(),
+        });
+    }
+
+    /// Finds the session a server's request is for (see the module docs), or refuses it.
+    fn on_upstream_request(&mut self, server: usize, request: Request, origins: &[u64]) {
+        let Some(handle) = self.slots[server].handle.clone() else {
+            return;
+        };
+        let related = related_task(request.params.as_deref())
+            .and_then(|t| self.tasks.get(&t).copied())
+            .filter(|s| self.members.contains_key(s));
+        let causes: BTreeSet<SessionId> = origins
+            .iter()
+            .copied()
+            .filter(|s| self.members.contains_key(s))
+            .collect();
+        let needs = capability_for(&request.method);
+        let chosen = related
+            .or_else(|| (causes.len() == 1).then(|| *causes.first().expect("one")))
+            .or_else(|| {
+                self.members
+                    .iter()
+                    .filter(|(id, _)| causes.is_empty() || causes.contains(id))
+                    .filter(|(_, m)| m.capabilities.is_some())
+                    .filter(|(_, m)| needs.is_none_or(|c| m.declared(c)))
+                    .max_by_key(|(_, m)| m.activity.load(Ordering::Relaxed))
+                    .map(|(id, _)| *id)
+            });
+        match chosen {
+            Some(session) => self.send(session, ToSession::Request { server, request }),
+            None => {
+                let why = match needs {
+                    _ if !self.members.values().any(|m| m.capabilities.is_some()) => {
+                        "no client has connected to mcpgw yet".to_owned()
+                    }
+                    Some(c) => format!("no client connected to mcpgw declared `{c}`"),
+                    None => "no client connected to mcpgw can take it".to_owned(),
+                };
+                let error = ErrorObject::new(
+                    code::METHOD_NOT_FOUND,
+                    format!("mcpgw: `{}` cannot be answered: {why}", request.method),
+                );
+                handle.respond(request.id, Err(error));
+            }
+        }
+    }
+
+    // ---- lists --------------------------------------------------------------------------
+
+    fn fetch(&mut self, server: usize, kind: Kind) {
+        let slot = &mut self.slots[server];
+        let Some(handle) = slot.handle.clone() else {
+            return;
+        };
+        slot.fetching += 1;
+        let generation = slot.generation;
+        let timeout = slot.config.request_timeout;
+        self.fetches.push(
+            async move {
+                let items = catalog::fetch(handle, kind, timeout).await;
+                Fetched {
+                    server,
+                    generation,
+                    kind,
+                    items,
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    fn on_fetched(&mut self, fetched: Fetched) {
+        let Fetched {
+            server,
+            generation,
+            kind,
+            items,
+        } = fetched;
+        let slot = &mut self.slots[server];
+        tracing::debug!(server = %slot.config.name, "listed {}: {}", kind.field(), items.as_ref().map_or_else(|e| e.clone(), |i| format!("{} item(s)", i.len())));
+        if slot.generation != generation || slot.state != ServerState::Ready {
+            return;
+        }
+        match items {
+            Ok(items) => Arc::make_mut(&mut slot.catalog).set(kind, items),
+            Err(e) => {
+                tracing::warn!(server = %slot.config.name, "cannot list {}: {e}", kind.field())
+            }
+        }
+        slot.fetching = slot.fetching.saturating_sub(1);
+        if slot.fetching == 0 {
+            self.fetched_all(server);
+        }
+        self.publish(true);
+    }
+
+    /// The server's own lists are all in: the cached ones are no longer shown, and the cache
+    /// learns the new ones for the next start.
+    fn fetched_all(&mut self, server: usize) {
+        let slot = &mut self.slots[server];
+        slot.cached = false;
+        if let (Some(cache), Some(capabilities)) = (self.cache.clone(), self.capabilities.clone()) {
+            let (config, catalog) = (slot.config.clone(), slot.catalog.clone());
+            tokio::task::spawn_blocking(move || cache.store(&config, &capabilities, &catalog));
+        }
+    }
+
+    fn merge(&self) -> Merged {
+        let servers: Vec<_> = self
+            .slots
+            .iter()
+            .map(|s| (&*s.config, (s.ready() || s.cached).then_some(&*s.catalog)))
+            .collect();
+        Merged::build(&servers, &self.config.gateway)
+    }
+
+    fn build_view(&self, merged: Arc<Merged>) -> View {
+        View {
+            servers: self
+                .slots
+                .iter()
+                .map(|s| ServerView {
+                    config: s.config.clone(),
+                    handle: s.handle.clone(),
+                    state: s.state.clone(),
+                    info: s.info.clone(),
+                    catalog: s.catalog.clone(),
+                    cached: s.cached,
+                    fetching: s.fetching > 0,
+                })
+                .collect(),
+            merged,
+            passthrough: self.config.gateway.passthrough,
+            separator: self.config.gateway.separator.clone(),
+        }
+    }
+
+    /// Hands every session a new view; `lists`: the merged lists may have changed.
+    fn publish(&mut self, lists: bool) {
+        let (merged, changed) = if lists {
+            let merged = self.merge();
+            catalog::log_new_collisions(&self.view.merged.collisions, &merged.collisions);
+            let changed: Vec<Kind> = Kind::ALL
+                .into_iter()
+                .filter(|&k| merged.list(k) != self.view.merged.list(k))
+                .collect();
+            (Arc::new(merged), changed)
+        } else {
+            (self.view.merged.clone(), vec![])
+        };
+        self.view = Arc::new(self.build_view(merged));
+        for member in self.members.values() {
+            let _ = member.events.send(ToSession::View {
+                view: self.view.clone(),
+                changed: changed.clone(),
+            });
+        }
+    }
+
+    fn status(&self) -> Vec<ServerStatus> {
+        self.slots
+            .iter()
+            .map(|s| ServerStatus {
+                name: s.config.name.clone(),
+                transport: s
+                    .info
+                    .as_ref()
+                    .map_or(s.config.transport.kind(), |i| i.transport),
+                target: s.config.transport.target(),
+                state: s.state.clone(),
+                server_info: s.info.as_ref().map(|i| i.server_info.clone()),
+                protocol_version: s.info.as_ref().map(|i| i.protocol_version.clone()),
+                tools: s.listed().then(|| {
+                    s.catalog
+                        .get(Kind::Tools)
+                        .iter()
+                        .filter(|t| {
+                            t.get("name")
+                                .and_then(Value::as_str)
+                                .is_some_and(|n| s.config.tools.allows(n))
+                        })
+                        .count()
+                }),
+                prompts: s.listed().then(|| s.catalog.get(Kind::Prompts).len()),
+                resources: s.listed().then(|| s.catalog.get(Kind::Resources).len()),
+                key: None,
+                oauth: None,
+            })
+            .collect()
+    }
+}
+
+/// Adds `value` to `into`: objects member by member, anything else replaces what was there.
+fn merge_into(into: &mut Value, value: Value) {
+    match (into, value) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                merge_into(into.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (into, value) => {
+            if !value.is_null() || into.is_null() {
+                *into = value;
+            }
+        }
+    }
+}
+
+/// The session named by one of our progress tokens (`"<session>.<n>"`).
+pub fn progress_session(params: Option<&RawValue>) -> Option<SessionId> {
+    let token = protocol::progress_token(params)?;
+    let token: String = serde_json::from_str(&token).ok()?;
+    token.split_once('.')?.0.parse().ok()
+}
+
+/// The task a server's request is about (`_meta["io.modelcontextprotocol/related-task"]`).
+fn related_task(params: Option<&RawValue>) -> Option<String> {
+    let v: Value = serde_json::from_str(params?.get()).ok()?;
+    v.get("_meta")?
+        .get("io.modelcontextprotocol/related-task")?
+        .get("taskId")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_of_several_clients_are_united() {
+        let mut union = Value::Null;
+        for caps in [
+            json!({ "roots": { "listChanged": true } }),
+            json!({ "sampling": {}, "roots": {} }),
+            json!({ "elicitation": { "form": {} } }),
+        ] {
+            merge_into(&mut union, caps);
+        }
+        assert_eq!(
+            union,
+            json!({ "roots": { "listChanged": true }, "sampling": {}, "elicitation": { "form": {} } })
+        );
+    }
+
+    #[test]
+    fn our_progress_tokens_name_their_session() {
+        let params = protocol::raw(&json!({ "progressToken": "12.3", "progress": 1 }));
+        assert_eq!(progress_session(Some(&params)), Some(12));
+        let theirs = protocol::raw(&json!({ "progressToken": 5, "progress": 1 }));
+        assert_eq!(progress_session(Some(&theirs)), None);
+        let related = protocol::raw(
+            &json!({ "_meta": { "io.modelcontextprotocol/related-task": { "taskId": "t1" } } }),
+        );
+        assert_eq!(related_task(Some(&related)).as_deref(), Some("t1"));
+    }
+}

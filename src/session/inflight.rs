@@ -1,0 +1,229 @@
+//! The client's requests that went upstream and are not answered yet, with their timeouts.
+//!
+//! Each entry knows its server and that server's id for it (to cancel it there), when it times
+//! out, and its progress token. Timeouts are checked by the session's coarse clock rather than
+//! a timer per request; every progress notification moves a deadline to `now + timeout`, but
+//! never past `max_timeout` after the start.
+//!
+//! Progress tokens are the session's own towards upstreams (`"<session>.<n>"`): clients of
+//! different sessions may pick the same token, and the hub routes a server's progress back by
+//! the session named in it. The client's own token is put back before the client sees it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+
+use crate::protocol::RequestId;
+
+/// How an answer from an upstream is turned into the answer for the client.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Answer {
+    /// Passed through untouched.
+    Relay,
+    /// `tools/call`: failures become tool results with `isError`.
+    Tool,
+}
+
+#[derive(Debug)]
+pub struct InFlight {
+    /// Tells this request from an earlier one that used the same client id.
+    pub seq: u64,
+    pub server: usize,
+    pub upstream_id: u64,
+    /// Our progress token (JSON text) and the client's, as the client wrote it.
+    pub progress: Option<(String, Box<RawValue>)>,
+    pub answer: Answer,
+    pub started: Instant,
+    /// When it times out; each progress notification moves this to `now + timeout`.
+    deadline: Instant,
+    /// The latest the deadline can move to (`max_timeout` after the start).
+    limit: Instant,
+    timeout: Duration,
+}
+
+/// What a new entry needs besides its client id.
+pub struct Entry {
+    pub server: usize,
+    pub upstream_id: u64,
+    pub progress: Option<(String, Box<RawValue>)>,
+    pub answer: Answer,
+    pub timeout: Duration,
+    pub max_timeout: Duration,
+}
+
+#[derive(Default)]
+pub struct Table {
+    entries: HashMap<RequestId, InFlight>,
+    /// Our progress token → the client id of its request.
+    by_token: HashMap<String, RequestId>,
+    seq: u64,
+}
+
+impl Table {
+    pub fn contains(&self, id: &RequestId) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether any request is in flight at `server`.
+    pub fn at(&self, server: usize) -> bool {
+        self.entries.values().any(|f| f.server == server)
+    }
+
+    /// Records a request sent now; returns its `seq`, which its answer must bring back.
+    pub fn insert(&mut self, id: RequestId, entry: Entry, now: Instant) -> u64 {
+        self.seq += 1;
+        if let Some((ours, _)) = &entry.progress {
+            self.by_token.insert(ours.clone(), id.clone());
+        }
+        let limit = now + entry.max_timeout;
+        self.entries.insert(
+            id,
+            InFlight {
+                seq: self.seq,
+                server: entry.server,
+                upstream_id: entry.upstream_id,
+                progress: entry.progress,
+                answer: entry.answer,
+                started: now,
+                deadline: (now + entry.timeout).min(limit),
+                limit,
+                timeout: entry.timeout,
+            },
+        );
+        self.seq
+    }
+
+    /// The answer to request `id` number `seq` arrived: its entry, unless it was cancelled or
+    /// timed out meanwhile (then the client expects no answer, or already has one).
+    pub fn answered(&mut self, id: &RequestId, seq: u64) -> Option<InFlight> {
+        if self.entries.get(id).is_none_or(|f| f.seq != seq) {
+            return None;
+        }
+        self.remove(id)
+    }
+
+    /// Forgets request `id` (cancelled by the client, or the session is ending).
+    pub fn remove(&mut self, id: &RequestId) -> Option<InFlight> {
+        let flight = self.entries.remove(id)?;
+        if let Some((ours, _)) = &flight.progress {
+            self.by_token.remove(ours);
+        }
+        Some(flight)
+    }
+
+    /// A server reported progress on the request with our token `ours`: its deadline moves,
+    /// and the client's token is returned to put in the notification.
+    pub fn progressed(&mut self, ours: &str, now: Instant) -> Option<&RawValue> {
+        let flight = self.entries.get_mut(self.by_token.get(ours)?)?;
+        flight.deadline = (now + flight.timeout).min(flight.limit);
+        flight.progress.as_ref().map(|(_, theirs)| &**theirs)
+    }
+
+    /// Removes and returns every request whose deadline has passed.
+    pub fn expired(&mut self, now: Instant) -> Vec<(RequestId, InFlight)> {
+        let ids: Vec<RequestId> = self
+            .entries
+            .iter()
+            .filter(|(_, f)| f.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| self.remove(&id).map(|f| (id, f)))
+            .collect()
+    }
+
+    /// Removes and returns everything (the session is ending).
+    pub fn drain(&mut self) -> Vec<(RequestId, InFlight)> {
+        self.by_token.clear();
+        self.entries.drain().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(server: usize, upstream_id: u64, token: Option<&str>) -> Entry {
+        Entry {
+            server,
+            upstream_id,
+            progress: token.map(|t| (format!("\"s.{t}\""), crate::protocol::raw(&t))),
+            answer: Answer::Relay,
+            timeout: Duration::from_secs(10),
+            max_timeout: Duration::from_secs(25),
+        }
+    }
+
+    fn id(n: u64) -> RequestId {
+        RequestId::from(n)
+    }
+
+    #[test]
+    fn an_answer_takes_its_entry_once() {
+        let mut table = Table::default();
+        let now = Instant::now();
+        let seq = table.insert(id(1), entry(0, 7, Some("p")), now);
+        assert!(table.contains(&id(1)) && table.at(0) && !table.at(1));
+        let flight = table.answered(&id(1), seq).expect("in flight");
+        assert_eq!((flight.server, flight.upstream_id), (0, 7));
+        assert!(table.answered(&id(1), seq).is_none(), "answered twice");
+        assert!(
+            table.progressed("\"s.p\"", now).is_none(),
+            "token forgotten"
+        );
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn a_reused_id_ignores_the_answer_of_its_cancelled_predecessor() {
+        let mut table = Table::default();
+        let now = Instant::now();
+        let first = table.insert(id(1), entry(0, 1, None), now);
+        table.remove(&id(1));
+        let second = table.insert(id(1), entry(1, 2, None), now);
+        assert!(table.answered(&id(1), first).is_none());
+        assert_eq!(table.answered(&id(1), second).unwrap().server, 1);
+    }
+
+    #[test]
+    fn progress_extends_a_deadline_up_to_the_limit() {
+        let mut table = Table::default();
+        let start = Instant::now();
+        table.insert(id(1), entry(0, 1, Some("p")), start);
+        table.insert(id(2), entry(0, 2, None), start);
+        let at = |s: u64| start + Duration::from_secs(s);
+        assert!(table.expired(at(9)).is_empty());
+        // Progress at 8 s: request 1 now lasts until 18 s; request 2 still ends at 10 s.
+        let theirs = table.progressed("\"s.p\"", at(8)).expect("known token");
+        assert_eq!(theirs.get(), "\"p\"");
+        let gone: Vec<_> = table.expired(at(10)).into_iter().map(|(i, _)| i).collect();
+        assert_eq!(gone, [id(2)]);
+        // Progress keeps it alive, but never past max_timeout (25 s).
+        for s in [17, 24] {
+            table.progressed("\"s.p\"", at(s));
+        }
+        assert!(table.expired(at(24)).is_empty());
+        assert_eq!(table.expired(at(25)).len(), 1);
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn drain_leaves_nothing() {
+        let mut table = Table::default();
+        let now = Instant::now();
+        table.insert(id(1), entry(0, 1, Some("a")), now);
+        table.insert(RequestId::String("x".into()), entry(1, 2, None), now);
+        assert_eq!(table.drain().len(), 2);
+        assert!(table.is_empty() && table.progressed("\"s.a\"", now).is_none());
+    }
+}
