@@ -108,7 +108,10 @@ async fn an_unused_server_is_stopped_and_its_next_call_starts_it_again() {
     .await;
     // Its tools stay listed, and the gateway says why it is not running.
     assert!(gw.tool_names().await.contains(&"idle__echo".to_owned()));
-    assert!(gw.log_text().contains("unused"), "{}", gw.log_text());
+    eventually(Duration::from_secs(2), "the log says why", || {
+        gw.log_text().contains("unused")
+    })
+    .await;
 
     let second = gw.call("idle__echo", json!({ "message": "two" })).await;
     assert!(second.to_string().contains("two"), "{second}");
