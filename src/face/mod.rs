@@ -28,7 +28,7 @@ pub async fn run<R, W>(
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (hub, hub_task) = hub::spawn(config.clone(), services, control);
-    serve_stream(config, &hub, input, output, shutdown).await;
+    serve_stream(config, hub.clone(), input, output, shutdown).await;
     drop(hub);
     let _ = hub_task.await;
 }
@@ -37,7 +37,7 @@ pub async fn run<R, W>(
 /// is owed has been answered) or `shutdown` completes.
 pub async fn serve_stream<R, W>(
     config: Arc<Config>,
-    hub: &HubHandle,
+    hub: HubHandle,
     input: R,
     output: W,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -59,7 +59,7 @@ pub async fn serve_stream<R, W>(
             Err(_) => {}
         })
         .fuse();
-    let session = Session::new(config, hub.clone(), out_tx);
+    let session = Session::new(config, hub, out_tx);
     // A task of its own rather than the caller's future: on a current-thread runtime, waking
     // the `block_on` future costs an extra poll of the I/O driver on every message.
     let _ = tokio::spawn(session.run(input, shutdown)).await;

@@ -117,6 +117,8 @@ pub struct ServerStatus {
     pub tools: Option<usize>,
     pub prompts: Option<usize>,
     pub resources: Option<usize>,
+    /// Requests sent to it that it has not answered yet.
+    pub in_flight: usize,
     /// For servers that use `{secret}`: whether their key is in the store (never the key).
     pub key: Option<String>,
     /// For servers that log in with OAuth: "logged in, expires in 52m", "needs login: …".
@@ -1013,6 +1015,7 @@ impl Hub {
                 }),
                 prompts: s.listed().then(|| s.catalog.get(Kind::Prompts).len()),
                 resources: s.listed().then(|| s.catalog.get(Kind::Resources).len()),
+                in_flight: s.handle.as_ref().map_or(0, UpstreamHandle::in_flight),
                 key: None,
                 oauth: None,
             })

@@ -192,6 +192,8 @@ impl Session {
                     break;
                 }
                 _ = ticker.tick(), if !self.inflight.is_empty() => self.expire(),
+                // Nobody is left to answer: the client's end of the connection is gone.
+                () = self.out.closed() => break,
                 _ = &mut shutdown => break,
             }
         }

@@ -21,7 +21,7 @@ mod peer;
 mod stdio;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
@@ -137,6 +137,7 @@ pub struct UpstreamHandle {
     pub name: Arc<str>,
     commands: mpsc::UnboundedSender<Command>,
     next_id: Arc<AtomicU64>,
+    in_flight: Arc<AtomicUsize>,
 }
 
 /// A request on its way: `id` is the upstream's id (for cancellation), `reply` its answer.
@@ -188,6 +189,11 @@ impl UpstreamHandle {
     /// Answers a request the server sent (its own id).
     pub fn respond(&self, id: RequestId, outcome: Outcome) {
         let _ = self.commands.send(Command::Respond { id, outcome });
+    }
+
+    /// Requests sent to the server (by anyone) that it has not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// Starts a server that waits to be used (`start = "lazy"`); a request starts it too.
@@ -245,6 +251,7 @@ pub fn spawn(
         name: config.name.as_str().into(),
         commands: tx,
         next_id: Arc::new(AtomicU64::new(1)),
+        in_flight: Arc::default(),
     };
     match &config.transport {
         Transport::Stdio(stdio) => {
@@ -254,6 +261,7 @@ pub fn spawn(
                     handle.name.clone(),
                     settings.max_message_bytes,
                     events,
+                    handle.in_flight.clone(),
                 ),
                 config: stdio.clone(),
                 secrets: secrets.clone(),
@@ -276,6 +284,7 @@ pub fn spawn(
                     handle.name.clone(),
                     settings.max_message_bytes,
                     events,
+                    handle.in_flight.clone(),
                 ),
                 config: (**http).clone(),
                 secrets: secrets.clone(),

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,12 +28,61 @@ impl From<oneshot::Sender<Reply>> for Waiting {
     }
 }
 
+/// The requests waiting for the server's answers, counted where the hub can read it.
+pub(super) struct Pending {
+    map: HashMap<u64, Waiting>,
+    count: Arc<AtomicUsize>,
+}
+
+impl Pending {
+    pub fn new(count: Arc<AtomicUsize>) -> Self {
+        Pending {
+            map: HashMap::new(),
+            count,
+        }
+    }
+
+    fn counted<T>(&mut self, change: impl FnOnce(&mut HashMap<u64, Waiting>) -> T) -> T {
+        let out = change(&mut self.map);
+        self.count.store(self.map.len(), Ordering::Relaxed);
+        out
+    }
+
+    pub fn insert(&mut self, id: u64, waiting: Waiting) {
+        self.counted(|m| m.insert(id, waiting));
+    }
+
+    pub fn remove(&mut self, id: &u64) -> Option<Waiting> {
+        self.counted(|m| m.remove(id))
+    }
+
+    pub fn drain(&mut self) -> Vec<Waiting> {
+        self.counted(|m| m.drain().map(|(_, w)| w).collect())
+    }
+
+    pub fn get(&self, id: &u64) -> Option<&Waiting> {
+        self.map.get(id)
+    }
+
+    pub fn contains_key(&self, id: &u64) -> bool {
+        self.map.contains_key(id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Waiting> {
+        self.map.values()
+    }
+}
+
 pub(super) struct Peer {
     pub index: usize,
     pub name: Arc<str>,
     pub max_message_bytes: usize,
     pub events: mpsc::UnboundedSender<Event>,
-    pub pending: HashMap<u64, Waiting>,
+    pub pending: Pending,
     /// Input that was not MCP, for rate-limiting the warnings about it.
     ignored: u64,
     /// The secret this server was given: a server may echo it, and logs must not.
@@ -45,13 +95,14 @@ impl Peer {
         name: Arc<str>,
         max_message_bytes: usize,
         events: mpsc::UnboundedSender<Event>,
+        in_flight: Arc<AtomicUsize>,
     ) -> Peer {
         Peer {
             index,
             name,
             max_message_bytes,
             events,
-            pending: HashMap::new(),
+            pending: Pending::new(in_flight),
             ignored: 0,
             secret: None,
         }
@@ -193,7 +244,7 @@ impl Peer {
 
     /// Fails every pending request: the server stopped, for `reason`.
     pub fn fail_all(&mut self, reason: &str) {
-        for (_, waiting) in self.pending.drain() {
+        for waiting in self.pending.drain() {
             let _ = waiting.reply.send(Err(CallError::Died {
                 server: self.name.clone(),
                 reason: reason.to_owned(),

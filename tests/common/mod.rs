@@ -113,6 +113,11 @@ impl Server {
         Server::command(name, &node(), &args)
     }
 
+    /// The marker in its argv, for [`pids_matching`].
+    pub fn marker(&self) -> Option<&str> {
+        self.marker.as_deref()
+    }
+
     pub fn with(mut self, line: &str) -> Server {
         self.lines.push(line.into());
         self
