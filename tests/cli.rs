@@ -43,6 +43,7 @@ fn list_shows_every_server_and_its_state() {
     assert_eq!(everything["server_info"]["name"], "mcp-servers/everything");
     let broken = by_name("broken");
     assert_eq!(broken["state"], "failed");
+    assert_eq!(broken["cause"], "spawn_failed", "{broken}");
     assert!(
         broken["reason"]
             .as_str()

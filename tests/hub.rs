@@ -138,8 +138,9 @@ async fn three_sessions_share_one_hub() {
     let (control, control_rx) = mpsc::unbounded_channel();
     let (hub, hub_task) = hub::spawn(config.clone(), Services::default(), control_rx);
 
-    // B arrives first: the servers start with its capabilities, and later ones add theirs.
-    let bea = join(&hub, &config, "bea", json!({ "elicitation": {} })).await;
+    // B arrives first: the servers start with its capabilities (a later session's extra
+    // ones reach a server from its next start).
+    let bea = join(&hub, &config, "bea", json!({ "elicitation": {}, "sampling": {} })).await;
     let ann = join(
         &hub,
         &config,
@@ -190,7 +191,7 @@ async fn three_sessions_share_one_hub() {
     assert_eq!(bea.asked().len(), 1);
     assert!(ann.asked().is_empty() && cyd.asked().is_empty());
 
-    // A sampling request from a call of A's goes to A.
+    // A sampling request from a call of A's goes to A, though B could take it too.
     let sampled = ann
         .call("b__trigger-sampling-request", json!({ "prompt": "hi" }))
         .await;

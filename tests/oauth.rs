@@ -115,6 +115,7 @@ fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
         list[0]["oauth"], "needs login: run `mcpgw login py`",
         "{list}"
     );
+    assert_eq!(list[0]["cause"], "needs_login", "{list}");
     let (ok, stdout, stderr) = w.run(&["call", "py__whoami"]);
     assert!(
         !ok && format!("{stdout}{stderr}").contains("run `mcpgw login py`"),

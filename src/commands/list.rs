@@ -6,8 +6,8 @@ use std::sync::Arc;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Local;
-use crate::config::Config;
-use crate::hub::{Control, ServerState, ServerStatus};
+use crate::config::{Config, TransportKind};
+use crate::hub::{Control, Credential, ServerState, ServerStatus};
 
 pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
     let local = Local::start(config.clone()).await?;
@@ -58,11 +58,13 @@ async fn key_states(config: &Config, servers: &mut [ServerStatus]) {
             .into_iter()
             .map(|name| {
                 let state = match &store {
-                    Err(e) => format!("unknown: {e}"),
+                    Err(e) => Credential::new("unknown", Some(e.to_string())),
                     Ok((store, _)) => match store.get(&name, crate::secrets::Kind::ApiKey) {
-                        Ok(Some(_)) => "set".to_owned(),
-                        Ok(None) => format!("missing: run `mcpgw add-key {name}`"),
-                        Err(e) => format!("unknown: {e}"),
+                        Ok(Some(_)) => Credential::new("set", None),
+                        Ok(None) => {
+                            Credential::new("missing", Some(format!("run `mcpgw add-key {name}`")))
+                        }
+                        Err(e) => Credential::new("unknown", Some(e.to_string())),
                     },
                 };
                 (name, state)
@@ -101,11 +103,11 @@ async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
                 let login = format!("run `mcpgw login {name}`");
                 let state = match &store {
                     Err(_) if !required => return None,
-                    Err(e) => format!("unknown: {e}"),
+                    Err(e) => Credential::new("unknown", Some(e.to_string())),
                     Ok((store, _)) => {
                         match crate::auth::status(&**store, &http.oauth.store_key, &http.url) {
-                            Err(e) => format!("unknown: {e}"),
-                            Ok(None) if required => format!("needs login: {login}"),
+                            Err(e) => Credential::new("unknown", Some(e.to_string())),
+                            Ok(None) if required => Credential::new("needs login", Some(login)),
                             Ok(None) => return None,
                             Ok(Some(record)) => describe_login(&record, &login),
                         }
@@ -122,17 +124,20 @@ async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
         // A server that refused us for want of a login says so even without `auth = "oauth"`.
         if server.oauth.is_none()
             && let ServerState::Failed { reason, .. } = &server.state
-            && reason.contains("needs a login")
+            && reason.cause == crate::upstream::Cause::NeedsLogin
         {
-            server.oauth = Some(format!("needs login: run `mcpgw login {}`", server.name));
+            server.oauth = Some(Credential::new(
+                "needs login",
+                Some(format!("run `mcpgw login {}`", server.name)),
+            ));
         }
     }
 }
 
-fn describe_login(record: &crate::auth::Record, login: &str) -> String {
+fn describe_login(record: &crate::auth::Record, login: &str) -> Credential {
     let refreshes = record.has_refresh_token();
     match record.expires_at() {
-        None => "logged in".into(),
+        None => Credential::new("logged in", None),
         Some(at) if at > crate::auth::now() => {
             let secs = at - crate::auth::now();
             // Minutes are enough, once there are some.
@@ -141,10 +146,12 @@ fn describe_login(record: &crate::auth::Record, login: &str) -> String {
             } else {
                 secs
             }));
-            format!("logged in, expires in {left}")
+            Credential::new(format!("logged in, expires in {left}"), None)
         }
-        Some(_) if refreshes => "logged in, token expired (refreshed on next use)".into(),
-        Some(_) => format!("needs login: the token expired; {login}"),
+        Some(_) if refreshes => {
+            Credential::new("logged in, token expired (refreshed on next use)", None)
+        }
+        Some(_) => Credential::new("needs login", Some(format!("the token expired; {login}"))),
     }
 }
 
@@ -177,15 +184,15 @@ fn table(servers: &[ServerStatus]) -> Table {
                     .and_then(|i| i.get("version"))
                     .and_then(|v| v.as_str())
                     .unwrap_or("");
-                let protocol = s.protocol_version.as_deref().unwrap_or("");
-                let at = if s.transport == "stdio" {
+                let protocol = s.protocol_version.map_or("", |v| v.as_str());
+                let at = if s.transport == TransportKind::Stdio {
                     String::new()
                 } else {
                     format!(" at {}", s.target)
                 };
                 ("ready", format!("{name} {version} (MCP {protocol}){at}"))
             }
-            ServerState::Failed { reason, .. } => ("failed", reason.clone()),
+            ServerState::Failed { reason, .. } => ("failed", reason.message.clone()),
             ServerState::Starting => ("starting", s.target.clone()),
             ServerState::Idle => (
                 "idle",
@@ -195,12 +202,12 @@ fn table(servers: &[ServerStatus]) -> Table {
         };
         table.add_row([
             s.name.clone(),
-            s.transport.to_owned(),
+            s.transport.to_string(),
             state.to_owned(),
-            // The table shows the words before the colon; --json has the whole sentence.
+            // The table shows the state; --json has the whole sentence.
             match (&s.key, &s.oauth) {
-                (Some(k), _) => format!("key {}", k.split(':').next().unwrap_or(k)),
-                (None, Some(o)) => format!("oauth: {}", o.split(':').next().unwrap_or(o)),
+                (Some(k), _) => format!("key {}", k.state),
+                (None, Some(o)) => format!("oauth: {}", o.state),
                 (None, None) => "-".into(),
             },
             count(s.tools),

@@ -130,13 +130,42 @@ pub enum Transport {
     Http(Box<HttpConfig>),
 }
 
-impl Transport {
-    pub fn kind(&self) -> &'static str {
+/// How messages reach a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportKind {
+    /// A child process, over its stdin and stdout.
+    Stdio,
+    /// Streamable HTTP.
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport.
+    Sse,
+}
+
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Transport::Stdio(_) => "stdio",
+            TransportKind::Stdio => "stdio",
+            TransportKind::StreamableHttp => "streamable-http",
+            TransportKind::Sse => "sse",
+        }
+    }
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Transport {
+    /// The transport tried first (an HTTP server may turn out to speak the other one).
+    pub fn kind(&self) -> TransportKind {
+        match self {
+            Transport::Stdio(_) => TransportKind::Stdio,
             Transport::Http(h) => match h.mode {
-                HttpMode::SseOnly | HttpMode::SseFirst => "sse",
-                _ => "http",
+                HttpMode::SseOnly | HttpMode::SseFirst => TransportKind::Sse,
+                _ => TransportKind::StreamableHttp,
             },
         }
     }

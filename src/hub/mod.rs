@@ -45,9 +45,9 @@ pub use router::{ServerView, View};
 
 use catalog::{Catalog, Merged};
 
-use crate::config::{Config, ServerConfig, StartMode};
-use crate::protocol::{self, ErrorObject, Notification, Outcome, Request, code};
-use crate::upstream::{self, ClientHello, Event, ServerInfo, UpstreamHandle};
+use crate::config::{Config, ServerConfig, StartMode, TransportKind};
+use crate::protocol::{self, ErrorObject, Notification, Outcome, Request, Version, code};
+use crate::upstream::{self, ClientHello, DownReason, Event, ServerInfo, UpstreamHandle};
 
 /// A session's number in its hub; `0` is the hub itself.
 pub type SessionId = u64;
@@ -81,7 +81,8 @@ pub enum ServerState {
     /// stopped after `idle_stop` unused).
     Idle,
     Failed {
-        reason: String,
+        #[serde(flatten)]
+        reason: DownReason,
         #[serde(serialize_with = "as_secs")]
         retry_in: Duration,
     },
@@ -91,7 +92,7 @@ impl ServerState {
     /// Why a server in this state cannot take a request, for messages.
     pub fn reason(&self) -> String {
         match self {
-            ServerState::Failed { reason, .. } => reason.clone(),
+            ServerState::Failed { reason, .. } => reason.message.clone(),
             ServerState::Starting => "it is still starting".into(),
             ServerState::Disabled => "it is disabled in the config".into(),
             ServerState::Ready => "it is ready".into(),
@@ -108,21 +109,49 @@ fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerStatus {
     pub name: String,
-    pub transport: &'static str,
+    pub transport: TransportKind,
     pub target: String,
     #[serde(flatten)]
     pub state: ServerState,
     pub server_info: Option<serde_json::Value>,
-    pub protocol_version: Option<String>,
+    pub protocol_version: Option<Version>,
     pub tools: Option<usize>,
     pub prompts: Option<usize>,
     pub resources: Option<usize>,
     /// Requests sent to it that it has not answered yet.
     pub in_flight: usize,
     /// For servers that use `{secret}`: whether their key is in the store (never the key).
-    pub key: Option<String>,
+    pub key: Option<Credential>,
     /// For servers that log in with OAuth: "logged in, expires in 52m", "needs login: …".
-    pub oauth: Option<String>,
+    pub oauth: Option<Credential>,
+}
+
+/// The state of a server's key or login: a few words for a table, and the sentence that
+/// says what to do (which is what JSON shows).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(into = "String")]
+pub struct Credential {
+    pub state: String,
+    /// What to do about it, when anything.
+    pub remedy: Option<String>,
+}
+
+impl Credential {
+    pub fn new(state: impl Into<String>, remedy: Option<String>) -> Self {
+        Credential {
+            state: state.into(),
+            remedy,
+        }
+    }
+}
+
+impl From<Credential> for String {
+    fn from(c: Credential) -> String {
+        match c.remedy {
+            Some(remedy) => format!("{}: {remedy}", c.state),
+            None => c.state,
+        }
+    }
 }
 
 /// What the hub tells a session.
@@ -1001,7 +1030,7 @@ impl Hub {
                 target: s.config.transport.target(),
                 state: s.state.clone(),
                 server_info: s.info.as_ref().map(|i| i.server_info.clone()),
-                protocol_version: s.info.as_ref().map(|i| i.protocol_version.clone()),
+                protocol_version: s.info.as_ref().map(|i| i.protocol_version),
                 tools: s.listed().then(|| {
                     s.catalog
                         .get(Kind::Tools)

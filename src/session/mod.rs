@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::hub::{HubHandle, Kind, Membership, ServerState, SessionId, ToSession, View};
 use crate::protocol::{
     self, ErrorObject, Frame, Message, Notification, Outcome, Parsed, Request, RequestId, Response,
-    code, param_str, parse_params, progress_token, recover_id,
+    Version, code, param_str, parse_params, progress_token, recover_id,
 };
 use crate::upstream::{self, CallError, UpstreamHandle};
 
@@ -90,7 +90,7 @@ pub struct Session {
     config: Arc<Config>,
     out: mpsc::UnboundedSender<String>,
     /// The protocol version agreed with the client, once it has initialized.
-    version: Option<&'static str>,
+    version: Option<Version>,
     /// What the client declared in `initialize`.
     capabilities: Option<Box<RawValue>>,
     announcer: Announcer,
@@ -108,7 +108,7 @@ pub struct Session {
     tasks: HashMap<String, usize>,
     batch: Option<Batch>,
     /// `mcpgw proxy`: the client's `initialize`, held until its server is known.
-    pending_initialize: Option<(RequestId, &'static str)>,
+    pending_initialize: Option<(RequestId, Version)>,
 }
 
 impl Session {
@@ -298,7 +298,7 @@ impl Session {
     }
 
     fn on_batch(&mut self, items: Vec<Box<RawValue>>) {
-        if self.version != Some("2025-03-26") {
+        if self.version != Some(Version::V2025_03_26) {
             let why = match self.version {
                 None => {
                     "batches are only allowed after initialize, with protocol version 2025-03-26"
@@ -450,7 +450,7 @@ impl Session {
         self.capabilities = Some(params.capabilities.clone());
         self.hub
             .hello(self.id, params.capabilities, params.client_info);
-        tracing::debug!(session = self.id, version, "client initialized");
+        tracing::debug!(session = self.id, %version, "client initialized");
         // A proxy answers as its server, so it waits (up to startup_timeout) to know it.
         if self.config.gateway.passthrough
             && self
@@ -474,7 +474,7 @@ impl Session {
         }
     }
 
-    fn initialize_result(&self, version: &'static str) -> Box<RawValue> {
+    fn initialize_result(&self, version: Version) -> Box<RawValue> {
         if self.config.gateway.passthrough
             && let Some(info) = self.view.servers.first().and_then(|s| s.info.as_ref())
         {
@@ -511,7 +511,7 @@ impl Session {
             "logging": {},
             "completions": {},
         });
-        if version >= "2025-11-25" {
+        if version >= Version::V2025_11_25 {
             // Task-augmented tool calls are relayed, and tasks/* routed by task id; each tool
             // says in `execution.taskSupport` whether its server takes them.
             capabilities["tasks"] =

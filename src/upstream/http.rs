@@ -12,20 +12,18 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
-use serde::Deserialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
-use super::peer::{Peer, Waiting};
-use super::{CallError, ClientHello, Command, Event, ServerInfo, backoff};
+use super::life::{self, Cause, Connection, DownReason, End, Life};
+use super::{CallError, ClientHello, Command, ServerInfo, backoff};
 use crate::auth::{OAuth, Problem};
-use crate::config::{AuthMode, HttpConfig, HttpMode};
-use crate::protocol::{self, Message, Notification, Request};
+use crate::config::{AuthMode, HttpConfig, HttpMode, TransportKind};
+use crate::protocol::{Message, Version};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -34,18 +32,14 @@ const VERSION_HEADER: &str = "mcp-protocol-version";
 const UNREACHABLE_PATIENCE: Duration = Duration::from_secs(15);
 
 pub(super) struct HttpActor {
-    pub peer: Peer,
-    pub config: HttpConfig,
-    pub secrets: super::Secrets,
-    /// How a login may be asked for, when the server wants one; `None`: never.
-    pub prompt: Option<crate::auth::Prompt>,
-    pub handshake_timeout: Duration,
-    pub hello: watch::Receiver<Option<Arc<ClientHello>>>,
-    pub commands: mpsc::UnboundedReceiver<Command>,
-    pub next_id: Arc<AtomicU64>,
+    config: HttpConfig,
+    secrets: super::Secrets,
+    link: Link,
+    /// What the tasks of the current connection hear from the server.
+    inbound: Option<mpsc::UnboundedReceiver<Inbound>>,
     /// The tasks reading the server's own stream (GET, or the legacy SSE stream): stopped when
     /// the connection is replaced or ends, so an old session's stream never lingers.
-    pub listeners: Vec<tokio::task::AbortHandle>,
+    listeners: Vec<tokio::task::AbortHandle>,
 }
 
 /// One session with the server: where to POST, and what to say in the headers.
@@ -55,7 +49,7 @@ struct Session {
     post_to: Url,
     legacy: bool,
     id: Option<String>,
-    version: String,
+    version: Version,
 }
 
 /// What the actor's tasks tell it. Every task of every session uses one channel.
@@ -98,11 +92,6 @@ enum StreamEnd {
     Failed(String),
 }
 
-enum End {
-    Shutdown,
-    Failed(String),
-}
-
 /// A request on its way, kept so it can be sent again.
 struct Outgoing {
     line: String,
@@ -126,151 +115,106 @@ struct Link {
     max: usize,
 }
 
+impl Connection for HttpActor {
+    const AGAIN: &'static str = "connecting again";
+
+    async fn run_once(&mut self, life: &mut Life, _generation: u64) -> End {
+        let generation = _generation;
+        let mut inbound = self.inbound.take().expect("one run at a time");
+        // Stragglers from the last connection mean nothing to the next.
+        while inbound.try_recv().is_ok() {}
+        let end = self.connect_and_serve(life, &mut inbound, generation).await;
+        self.inbound = Some(inbound);
+        end
+    }
+
+    async fn close(&mut self) {
+        self.stop_listeners();
+    }
+}
+
 impl HttpActor {
-    pub async fn run(mut self) {
-        let (inbound_tx, mut inbound) = mpsc::unbounded_channel();
-        let client = match client(&self.config) {
-            Ok(c) => c,
-            Err(reason) => {
-                // A config problem (an unreadable CA file, say): nothing will change until the
-                // config does, so report it and refuse every request.
-                tracing::error!(server = %self.peer.name, "{reason}");
-                let _ = self.peer.events.send(Event::Down {
-                    server: self.peer.index,
-                    reason: reason.clone(),
-                    retry_in: Duration::from_secs(3600),
-                });
-                while let Some(command) = self.commands.recv().await {
-                    self.refuse(Some(command), &reason);
-                }
-                return;
-            }
+    async fn connect_and_serve(
+        &mut self,
+        life: &mut Life,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        generation: u64,
+    ) -> End {
+        let hello = match life.wait_for_hello().await {
+            Ok(hello) => hello,
+            Err(end) => return end,
         };
-        let auth = self.oauth(&client);
-        let mut link = Link {
+        self.link.max = life.peer.max_message_bytes;
+        self.link.headers = match self.headers(life).await {
+            Ok(headers) => headers,
+            Err(reason) => return End::Failed(reason),
+        };
+        let link = self.link.clone();
+        let (session, info) = match self.connect(life, &link, inbound, &hello).await {
+            Ok(connected) => connected,
+            Err(end) => return end,
+        };
+        let held = life.ready(generation, info);
+        self.serve(life, &link, inbound, session, &hello, held)
+            .await
+    }
+
+    /// The actor for a server at `config.url`; `Err` when its config cannot work (an
+    /// unreadable CA file, say): nothing will change until the config does.
+    pub fn new(
+        config: HttpConfig,
+        secrets: super::Secrets,
+        prompt: Option<crate::auth::Prompt>,
+    ) -> Result<HttpActor, DownReason> {
+        let client = client(&config).map_err(|m| DownReason::new(Cause::Config, m))?;
+        let auth = oauth(&config, &client, &secrets, prompt);
+        let (inbound_tx, inbound) = mpsc::unbounded_channel();
+        let link = Link {
             client,
             headers: HeaderMap::new(),
             auth,
-            oauth_required: self.config.auth == AuthMode::OAuth,
+            oauth_required: config.auth == AuthMode::OAuth,
             inbound: inbound_tx,
-            max: self.peer.max_message_bytes,
+            max: 0,
         };
-        let mut attempt = 0;
-        let mut generation = 0;
-        loop {
-            generation += 1;
-            let hello = loop {
-                if let Some(h) = self.hello.borrow().clone() {
-                    break h;
-                }
-                tokio::select! {
-                    changed = self.hello.changed() => if changed.is_err() { return },
-                    command = self.commands.recv() => if !self.refuse(command, "it is still starting") { return },
-                }
-            };
-            let started = tokio::time::Instant::now();
-            let connected = match self.headers().await {
-                Ok(headers) => {
-                    link.headers = headers;
-                    self.connect(&link, &mut inbound, &hello).await
-                }
-                Err(reason) => Err(End::Failed(reason)),
-            };
-            let end = match connected {
-                Ok((session, info)) => {
-                    tracing::info!(server = %self.peer.name, protocol = %info.protocol_version, transport = if session.legacy { "sse" } else { "http" }, "ready: {}", info.server_info.get("name").and_then(|n| n.as_str()).unwrap_or("?"));
-                    let _ = self.peer.events.send(Event::Ready {
-                        server: self.peer.index,
-                        generation,
-                        info: Arc::new(info),
-                    });
-                    self.serve(&link, &mut inbound, session, &hello).await
-                }
-                Err(end) => end,
-            };
-            self.stop_listeners();
-            let reason = match end {
-                End::Shutdown => {
-                    self.peer.fail_all("the gateway is shutting down");
-                    return;
-                }
-                End::Failed(reason) => reason,
-            };
-            self.peer.fail_all(&reason);
-            if started.elapsed() > Duration::from_secs(60) {
-                attempt = 0;
-            }
-            let retry_in = backoff(attempt);
-            attempt += 1;
-            tracing::warn!(server = %self.peer.name, "{reason}; connecting again in {retry_in:?}");
-            let _ = self.peer.events.send(Event::Down {
-                server: self.peer.index,
-                reason: reason.clone(),
-                retry_in,
-            });
-            let sleep = tokio::time::sleep(retry_in);
-            tokio::pin!(sleep);
-            loop {
-                tokio::select! {
-                    _ = &mut sleep => break,
-                    command = self.commands.recv() => if !self.refuse(command, &reason) { return },
-                    _ = inbound.recv() => {} // stragglers from the last session
-                }
-            }
-        }
+        Ok(HttpActor {
+            config,
+            secrets,
+            link,
+            inbound: Some(inbound),
+            listeners: vec![],
+        })
     }
-
-    /// The server's token source, unless it is configured without OAuth or with a
-    /// credential header of its own.
-    fn oauth(&self, client: &reqwest::Client) -> Option<Arc<OAuth>> {
-        self.config.oauth_need()?;
-        let target = crate::auth::Target::new(&self.config, client.clone());
-        Some(Arc::new(OAuth::new(
-            target,
-            self.secrets.clone(),
-            self.prompt.clone(),
-        )))
-    }
-
     fn stop_listeners(&mut self) {
         for listener in self.listeners.drain(..) {
             listener.abort();
         }
     }
 
-    /// Fails a request at once while not connected; false when the gateway is gone.
-    fn refuse(&self, command: Option<Command>, reason: &str) -> bool {
-        match command {
-            None => false,
-            Some(Command::Request { reply, .. }) => {
-                let _ = reply.send(Err(self.peer.unavailable(reason)));
-                true
-            }
-            Some(_) => true,
-        }
-    }
-
     /// The configured headers, `{secret}` filled in from the store (read again at every
     /// connection, so a key added meanwhile is used). Values are marked sensitive, which keeps
     /// them out of the HTTP stack's own debug output.
-    async fn headers(&mut self) -> Result<HeaderMap, String> {
+    async fn headers(&mut self, life: &mut Life) -> Result<HeaderMap, DownReason> {
+        let config = |m: String| DownReason::new(Cause::Config, m);
         let (name, secrets, mut pairs) = (
-            self.peer.name.clone(),
+            life.peer.name.clone(),
             self.secrets.clone(),
             self.config.headers.clone(),
         );
         let (pairs, secret) = tokio::task::spawn_blocking(move || {
-            let secret = super::fill_secret(&name, &secrets, pairs.iter_mut().map(|(_, v)| v))?;
-            Ok::<_, String>((pairs, secret))
+            let secret = super::fill_secret(&name, &secrets, pairs.iter_mut().map(|(_, v)| v))
+                .map_err(|m| DownReason::new(Cause::KeyMissing, m))?;
+            Ok::<_, DownReason>((pairs, secret))
         })
         .await
-        .map_err(|e| e.to_string())??;
-        self.peer.secret = secret;
+        .map_err(|e| config(e.to_string()))??;
+        life.peer.secret = secret;
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            let k = HeaderName::try_from(k.as_str()).map_err(|e| format!("header `{k}`: {e}"))?;
+            let k = HeaderName::try_from(k.as_str())
+                .map_err(|e| config(format!("header `{k}`: {e}")))?;
             let mut v = HeaderValue::try_from(v.as_str())
-                .map_err(|_| format!("header `{k}` has a value that HTTP cannot carry"))?;
+                .map_err(|_| config(format!("header `{k}` has a value that HTTP cannot carry")))?;
             v.set_sensitive(true);
             h.insert(k, v);
         }
@@ -280,6 +224,7 @@ impl HttpActor {
     /// The handshake, over Streamable HTTP or (when refused, or configured) legacy SSE.
     async fn connect(
         &mut self,
+        life: &mut Life,
         link: &Link,
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
@@ -287,78 +232,65 @@ impl HttpActor {
         self.stop_listeners();
         let mode = self.config.mode;
         if mode == HttpMode::SseFirst {
-            match self.connect_legacy(link, inbound, hello).await {
+            match self.connect_legacy(life, link, inbound, hello).await {
                 Ok(done) => return Ok(done),
                 Err(why) => {
-                    tracing::info!(server = %self.peer.name, "{why}; trying Streamable HTTP")
+                    tracing::info!(server = %life.peer.name, "{why}; trying Streamable HTTP")
                 }
             }
         }
         if mode != HttpMode::SseOnly {
-            match self.connect_streamable(link, inbound, hello).await {
+            match self.connect_streamable(life, link, inbound, hello).await {
                 Ok(done) => return Ok(done),
                 Err((true, why)) if mode == HttpMode::HttpFirst => {
-                    tracing::info!(server = %self.peer.name, "{why}; trying the HTTP+SSE transport");
+                    tracing::info!(server = %life.peer.name, "{why}; trying the HTTP+SSE transport");
                 }
                 Err((_, why)) => return Err(End::Failed(why)),
             }
         }
-        self.connect_legacy(link, inbound, hello)
+        self.connect_legacy(life, link, inbound, hello)
             .await
             .map_err(End::Failed)
-    }
-
-    fn initialize_line(&self, hello: &ClientHello) -> (u64, String) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let own = protocol::raw(
-            &serde_json::json!({ "name": "mcpgw", "version": env!("CARGO_PKG_VERSION") }),
-        );
-        let params = serde_json::json!({
-            "protocolVersion": protocol::LATEST_PROTOCOL_VERSION,
-            "capabilities": serde_json::from_str::<serde_json::Value>(hello.capabilities.get()).unwrap_or_default(),
-            "clientInfo": serde_json::from_str::<serde_json::Value>(hello.client_info.as_deref().unwrap_or(&own).get()).unwrap_or_default(),
-        });
-        let line = Message::Request(Request {
-            id: id.into(),
-            method: "initialize".into(),
-            params: Some(protocol::raw(&params)),
-        })
-        .to_line();
-        (id, line)
     }
 
     /// Waits for the answer to `id`, handling whatever else arrives meanwhile.
     async fn answer(
         &mut self,
+        life: &mut Life,
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         id: u64,
         mut answer: tokio::sync::oneshot::Receiver<super::Reply>,
-    ) -> Result<ServerInfo, String> {
-        let outcome = tokio::time::timeout(self.handshake_timeout, async {
+        transport: TransportKind,
+    ) -> Result<ServerInfo, DownReason> {
+        let handshake = |m: String| DownReason::new(Cause::HandshakeFailed, m);
+        let outcome = tokio::time::timeout(life.handshake_timeout, async {
             loop {
                 tokio::select! {
-                    r = &mut answer => return r.map_err(|_| "`initialize` got no answer".to_owned()),
+                    r = &mut answer => return r.map_err(|_| handshake("`initialize` got no answer".to_owned())),
                     got = inbound.recv() => match got {
-                        Some(Inbound::Message { data, on }) => { self.peer.message_on(&data, on); }
-                        Some(Inbound::Failed { id: failed, failure }) if failed == id && self.peer.pending.remove(&id).is_some() => {
-                            return Err(format!("`initialize` failed: {}", describe(&failure)));
+                        Some(Inbound::Message { data, on }) => { life.peer.message_on(&data, on); }
+                        Some(Inbound::Failed { id: failed, failure }) if failed == id && life.peer.pending.remove(&id).is_some() => {
+                            return Err(DownReason::new(failure.cause(), format!("`initialize` failed: {}", describe(&failure))));
                         }
                         Some(_) => {}
-                        None => return Err("the connection closed".to_owned()),
+                        None => return Err(DownReason::new(Cause::Unreachable, "the connection closed")),
                     },
                 }
             }
         })
         .await;
         match outcome {
-            Ok(Ok(reply)) => parse_initialize(&self.peer.name, reply),
+            Ok(Ok(reply)) => life::server_info(reply, transport).map_err(|end| match end {
+                End::Failed(reason) => reason,
+                _ => handshake("`initialize` got no answer".to_owned()),
+            }),
             Ok(Err(e)) => Err(e),
             Err(_) => {
-                self.peer.pending.remove(&id);
-                Err(format!(
+                life.peer.pending.remove(&id);
+                Err(handshake(format!(
                     "it did not answer `initialize` within {:?}",
-                    self.handshake_timeout
-                ))
+                    life.handshake_timeout
+                )))
             }
         }
     }
@@ -366,11 +298,13 @@ impl HttpActor {
     /// `Err((true, why))` when the server does not speak Streamable HTTP at all.
     async fn connect_streamable(
         &mut self,
+        life: &mut Life,
         link: &Link,
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
-    ) -> Result<(Session, ServerInfo), (bool, String)> {
-        let (id, line) = self.initialize_line(hello);
+    ) -> Result<(Session, ServerInfo), (bool, DownReason)> {
+        let init = life.initialize(hello);
+        let (id, line) = (init.id, init.message.to_line());
         let response = send(link, || {
             link.client
                 .post(self.config.url.clone())
@@ -378,50 +312,53 @@ impl HttpActor {
                 .header(ACCEPT, "application/json, text/event-stream")
                 .header(CONTENT_TYPE, "application/json")
                 .body(line.clone())
-                .timeout(self.handshake_timeout)
+                .timeout(life.handshake_timeout)
         })
         .await
-        .map_err(|e| (false, e.describe(&self.config.url)))?;
+        .map_err(|e| {
+            life.peer.pending.remove(&id);
+            (false, e.reason(&self.config.url))
+        })?;
         let status = response.status();
         if matches!(
             status,
             StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
         ) {
-            return Err((true, format!("POST {} answered {status}", self.config.url)));
+            life.peer.pending.remove(&id);
+            let why = format!("POST {} answered {status}", self.config.url);
+            return Err((true, DownReason::new(Cause::Refused, why)));
         }
         if !status.is_success() {
+            life.peer.pending.remove(&id);
             let body = response.text().await.unwrap_or_default();
-            return Err((
-                false,
-                format!("`initialize` got HTTP {status}: {}", snippet(&body)),
-            ));
+            let why = format!("`initialize` got HTTP {status}: {}", snippet(&body));
+            return Err((false, DownReason::new(Cause::Refused, why)));
         }
         let session_id = response
             .headers()
             .get(SESSION_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.peer.pending.insert(id, reply.into());
         tokio::spawn(read_answer(response, link.clone(), id));
         let info = self
-            .answer(inbound, id, answer)
+            .answer(
+                life,
+                inbound,
+                id,
+                init.answer,
+                TransportKind::StreamableHttp,
+            )
             .await
             .map_err(|e| (false, e))?;
         let session = Session {
             post_to: self.config.url.clone(),
             legacy: false,
             id: session_id,
-            version: info.protocol_version.clone(),
+            version: info.protocol_version,
         };
-        let initialized = Message::Notification(Notification {
-            method: "notifications/initialized".into(),
-            params: None,
-        })
-        .to_line();
-        post_notification(link, &session, initialized)
+        post_notification(link, &session, life::initialized().to_line())
             .await
-            .map_err(|e| (false, e))?;
+            .map_err(|e| (false, DownReason::new(Cause::HandshakeFailed, e)))?;
         // What the server sends unprompted comes on a GET stream, when it offers one.
         self.listeners
             .push(tokio::spawn(listen(link.clone(), session.clone(), None)).abort_handle());
@@ -430,10 +367,12 @@ impl HttpActor {
 
     async fn connect_legacy(
         &mut self,
+        life: &mut Life,
         link: &Link,
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
-    ) -> Result<(Session, ServerInfo), String> {
+    ) -> Result<(Session, ServerInfo), DownReason> {
+        let refused = |m: String| DownReason::new(Cause::Refused, m);
         let response = send(link, || {
             link.client
                 .get(self.config.url.clone())
@@ -441,16 +380,16 @@ impl HttpActor {
                 .header(ACCEPT, "text/event-stream")
         })
         .await
-        .map_err(|e| e.describe(&self.config.url))?;
+        .map_err(|e| e.reason(&self.config.url))?;
         if !response.status().is_success() {
-            return Err(format!(
+            return Err(refused(format!(
                 "GET {} (HTTP+SSE) answered {}",
                 self.config.url,
                 response.status()
-            ));
+            )));
         }
         let mut events = events_of(response, link.max);
-        let endpoint = tokio::time::timeout(self.handshake_timeout, async {
+        let endpoint = tokio::time::timeout(life.handshake_timeout, async {
             while let Some(Ok(event)) = events.next().await {
                 if event.event.as_deref() == Some("endpoint") {
                     return event.data;
@@ -461,16 +400,16 @@ impl HttpActor {
         .await
         .ok()
         .flatten()
-        .ok_or_else(|| format!("GET {} sent no `endpoint` event", self.config.url))?;
-        let post_to = self
-            .config
-            .url
-            .join(endpoint.trim())
-            .map_err(|e| format!("the `endpoint` event names a bad URL {endpoint:?}: {e}"))?;
+        .ok_or_else(|| refused(format!("GET {} sent no `endpoint` event", self.config.url)))?;
+        let post_to = self.config.url.join(endpoint.trim()).map_err(|e| {
+            refused(format!(
+                "the `endpoint` event names a bad URL {endpoint:?}: {e}"
+            ))
+        })?;
         if post_to.origin() != self.config.url.origin() {
-            return Err(format!(
+            return Err(refused(format!(
                 "the `endpoint` event points at another origin ({post_to}); refusing it"
-            ));
+            )));
         }
         // From now on this one stream carries every message from the server.
         let (to_actor, max) = (link.inbound.clone(), link.max);
@@ -480,85 +419,68 @@ impl HttpActor {
             let _ = to_actor.send(Inbound::StreamEnded(StreamEnd::Ended { resume, retry }));
         });
         self.listeners.push(legacy_stream.abort_handle());
-        let (id, line) = self.initialize_line(hello);
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.peer.pending.insert(id, reply.into());
+        let init = life.initialize(hello);
+        let (id, line) = (init.id, init.message.to_line());
         let session = Session {
             post_to,
             legacy: true,
             id: None,
-            version: protocol::PROTOCOL_VERSIONS[0].into(),
+            version: Version::V2024_11_05,
         };
         tokio::spawn(post(link.clone(), session.clone(), id, line));
-        let info = self.answer(inbound, id, answer).await?;
+        let info = self
+            .answer(life, inbound, id, init.answer, TransportKind::Sse)
+            .await?;
         let session = Session {
-            version: info.protocol_version.clone(),
+            version: info.protocol_version,
             ..session
         };
-        let info = ServerInfo {
-            transport: "sse",
-            ..info
-        };
-        let initialized = Message::Notification(Notification {
-            method: "notifications/initialized".into(),
-            params: None,
-        })
-        .to_line();
-        post_notification(link, &session, initialized).await?;
+        post_notification(link, &session, life::initialized().to_line())
+            .await
+            .map_err(|e| DownReason::new(Cause::HandshakeFailed, e))?;
         Ok((session, info))
     }
 
     async fn serve(
         &mut self,
+        life: &mut Life,
         link: &Link,
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         mut session: Session,
         hello: &ClientHello,
+        held: Vec<Command>,
     ) -> End {
         let mut outgoing: HashMap<u64, Outgoing> = HashMap::new();
         let mut stream_open = !session.legacy;
+        for command in held {
+            self.command(life, link, &session, &mut outgoing, command);
+        }
         loop {
             tokio::select! {
-                command = self.commands.recv() => match command {
+                command = life.commands.recv() => match command {
                     None => {
                         close(link, &session).await;
                         return End::Shutdown;
                     }
-                    Some(Command::Request { id, method, params, reply, origin }) => {
-                        self.peer.pending.insert(id, Waiting { reply, origin });
-                        let line = Message::Request(Request { id: id.into(), method, params }).to_line();
-                        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {}", self.peer.redact(&line));
-                        tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
-                        outgoing.insert(id, Outgoing { line, resent_after_expiry: false, unreachable_since: None, attempts: 0, resumes: 0 });
-                    }
-                    Some(Command::Start) => {}
-                    Some(Command::Notify(n)) => self.fire(link, &session, Message::Notification(n)),
-                    Some(Command::Respond { id, outcome }) => self.fire(link, &session, Message::Response(protocol::Response { id, outcome })),
-                    Some(Command::Cancel { id, reason }) => {
-                        outgoing.remove(&id);
-                        if self.peer.pending.remove(&id).is_some() {
-                            let params = protocol::raw(&serde_json::json!({ "requestId": id, "reason": reason }));
-                            self.fire(link, &session, Message::Notification(Notification { method: "notifications/cancelled".into(), params: Some(params) }));
-                        }
-                    }
+                    Some(command) => self.command(life, link, &session, &mut outgoing, command),
                 },
                 got = inbound.recv() => match got.expect("the actor holds a sender") {
                     Inbound::Message { data, on } => {
                         if data.is_empty() {
-                            self.peer.too_long(b"", self.peer.max_message_bytes + 1);
+                            life.peer.too_long(b"", life.peer.max_message_bytes + 1);
                         }
-                        for answer in self.peer.message_on(&data, on) {
-                            self.fire(link, &session, answer);
+                        for answer in life.peer.message_on(&data, on) {
+                            self.fire(life, link, &session, answer);
                         }
-                        outgoing.retain(|id, _| self.peer.pending.contains_key(id));
+                        outgoing.retain(|id, _| life.peer.pending.contains_key(id));
                     }
                     Inbound::Retry { id } => {
-                        if let Some(o) = outgoing.get(&id).filter(|_| self.peer.pending.contains_key(&id)) {
+                        if let Some(o) = outgoing.get(&id).filter(|_| life.peer.pending.contains_key(&id)) {
                             tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
                         }
                     }
                     Inbound::Failed { id, failure } => {
-                        if !self.peer.pending.contains_key(&id) {
+                        if !life.peer.pending.contains_key(&id) {
                             outgoing.remove(&id);
                             continue;
                         }
@@ -566,22 +488,22 @@ impl HttpActor {
                         match failure {
                             PostFailure::SessionExpired if !o.resent_after_expiry && !session.legacy => {
                                 o.resent_after_expiry = true;
-                                tracing::info!(server = %self.peer.name, "the server forgot the session; starting a new one");
-                                match self.connect(link, inbound, hello).await {
+                                tracing::info!(server = %life.peer.name, "the server forgot the session; starting a new one");
+                                match self.connect(life, link, inbound, hello).await {
                                     Ok((fresh, _)) => session = fresh,
-                                    Err(End::Failed(reason)) => return End::Failed(format!("its session expired and a new one failed: {reason}")),
-                                    Err(End::Shutdown) => return End::Shutdown,
+                                    Err(End::Failed(reason)) => return End::failed(reason.cause, format!("its session expired and a new one failed: {reason}")),
+                                    Err(end) => return end,
                                 }
                                 let line = outgoing[&id].line.clone();
                                 tokio::spawn(post(link.clone(), session.clone(), id, line));
                             }
                             PostFailure::Unreachable(why) => {
                                 let since = *o.unreachable_since.get_or_insert_with(tokio::time::Instant::now);
-                                let patience = UNREACHABLE_PATIENCE.min(self.handshake_timeout);
+                                let patience = UNREACHABLE_PATIENCE.min(life.handshake_timeout);
                                 if since.elapsed() < patience {
                                     let delay = backoff(o.attempts).min(Duration::from_secs(2));
                                     o.attempts += 1;
-                                    tracing::debug!(server = %self.peer.name, "{why}; trying again in {delay:?}");
+                                    tracing::debug!(server = %life.peer.name, "{why}; trying again in {delay:?}");
                                     let tx = link.inbound.clone();
                                     tokio::spawn(async move {
                                         tokio::time::sleep(delay).await;
@@ -590,26 +512,26 @@ impl HttpActor {
                                 } else {
                                     // Gone for good, it seems: like a child that died, its tools
                                     // go, its calls fail, and it is reconnected with backoff.
-                                    return End::Failed(format!("it could not be reached for {patience:?}: {why}"));
+                                    return End::failed(Cause::Unreachable, format!("it could not be reached for {patience:?}: {why}"));
                                 }
                             }
                             PostFailure::Cut { resume: Some(resume), retry } if o.resumes < 3 && !session.legacy => {
                                 o.resumes += 1;
                                 let delay = retry.unwrap_or(Duration::from_millis(500));
-                                tracing::debug!(server = %self.peer.name, "an answer stream broke off; resuming after event {resume} in {delay:?}");
+                                tracing::debug!(server = %life.peer.name, "an answer stream broke off; resuming after event {resume} in {delay:?}");
                                 let (link, session) = (link.clone(), session.clone());
                                 tokio::spawn(async move {
                                     tokio::time::sleep(delay).await;
                                     listen(link, session, Some(resume)).await;
                                 });
                             }
-                            other => self.fail(id, &mut outgoing, describe(&other)),
+                            other => self.fail(life, id, &mut outgoing, describe(&other)),
                         }
                     }
                     Inbound::StreamEnded(end) => match end {
                         StreamEnd::Unsupported => stream_open = false,
                         StreamEnd::Failed(why) => {
-                            tracing::debug!(server = %self.peer.name, "no stream of server messages: {why}");
+                            tracing::debug!(server = %life.peer.name, "no stream of server messages: {why}");
                             stream_open = false;
                         }
                         StreamEnd::Ended { resume, retry } if !session.legacy && stream_open => {
@@ -625,7 +547,7 @@ impl HttpActor {
                             );
                         }
                         StreamEnd::Ended { .. } if session.legacy => {
-                            return End::Failed("its event stream closed".into());
+                            return End::failed(Cause::Unreachable, "its event stream closed");
                         }
                         StreamEnd::Ended { .. } => {}
                     },
@@ -634,11 +556,50 @@ impl HttpActor {
         }
     }
 
-    /// Sends a notification or an answer; nothing waits for it.
-    fn fire(&self, link: &Link, session: &Session, message: Message) {
+    /// Sends a session's command: a request is POSTed and kept until answered (to be sent
+    /// again when the server was unreachable or forgot the session); anything else is fired.
+    fn command(
+        &mut self,
+        life: &mut Life,
+        link: &Link,
+        session: &Session,
+        outgoing: &mut HashMap<u64, Outgoing>,
+        command: Command,
+    ) {
+        let request = match &command {
+            Command::Request { id, .. } => Some(*id),
+            Command::Cancel { id, .. } => {
+                outgoing.remove(id);
+                None
+            }
+            _ => None,
+        };
+        let Some(message) = life.message_for(command) else {
+            return;
+        };
+        let Some(id) = request else {
+            return self.fire(life, link, session, message);
+        };
         let line = message.to_line();
-        tracing::trace!(target: "mcpgw::wire", server = %self.peer.name, "→ {}", self.peer.redact(&line));
-        let (link, session, name) = (link.clone(), session.clone(), self.peer.name.clone());
+        tracing::trace!(target: "mcpgw::wire", server = %life.peer.name, "→ {}", life.peer.redact(&line));
+        tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
+        outgoing.insert(
+            id,
+            Outgoing {
+                line,
+                resent_after_expiry: false,
+                unreachable_since: None,
+                attempts: 0,
+                resumes: 0,
+            },
+        );
+    }
+
+    /// Sends a notification or an answer; nothing waits for it.
+    fn fire(&self, life: &Life, link: &Link, session: &Session, message: Message) {
+        let line = message.to_line();
+        tracing::trace!(target: "mcpgw::wire", server = %life.peer.name, "→ {}", life.peer.redact(&line));
+        let (link, session, name) = (link.clone(), session.clone(), life.peer.name.clone());
         tokio::spawn(async move {
             if let Err(e) = post_notification(&link, &session, line).await {
                 tracing::debug!(server = %name, "{e}");
@@ -646,13 +607,28 @@ impl HttpActor {
         });
     }
 
-    fn fail(&mut self, id: u64, outgoing: &mut HashMap<u64, Outgoing>, reason: String) {
+    fn fail(
+        &mut self,
+        life: &mut Life,
+        id: u64,
+        outgoing: &mut HashMap<u64, Outgoing>,
+        reason: String,
+    ) {
         outgoing.remove(&id);
-        if let Some(waiting) = self.peer.pending.remove(&id) {
+        if let Some(waiting) = life.peer.pending.remove(&id) {
             let _ = waiting.reply.send(Err(CallError::Failed {
-                server: self.peer.name.clone(),
+                server: life.peer.name.clone(),
                 reason,
             }));
+        }
+    }
+}
+
+impl PostFailure {
+    fn cause(&self) -> Cause {
+        match self {
+            PostFailure::Unreachable(_) | PostFailure::Cut { .. } => Cause::Unreachable,
+            PostFailure::SessionExpired | PostFailure::Refused(_) => Cause::Refused,
         }
     }
 }
@@ -834,9 +810,19 @@ enum Sent {
 
 impl Sent {
     fn describe(&self, url: &Url) -> String {
+        self.reason(url).message
+    }
+
+    fn reason(&self, url: &Url) -> DownReason {
         match self {
-            Sent::Http(e) => format!("cannot reach {url}: {}", crate::errors::chain(e)),
-            Sent::Auth(p) => p.to_string(),
+            Sent::Http(e) => DownReason::new(
+                Cause::Unreachable,
+                format!("cannot reach {url}: {}", crate::errors::chain(e)),
+            ),
+            Sent::Auth(p @ Problem::NeedsLogin { .. }) => {
+                DownReason::new(Cause::NeedsLogin, p.to_string())
+            }
+            Sent::Auth(p) => DownReason::new(Cause::Refused, p.to_string()),
         }
     }
 }
@@ -903,43 +889,21 @@ fn bearer_challenge(value: &str) -> bool {
         || value.contains("resource_metadata")
 }
 
+/// The server's token source, unless it is configured without OAuth or with a credential
+/// header of its own.
+fn oauth(
+    config: &HttpConfig,
+    client: &reqwest::Client,
+    secrets: &super::Secrets,
+    prompt: Option<crate::auth::Prompt>,
+) -> Option<Arc<OAuth>> {
+    config.oauth_need()?;
+    let target = crate::auth::Target::new(config, client.clone());
+    Some(Arc::new(OAuth::new(target, secrets.clone(), prompt)))
+}
+
 /// How many times one request may ask for more scopes.
 const MAX_STEP_UPS: u32 = 3;
-
-fn parse_initialize(name: &str, reply: super::Reply) -> Result<ServerInfo, String> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Init {
-        protocol_version: String,
-        #[serde(default)]
-        capabilities: serde_json::Value,
-        #[serde(default)]
-        server_info: serde_json::Value,
-        #[serde(default)]
-        instructions: Option<String>,
-    }
-    let result = match reply {
-        Ok(Ok(result)) => result,
-        Ok(Err(error)) => return Err(format!("it refused `initialize`: {error}")),
-        Err(e) => return Err(e.to_string()),
-    };
-    let init: Init = serde_json::from_str(result.get())
-        .map_err(|e| format!("server `{name}`: its `initialize` answer is malformed: {e}"))?;
-    if !protocol::PROTOCOL_VERSIONS.contains(&init.protocol_version.as_str()) {
-        return Err(format!(
-            "it speaks protocol version {}, which mcpgw does not (it speaks {})",
-            init.protocol_version,
-            protocol::PROTOCOL_VERSIONS.join(", ")
-        ));
-    }
-    Ok(ServerInfo {
-        transport: "streamable-http",
-        protocol_version: init.protocol_version,
-        capabilities: init.capabilities,
-        server_info: init.server_info,
-        instructions: init.instructions,
-    })
-}
 
 /// The first 300 characters of a body, for error messages.
 fn snippet(body: &str) -> String {

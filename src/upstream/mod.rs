@@ -15,8 +15,10 @@
 //! again by its next request, which waits for it (the actor holds it).
 
 mod http;
+mod life;
 
 pub use http::client as http_client;
+pub use life::{Cause, DownReason};
 mod peer;
 mod stdio;
 
@@ -27,8 +29,8 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::{GatewaySettings, SECRET, ServerConfig, Transport};
-use crate::protocol::{Notification, Outcome, Request, RequestId};
+use crate::config::{GatewaySettings, SECRET, ServerConfig, Transport, TransportKind};
+use crate::protocol::{Notification, Outcome, Request, RequestId, Version};
 use crate::secrets::{Kind, Secret, SecretStore};
 
 /// What the client said in `initialize`, handed to every upstream's handshake.
@@ -41,9 +43,9 @@ pub struct ClientHello {
 /// What an upstream said in its `initialize` answer.
 #[derive(Debug)]
 pub struct ServerInfo {
-    /// The transport in use: `stdio`, `streamable-http` or `sse`.
-    pub transport: &'static str,
-    pub protocol_version: String,
+    /// The transport in use.
+    pub transport: TransportKind,
+    pub protocol_version: Version,
     pub capabilities: serde_json::Value,
     pub server_info: serde_json::Value,
     pub instructions: Option<String>,
@@ -112,7 +114,7 @@ pub enum Event {
     /// The server is not available; it is started again after `retry_in`.
     Down {
         server: usize,
-        reason: String,
+        reason: DownReason,
         retry_in: Duration,
     },
     /// The server was stopped for being unused (`idle_stop`); its next request starts it.
@@ -253,49 +255,37 @@ pub fn spawn(
         next_id: Arc::new(AtomicU64::new(1)),
         in_flight: Arc::default(),
     };
+    let peer = peer::Peer::new(
+        index,
+        handle.name.clone(),
+        settings.max_message_bytes,
+        events,
+        handle.in_flight.clone(),
+    );
+    let life = life::Life::new(
+        peer,
+        rx,
+        hello,
+        handle.next_id.clone(),
+        config.handshake_timeout,
+        config.start == crate::config::StartMode::Lazy,
+    );
     match &config.transport {
         Transport::Stdio(stdio) => {
             let actor = stdio::StdioActor {
-                peer: peer::Peer::new(
-                    index,
-                    handle.name.clone(),
-                    settings.max_message_bytes,
-                    events,
-                    handle.in_flight.clone(),
-                ),
                 config: stdio.clone(),
-                secrets: secrets.clone(),
-                handshake_timeout: config.handshake_timeout,
-                lazy: config.start == crate::config::StartMode::Lazy,
+                secrets,
                 idle_stop: config.idle_stop,
-                held: vec![],
                 subscriptions: Default::default(),
-                hello,
-                commands: rx,
-                next_id: handle.next_id.clone(),
+                running: None,
             };
-            let task = tokio::spawn(actor.run());
-            (handle, task)
+            (handle, tokio::spawn(life.run(actor)))
         }
         Transport::Http(http) => {
-            let actor = http::HttpActor {
-                peer: peer::Peer::new(
-                    index,
-                    handle.name.clone(),
-                    settings.max_message_bytes,
-                    events,
-                    handle.in_flight.clone(),
-                ),
-                config: (**http).clone(),
-                secrets: secrets.clone(),
-                prompt,
-                listeners: vec![],
-                handshake_timeout: config.handshake_timeout,
-                hello,
-                commands: rx,
-                next_id: handle.next_id.clone(),
+            let task = match http::HttpActor::new((**http).clone(), secrets, prompt) {
+                Ok(actor) => tokio::spawn(life.run(actor)),
+                Err(reason) => tokio::spawn(life.refuse_forever(reason)),
             };
-            let task = tokio::spawn(actor.run());
             (handle, task)
         }
     }
