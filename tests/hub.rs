@@ -140,7 +140,13 @@ async fn three_sessions_share_one_hub() {
 
     // B arrives first: the servers start with its capabilities (a later session's extra
     // ones reach a server from its next start).
-    let bea = join(&hub, &config, "bea", json!({ "elicitation": {}, "sampling": {} })).await;
+    let bea = join(
+        &hub,
+        &config,
+        "bea",
+        json!({ "elicitation": {}, "sampling": {} }),
+    )
+    .await;
     let ann = join(
         &hub,
         &config,

@@ -1,32 +1,18 @@
 //! `mcpgw login` and `mcpgw logout`: OAuth tokens for one remote server, in the secret store.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::UsageError;
-use crate::auth::{self, LoggedOut, Prompt, Target};
-use crate::config::{Config, Transport};
-use crate::secrets::SecretStore;
+use super::{Ask, Context, UsageError};
+use crate::auth::{self, LoggedOut, Target};
+use crate::config::Transport;
 
 /// The server to log in to: a configured URL server, or the one URL of `mcpgw proxy URL`.
-fn target(config: &Config, server: &str) -> anyhow::Result<Target> {
-    let found = config
-        .servers
-        .iter()
-        .find(|s| s.name == server || (server.contains("://") && config.servers.len() == 1));
-    let Some(found) = found else {
-        let known: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
-        return Err(UsageError(format!(
-            "no server `{server}` in the config{}",
-            if known.is_empty() {
-                String::new()
-            } else {
-                format!(" (it has: {})", known.join(", "))
-            }
-        ))
-        .into());
+fn target(ctx: &Context, server: &str) -> anyhow::Result<Target> {
+    let servers = &ctx.config.servers;
+    let found = match servers.first() {
+        Some(only) if server.contains("://") && servers.len() == 1 => only,
+        _ => ctx.server(server)?,
     };
     let Transport::Http(http) = &found.transport else {
         return Err(UsageError(format!(
@@ -41,31 +27,10 @@ fn target(config: &Config, server: &str) -> anyhow::Result<Target> {
     Ok(Target::new(http, client))
 }
 
-async fn store(config: &Config) -> anyhow::Result<Arc<dyn SecretStore>> {
-    let settings = config.secrets.clone();
-    let (store, why) =
-        tokio::task::spawn_blocking(move || crate::secrets::open(&settings.store, settings.file))
-            .await??;
-    tracing::info!("tokens are kept in the {} ({why})", store.describe());
-    Ok(store)
-}
-
-/// How `mcpgw login` asks.
-pub struct How {
-    pub no_browser: bool,
-    pub device: bool,
-    pub timeout: Duration,
-}
-
-pub async fn login(config: &Config, server: &str, how: How) -> anyhow::Result<ExitCode> {
-    let target = target(config, server)?;
-    let store = store(config).await?;
-    let prompt = Prompt {
-        browser: !how.no_browser && !how.device && auth::can_open_browser(),
-        paste: !how.device && (how.no_browser || std::io::stdin().is_terminal()),
-        timeout: how.timeout,
-        device: how.device,
-    };
+pub async fn login(ctx: &Context, server: &str, ask: Ask) -> anyhow::Result<ExitCode> {
+    let target = target(ctx, server)?;
+    let store = ctx.open_store().await?;
+    let prompt = ctx.prompt(ask).expect("a login may always ask");
     let record = auth::login_now(&target, store.clone(), &prompt)
         .await
         .map_err(|e| anyhow::anyhow!("login to `{}` failed: {e}", target.server))?;
@@ -91,9 +56,9 @@ pub async fn login(config: &Config, server: &str, how: How) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn logout(config: &Config, server: &str) -> anyhow::Result<ExitCode> {
-    let target = target(config, server)?;
-    let store = store(config).await?;
+pub async fn logout(ctx: &Context, server: &str) -> anyhow::Result<ExitCode> {
+    let target = target(ctx, server)?;
+    let store = ctx.open_store().await?;
     match auth::logout(&target, store)
         .await
         .map_err(anyhow::Error::msg)?

@@ -2,16 +2,14 @@
 //! text, other content as a short summary; exit status 1 when the result has `isError`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Local, UsageError};
+use super::{Context, UsageError};
 use crate::client::ClientError;
-use crate::config::Config;
 
 pub async fn run(
-    config: Arc<Config>,
+    ctx: &Context,
     tool: String,
     arguments: Option<String>,
     raw: bool,
@@ -31,7 +29,7 @@ pub async fn run(
             }
         },
     };
-    let local = Local::start(config).await?;
+    let local = ctx.local().await?;
     // Names are only known once the servers have listed their tools.
     let tools = local.tools().await?;
     let known = tools

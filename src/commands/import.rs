@@ -13,9 +13,9 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value};
 
-use super::UsageError;
+use super::{Context, UsageError};
 use crate::config::{Config, is_name, secret_header, secret_name};
-use crate::secrets::{self, Kind, Secret};
+use crate::secrets::{Kind, Secret};
 
 /// One imported server: its TOML table, and the secret that goes to the store.
 struct Planned {
@@ -309,11 +309,12 @@ fn resolve_env_reference(value: &str, entry: &Map<String, Value>) -> String {
 }
 
 pub async fn run(
-    config: &Config,
+    ctx: &Context,
     config_path: Option<PathBuf>,
     file: Option<PathBuf>,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
+    let config = &*ctx.config;
     let file = match file {
         Some(f) => f,
         None => default_files().into_iter().find(|f| f.exists()).ok_or_else(|| {
@@ -414,7 +415,7 @@ pub async fn run(
         .filter(|p| p.secret.is_some())
         .collect();
     if !with_secrets.is_empty() {
-        let (store, _) = secrets::open(&config.secrets.store, config.secrets.file.clone())?;
+        let store = ctx.store()?;
         for p in &with_secrets {
             let (_, secret) = p.secret.as_ref().expect("filtered");
             store.set(&p.name, Kind::ApiKey, secret)?;

@@ -3,38 +3,9 @@
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use super::UsageError;
-use crate::config::{Config, ServerConfig};
-use crate::secrets::{self, Kind, Secret, SecretStore};
-
-fn server<'a>(config: &'a Config, name: &str) -> Result<&'a ServerConfig, UsageError> {
-    config
-        .servers
-        .iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| {
-            let nearest = config
-                .servers
-                .iter()
-                .map(|s| (strsim::jaro_winkler(name, &s.name), &s.name))
-                .filter(|(score, _)| *score > 0.7)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map_or(String::new(), |(_, n)| format!("; did you mean `{n}`?"));
-            let place = config
-                .path
-                .as_ref()
-                .map_or("the config".to_owned(), |p| p.display().to_string());
-            UsageError(format!("no server named `{name}` in {place}{nearest}"))
-        })
-}
-
-fn store(config: &Config) -> anyhow::Result<Arc<dyn SecretStore>> {
-    let (store, why) = secrets::open(&config.secrets.store, config.secrets.file.clone())?;
-    tracing::debug!("using the {} ({why})", store.describe());
-    Ok(store)
-}
+use super::{Context, UsageError};
+use crate::secrets::{Kind, Secret};
 
 fn read_key(name: &str, from_stdin: bool) -> anyhow::Result<Secret> {
     let key = if from_stdin {
@@ -55,10 +26,10 @@ fn read_key(name: &str, from_stdin: bool) -> anyhow::Result<Secret> {
     Ok(Secret::new(key))
 }
 
-pub fn add(config: &Config, name: &str, from_stdin: bool) -> anyhow::Result<ExitCode> {
-    let server = server(config, name)?;
+pub fn add(ctx: &Context, name: &str, from_stdin: bool) -> anyhow::Result<ExitCode> {
+    let server = ctx.server(name)?;
     let key = read_key(name, from_stdin)?;
-    let store = store(config)?;
+    let store = ctx.store()?;
     store.set(name, Kind::ApiKey, &key)?;
     println!(
         "Stored the API key for `{name}` in the {}.",
@@ -72,9 +43,9 @@ pub fn add(config: &Config, name: &str, from_stdin: bool) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn remove(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
-    server(config, name)?;
-    let store = store(config)?;
+pub fn remove(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
+    ctx.server(name)?;
+    let store = ctx.store()?;
     if store.delete(name, Kind::ApiKey)? {
         println!(
             "Removed the API key for `{name}` from the {}.",

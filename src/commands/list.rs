@@ -1,24 +1,20 @@
 //! `mcpgw list`: every configured server, its transport, its state and what it offers.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use super::Local;
+use super::Context;
 use crate::config::{Config, TransportKind};
 use crate::hub::{Control, Credential, ServerState, ServerStatus};
 
-pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
-    let local = Local::start(config.clone()).await?;
+pub async fn run(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let local = ctx.local().await?;
     // Listing waits for every server to start or fail (up to startup_timeout).
     local.tools().await?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    local.control.send(Control::Status(tx))?;
-    let mut servers = rx.await?;
+    let mut servers = local.control(Control::Status).await?;
     local.stop().await;
-    key_states(&config, &mut servers).await;
-    oauth_states(&config, &mut servers).await;
+    credential_states(ctx, &mut servers).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&servers)?);
     } else if servers.is_empty() {
@@ -39,9 +35,27 @@ pub async fn run(config: Arc<Config>, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Each server's key and login, from one opening of the store (only when some server has
+/// either).
+async fn credential_states(ctx: &Context, servers: &mut [ServerStatus]) {
+    let config = &ctx.config;
+    let uses_store = config
+        .servers
+        .iter()
+        .any(|s| s.needs_secret() || s.oauth().is_some());
+    if !uses_store {
+        return;
+    }
+    let store = ctx.open_store().await.map_err(|e| e.to_string());
+    key_states(config, &store, servers).await;
+    oauth_states(config, &store, servers).await;
+}
+
+type Store = Result<std::sync::Arc<dyn crate::secrets::SecretStore>, String>;
+
 /// Whether each server that uses `{secret}` has its key stored: "set", "missing", or why the
 /// store cannot tell.
-async fn key_states(config: &Config, servers: &mut [ServerStatus]) {
+async fn key_states(config: &Config, store: &Store, servers: &mut [ServerStatus]) {
     let needing: Vec<String> = config
         .servers
         .iter()
@@ -51,15 +65,14 @@ async fn key_states(config: &Config, servers: &mut [ServerStatus]) {
     if needing.is_empty() {
         return;
     }
-    let settings = config.secrets.clone();
+    let store = store.clone();
     let states = tokio::task::spawn_blocking(move || {
-        let store = crate::secrets::open(&settings.store, settings.file);
         needing
             .into_iter()
             .map(|name| {
                 let state = match &store {
-                    Err(e) => Credential::new("unknown", Some(e.to_string())),
-                    Ok((store, _)) => match store.get(&name, crate::secrets::Kind::ApiKey) {
+                    Err(e) => Credential::new("unknown", Some(e.clone())),
+                    Ok(store) => match store.get(&name, crate::secrets::Kind::ApiKey) {
                         Ok(Some(_)) => Credential::new("set", None),
                         Ok(None) => {
                             Credential::new("missing", Some(format!("run `mcpgw add-key {name}`")))
@@ -80,7 +93,7 @@ async fn key_states(config: &Config, servers: &mut [ServerStatus]) {
 
 /// The login of each server that uses OAuth (or has a login stored): whether there is one,
 /// and when its access token expires.
-async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
+async fn oauth_states(config: &Config, store: &Store, servers: &mut [ServerStatus]) {
     let candidates: Vec<(String, crate::config::HttpConfig, bool)> = config
         .servers
         .iter()
@@ -94,17 +107,16 @@ async fn oauth_states(config: &Config, servers: &mut [ServerStatus]) {
     if candidates.is_empty() {
         return;
     }
-    let settings = config.secrets.clone();
+    let store = store.clone();
     let states = tokio::task::spawn_blocking(move || {
-        let store = crate::secrets::open(&settings.store, settings.file);
         candidates
             .into_iter()
             .filter_map(|(name, http, required)| {
                 let login = format!("run `mcpgw login {name}`");
                 let state = match &store {
                     Err(_) if !required => return None,
-                    Err(e) => Credential::new("unknown", Some(e.to_string())),
-                    Ok((store, _)) => {
+                    Err(e) => Credential::new("unknown", Some(e.clone())),
+                    Ok(store) => {
                         match crate::auth::status(&**store, &http.oauth.store_key, &http.url) {
                             Err(e) => Credential::new("unknown", Some(e.to_string())),
                             Ok(None) if required => Credential::new("needs login", Some(login)),

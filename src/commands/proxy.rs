@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::UsageError;
+use super::{Ask, Context, UsageError};
 use crate::cli::ProxyArgs;
 use crate::config::Config;
 use crate::hub;
@@ -131,7 +131,8 @@ pub fn config_for_url(url: &str) -> anyhow::Result<Config> {
     }
 }
 
-pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, ask: Ask) -> anyhow::Result<ExitCode> {
+    let config = ctx.config.clone();
     if let Some(server) = config.servers.first() {
         tracing::info!("proxying {}", server.transport.target());
     }
@@ -144,12 +145,7 @@ pub async fn run(config: Arc<Config>, no_browser: bool, device: bool) -> anyhow:
                 .or_memory(),
         )),
         // Like mcp-remote: a login opens the browser (or prints the URL) and waits for it.
-        prompt: Some(crate::auth::Prompt {
-            browser: !no_browser && !device && crate::auth::can_open_browser(),
-            paste: false,
-            timeout: super::LOGIN_TIMEOUT,
-            device,
-        }),
+        prompt: ctx.prompt(ask),
     };
     let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
     crate::face::run(

@@ -1,12 +1,12 @@
 //! `mcpgw serve`: the gateway on stdin/stdout, until stdin ends or SIGTERM/SIGINT arrives.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use crate::config::Config;
+use super::{Ask, Context};
 use crate::hub;
 
-pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
+    let config = ctx.config.clone();
     tracing::info!(
         "serving {} server(s) from {}",
         config.servers.iter().filter(|s| s.enabled).count(),
@@ -23,8 +23,8 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<ExitCode> {
         .flatten();
     let services = hub::Services {
         cache,
-        secrets: super::secrets_for(&config).await,
-        prompt: super::serve_prompt(),
+        secrets: ctx.gateway_secrets().await,
+        prompt: ctx.prompt(Ask::Serve),
     };
     crate::face::run(
         config,

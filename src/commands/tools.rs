@@ -1,43 +1,22 @@
 //! `mcpgw tools [SERVER]`: the tool list exactly as an AI client receives it.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::Value;
 
-use super::{Local, UsageError};
-use crate::config::Config;
+use super::Context;
+use crate::hub::Control;
 
-pub async fn run(
-    config: Arc<Config>,
-    server: Option<String>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, server: Option<String>, json: bool) -> anyhow::Result<ExitCode> {
     let wanted = match &server {
         None => None,
-        Some(name) => {
-            if !config.servers.iter().any(|s| &s.name == name) {
-                let names: Vec<_> = config.servers.iter().map(|s| s.name.as_str()).collect();
-                let hint = names
-                    .iter()
-                    .max_by(|a, b| {
-                        strsim::jaro_winkler(name, a).total_cmp(&strsim::jaro_winkler(name, b))
-                    })
-                    .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
-                return Err(
-                    UsageError(format!("no server named `{name}` in the config{hint}")).into(),
-                );
-            }
-            Some(name.clone())
-        }
+        Some(name) => Some(ctx.server(name)?.name.clone()),
     };
-    let local = Local::start(config).await?;
+    let local = ctx.local().await?;
     let tools = local.tools().await;
     // Ask the gateway whose each tool is: a shortened name need not show its server.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    local.control.send(crate::hub::Control::ToolOwners(tx))?;
-    let owners = rx.await?;
+    let owners = local.control(Control::ToolOwners).await?;
     local.stop().await;
     let tools: Vec<Value> = tools?
         .into_iter()
