@@ -30,7 +30,7 @@ fn list_shows_every_server_and_its_state() {
             .server(Server::command("broken", "/nonexistent/server", &[]))
             .server(Server::fixture("off", &[]).with("enabled = false")),
     );
-    let out = run_cli(Some(&path), &["list", "--json"], None);
+    let out = Cli::new(&["list", "--json"]).config(&path).run();
     // Regression (new users): a failed server left `list` exiting 0. The JSON is still
     // printed, and the exit status says that an enabled server failed.
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -52,7 +52,7 @@ fn list_shows_every_server_and_its_state() {
     );
     assert_eq!(by_name("off")["state"], "disabled");
 
-    let out = run_cli(Some(&path), &["list"], None);
+    let out = Cli::new(&["list"]).config(&path).run();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let table = stdout(&out);
     for word in [
@@ -75,17 +75,17 @@ fn tools_prints_the_list_a_client_sees() {
             .server(Server::fixture("f", &[]))
             .server(Server::fixture("g", &[])),
     );
-    let out = run_cli(Some(&path), &["tools", "--json"], None);
+    let out = Cli::new(&["tools", "--json"]).config(&path).run();
     assert!(out.status.success(), "{}", stderr(&out));
     let listed: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed["tools"].as_array().unwrap().len(), 22);
-    let out = run_cli(Some(&path), &["tools", "g"], None);
+    let out = Cli::new(&["tools", "g"]).config(&path).run();
     let table = stdout(&out);
     assert!(
         table.contains("g__echo") && !table.contains("f__echo"),
         "{table}"
     );
-    let out = run_cli(Some(&path), &["tools", "gg"], None);
+    let out = Cli::new(&["tools", "gg"]).config(&path).run();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no server named `gg`") && stderr(&out).contains("did you mean `g`?"),
@@ -101,36 +101,34 @@ fn call_prints_results_and_exits_by_outcome() {
             .server(Server::everything("e"))
             .server(Server::fixture("f", &[])),
     );
-    let out = run_cli(
-        Some(&path),
-        &["call", "e__echo", r#"{"message":"from the command line"}"#],
-        None,
-    );
+    let out = Cli::new(&["call", "e__echo", r#"{"message":"from the command line"}"#])
+        .config(&path)
+        .run();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Echo: from the command line\n");
-    let out = run_cli(Some(&path), &["call", "e__get-tiny-image"], None);
+    let out = Cli::new(&["call", "e__get-tiny-image"]).config(&path).run();
     assert!(
         stdout(&out).contains("[image: image/png"),
         "{}",
         stdout(&out)
     );
-    let out = run_cli(
-        Some(&path),
-        &["call", "e__get-sum", r#"{"a":1,"b":2}"#, "--json"],
-        None,
-    );
+    let out = Cli::new(&["call", "e__get-sum", r#"{"a":1,"b":2}"#, "--json"])
+        .config(&path)
+        .run();
     let raw: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(raw["content"][0]["text"].as_str().unwrap().contains('3'));
     // A tool error exits 1; a bad call exits 2.
-    let out = run_cli(Some(&path), &["call", "f__crash"], None);
+    let out = Cli::new(&["call", "f__crash"]).config(&path).run();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("server `f` stopped before answering"));
-    let out = run_cli(Some(&path), &["call", "e__echo", "{not json"], None);
+    let out = Cli::new(&["call", "e__echo", "{not json"])
+        .config(&path)
+        .run();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not valid JSON"));
-    let out = run_cli(Some(&path), &["call", "e__echo", "[1]"], None);
+    let out = Cli::new(&["call", "e__echo", "[1]"]).config(&path).run();
     assert_eq!(out.status.code(), Some(2));
-    let out = run_cli(Some(&path), &["call", "nope"], None);
+    let out = Cli::new(&["call", "nope"]).config(&path).run();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("Unknown tool: nope"),
@@ -144,7 +142,7 @@ fn config_errors_name_the_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "[servers.x]\ncommand = \"a\"\nargz = []\n").unwrap();
-    let out = run_cli(Some(&path), &["list"], None);
+    let out = Cli::new(&["list"]).config(&path).run();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains(&format!("{}:3:1", path.display())), "{err}");
@@ -157,13 +155,13 @@ fn config_errors_name_the_file_line_and_key() {
         "[servers.x]\ncommand = \"${MCPGW_TEST_SURELY_UNSET}\"\n",
     )
     .unwrap();
-    let err = stderr(&run_cli(Some(&path), &["serve"], Some("")));
+    let err = stderr(&Cli::new(&["serve"]).config(&path).stdin("").run());
     assert!(
         err.contains("`MCPGW_TEST_SURELY_UNSET` is not set") && err.contains("servers.x.command"),
         "{err}"
     );
     let missing = dir.path().join("missing.toml");
-    let out = run_cli(Some(&missing), &["list"], None);
+    let out = Cli::new(&["list"]).config(&missing).run();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("cannot read config"),
@@ -181,12 +179,12 @@ fn config_errors_name_the_file_line_and_key() {
 
 #[test]
 fn usage_errors_exit_two() {
-    assert_eq!(run_cli(None, &["frobnicate"], None).status.code(), Some(2));
+    assert_eq!(Cli::new(&["frobnicate"]).run().status.code(), Some(2));
     assert_eq!(
-        run_cli(None, &["completions", "tcsh"], None).status.code(),
+        Cli::new(&["completions", "tcsh"]).run().status.code(),
         Some(2)
     );
-    let help = run_cli(None, &["--help"], None);
+    let help = Cli::new(&["--help"]).run();
     assert!(help.status.success());
     for command in ["serve", "list", "tools", "call", "completions"] {
         assert!(
@@ -205,7 +203,7 @@ fn completions_print_the_shipped_scripts() {
         ("powershell", "_mcpgw.ps1"),
         ("elvish", "mcpgw.elv"),
     ] {
-        let out = run_cli(None, &["completions", shell], None);
+        let out = Cli::new(&["completions", shell]).run();
         assert!(out.status.success());
         let shipped = std::fs::read_to_string(root().join("completions").join(file)).unwrap();
         assert!(
@@ -218,24 +216,17 @@ fn completions_print_the_shipped_scripts() {
 #[test]
 fn serve_with_no_config_file_still_speaks_mcp() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(mcpgw_bin())
-        .arg("serve")
-        .env_remove("MCPGW_CONFIG")
-        .env("XDG_CONFIG_HOME", dir.path())
-        .env("HOME", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}}}}}}"#)?;
-            writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list"}}"#)?;
-            drop(stdin);
-            child.wait_with_output()
-        })
-        .unwrap();
+    let home = dir.path().to_str().unwrap();
+    let out = Cli::new(&["serve"])
+        .env("XDG_CONFIG_HOME", home)
+        .env("HOME", home)
+        .stdin(concat!(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{}}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            "\n"
+        ))
+        .run();
     assert!(out.status.success());
     let lines: Vec<Value> = stdout(&out)
         .lines()
@@ -288,7 +279,7 @@ fn a_readable_config_with_plaintext_credentials_is_warned_about() {
     let warned = |text: &str, mode: u32| {
         std::fs::write(&path, text).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        let out = run_cli(Some(&path), &["tools", "--json"], None);
+        let out = Cli::new(&["tools", "--json"]).config(&path).run();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
             !err.contains("ghp_literal123"),
@@ -305,7 +296,9 @@ fn a_readable_config_with_plaintext_credentials_is_warned_about() {
     let reference = "[servers.gh]\ncommand = \"/nonexistent/x\"\nenv = { GITHUB_TOKEN = \"${GH_TOKEN_UNSET:-none}\", LOG = \"debug\" }\n";
     assert!(!warned(reference, 0o644));
     assert!(
-        run_cli(Some(&path), &["tools", "--json"], None)
+        Cli::new(&["tools", "--json"])
+            .config(&path)
+            .run()
             .status
             .success()
     );
@@ -322,7 +315,7 @@ fn tools_for_one_server_include_its_shortened_names() {
             .server(Server::fixture("b", &[])),
     );
     let of = |server: &str| -> Vec<String> {
-        let out = run_cli(Some(&path), &["tools", server, "--json"], None);
+        let out = Cli::new(&["tools", server, "--json"]).config(&path).run();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         v["tools"]
             .as_array()

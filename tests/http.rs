@@ -225,7 +225,7 @@ async fn plain_http_is_refused_off_this_machine() {
         "[servers.r]\nurl = \"http://mcp.example.invalid/mcp\"\n",
     )
     .unwrap();
-    let out = run_cli(Some(&path), &["list"], None);
+    let out = Cli::new(&["list"]).config(&path).run();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

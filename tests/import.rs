@@ -32,12 +32,11 @@ async fn claude_desktop_and_cursor_configs_come_over_with_their_secrets_in_the_k
     let config = dir.path().join("mcpgw/config.toml");
 
     // A dry run shows the plan, writes nothing and prints no secret.
-    let dry = run_cli_env(
-        &config,
-        &["import", claude.to_str().unwrap(), "--dry-run"],
-        None,
-        &keyring.env(),
-    );
+    let dry = Cli::new(&["import", claude.to_str().unwrap(), "--dry-run"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     let shown = format!("{dry:?}");
     assert!(dry.status.success(), "{shown}");
     assert!(
@@ -51,12 +50,11 @@ async fn claude_desktop_and_cursor_configs_come_over_with_their_secrets_in_the_k
     assert!(!config.exists());
 
     for file in [&claude, &cursor] {
-        let out = run_cli_env(
-            &config,
-            &["import", file.to_str().unwrap()],
-            None,
-            &keyring.env(),
-        );
+        let out = Cli::new(&["import", file.to_str().unwrap()])
+            .config(&config)
+            .envs(&keyring.env())
+            .trace()
+            .run();
         let shown = format!("{out:?}");
         assert!(out.status.success(), "{shown}");
         assert!(
@@ -86,28 +84,26 @@ async fn claude_desktop_and_cursor_configs_come_over_with_their_secrets_in_the_k
     );
 
     // The imported setup works end to end, keys from the keyring.
-    let env = run_cli_env(
-        &config,
-        &["call", "everything__get-env"],
-        None,
-        &keyring.env(),
-    );
+    let env = Cli::new(&["call", "everything__get-env"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert!(
         String::from_utf8_lossy(&env.stdout).contains(ENV_KEY),
         "{}",
         String::from_utf8_lossy(&env.stderr)
     );
     for server in ["remote-api", "cursor-remote"] {
-        let call = run_cli_env(
-            &config,
-            &[
-                "call",
-                &format!("{server}__echo"),
-                r#"{"message":"imported"}"#,
-            ],
-            None,
-            &keyring.env(),
-        );
+        let call = Cli::new(&[
+            "call",
+            &format!("{server}__echo"),
+            r#"{"message":"imported"}"#,
+        ])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
         assert_eq!(
             String::from_utf8_lossy(&call.stdout),
             "echo: imported\n",
@@ -116,12 +112,11 @@ async fn claude_desktop_and_cursor_configs_come_over_with_their_secrets_in_the_k
         );
     }
     // Importing again leaves what is there alone.
-    let again = run_cli_env(
-        &config,
-        &["import", cursor.to_str().unwrap()],
-        None,
-        &keyring.env(),
-    );
+    let again = Cli::new(&["import", cursor.to_str().unwrap()])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert!(String::from_utf8_lossy(&again.stdout).contains("left as it is"));
 }
 
@@ -141,7 +136,9 @@ fn an_entry_that_starts_mcpgw_itself_is_named_when_skipped() {
     )
     .unwrap();
     let config = dir.path().join("config.toml");
-    let out = run_cli(Some(&config), &["import", client.to_str().unwrap()], None);
+    let out = Cli::new(&["import", client.to_str().unwrap()])
+        .config(&config)
+        .run();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for said in [

@@ -127,7 +127,7 @@ fn list_shows_a_known_lazy_server_as_idle_without_starting_it() {
     std::fs::write(&config, setup.config_text()).unwrap();
 
     // The first time its lists are unknown: it starts to tell them.
-    let out = run_cli(Some(&config), &["list", "--json"], None);
+    let out = Cli::new(&["list", "--json"]).config(&config).run();
     assert!(
         out.status.success(),
         "{}",
@@ -136,7 +136,7 @@ fn list_shows_a_known_lazy_server_as_idle_without_starting_it() {
     let first: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(first[0]["state"], "ready", "{first}");
 
-    let out = run_cli(Some(&config), &["list", "--json"], None);
+    let out = Cli::new(&["list", "--json"]).config(&config).run();
     assert!(
         out.status.success(),
         "{}",
@@ -145,7 +145,7 @@ fn list_shows_a_known_lazy_server_as_idle_without_starting_it() {
     let second: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(second[0]["state"], "idle", "{second}");
     assert_eq!(second[0]["tools"], 13, "{second}");
-    let table = run_cli(Some(&config), &["list"], None);
+    let table = Cli::new(&["list"]).config(&config).run();
     assert!(
         String::from_utf8_lossy(&table.stdout).contains("stopped (idle)"),
         "{}",

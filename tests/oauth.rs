@@ -69,7 +69,11 @@ impl World {
 
     /// Runs mcpgw to completion; returns (success, stdout, stderr).
     fn run(&self, args: &[&str]) -> (bool, String, String) {
-        let out = run_cli_env(&self.config, args, None, &self.env);
+        let out = Cli::new(args)
+            .config(&self.config)
+            .envs(&self.env)
+            .trace()
+            .run();
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -156,7 +160,13 @@ fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
     let handles: Vec<_> = (0..5)
         .map(|_| {
             let (config, env) = (w.config.clone(), w.env.clone());
-            std::thread::spawn(move || run_cli_env(&config, &["call", "py__whoami"], None, &env))
+            std::thread::spawn(move || {
+                Cli::new(&["call", "py__whoami"])
+                    .config(&config)
+                    .envs(&env)
+                    .trace()
+                    .run()
+            })
         })
         .collect();
     for h in handles {
@@ -273,12 +283,11 @@ async fn serve_opens_the_browser_once_by_itself_when_it_can() {
 fn failed_login(mode: &str, expected: &str) {
     let w = World::fault(mode, "bad", "auth = \"oauth\"");
     let started = std::time::Instant::now();
-    let out = run_cli_env(
-        &w.config,
-        &["login", "bad", "--timeout", "3s"],
-        None,
-        &w.env,
-    );
+    let out = Cli::new(&["login", "bad", "--timeout", "3s"])
+        .config(&w.config)
+        .envs(&w.env)
+        .trace()
+        .run();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
     assert!(

@@ -128,7 +128,7 @@ fn proxy_arguments_are_checked() {
             "'Name: value'",
         ),
     ] {
-        let out = run_cli(None, &args, Some(""));
+        let out = Cli::new(&args).stdin("").run();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(expected),

@@ -662,12 +662,10 @@ async fn the_cache_never_hides_a_tool_from_a_client_with_roots() {
     let config = tempfile::tempdir().unwrap();
     let config = config.path().join("config.toml");
     std::fs::write(&config, setup().config_text()).unwrap();
-    let out = std::process::Command::new(mcpgw_bin())
-        .args(["tools", "--config"])
-        .arg(&config)
-        .env("XDG_CACHE_HOME", cache.path())
-        .output()
-        .unwrap();
+    let out = Cli::new(&["tools"])
+        .config(&config)
+        .env("XDG_CACHE_HOME", cache.path().to_str().unwrap())
+        .run();
     assert!(
         out.status.success(),
         "{}",

@@ -40,12 +40,12 @@ async fn a_key_added_in_one_process_reaches_the_child_of_another_and_can_be_remo
     let keyring = Keyring::start();
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(&dir, &everything_with_key_in_env());
-    let out = run_cli_env(
-        &config,
-        &["add-key", "e", "--stdin"],
-        Some(&format!("{KEY}\n")),
-        &keyring.env(),
-    );
+    let out = Cli::new(&["add-key", "e", "--stdin"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .stdin(&format!("{KEY}\n"))
+        .run();
     assert!(
         out.status.success(),
         "{}",
@@ -72,7 +72,11 @@ async fn a_key_added_in_one_process_reaches_the_child_of_another_and_can_be_remo
     assert_no_secret("the trace log", &gw.log_text());
     drop(gw);
 
-    let list = run_cli_env(&config, &["list", "--json"], None, &keyring.env());
+    let list = Cli::new(&["list", "--json"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert!(list.status.success());
     let servers: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(servers[0]["name"], "e");
@@ -84,20 +88,27 @@ async fn a_key_added_in_one_process_reaches_the_child_of_another_and_can_be_remo
     );
     assert_no_secret("list --json and its log", &format!("{list:?}"));
 
-    let out = run_cli_env(&config, &["remove-key", "e"], None, &keyring.env());
+    let out = Cli::new(&["remove-key", "e"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Removed the API key for `e`"));
-    let list = run_cli_env(&config, &["list"], None, &keyring.env());
+    let list = Cli::new(&["list"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert!(
         String::from_utf8_lossy(&list.stdout).contains("missing"),
         "{}",
         String::from_utf8_lossy(&list.stdout)
     );
-    let call = run_cli_env(
-        &config,
-        &["call", "e__echo", r#"{"message":"x"}"#],
-        None,
-        &keyring.env(),
-    );
+    let call = Cli::new(&["call", "e__echo", r#"{"message":"x"}"#])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert_eq!(call.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&call.stdout)
@@ -105,12 +116,11 @@ async fn a_key_added_in_one_process_reaches_the_child_of_another_and_can_be_remo
         "{call:?}"
     );
     // The server without a secret is unaffected.
-    let plain = run_cli_env(
-        &config,
-        &["call", "plain__echo", r#"{"message":"fine"}"#],
-        None,
-        &keyring.env(),
-    );
+    let plain = Cli::new(&["call", "plain__echo", r#"{"message":"fine"}"#])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert_eq!(String::from_utf8_lossy(&plain.stdout), "Echo: fine\n");
 }
 
@@ -122,17 +132,32 @@ fn add_key_refuses_empty_keys_unknown_servers_and_missing_terminals() {
         "MCPGW_SECRET_KEY".to_owned(),
         "a long test passphrase".to_owned(),
     )];
-    let out = run_cli_env(&config, &["add-key", "e", "--stdin"], Some("\n"), &env);
+    let out = Cli::new(&["add-key", "e", "--stdin"])
+        .config(&config)
+        .envs(&env)
+        .trace()
+        .stdin("\n")
+        .run();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the key is empty"));
-    let out = run_cli_env(&config, &["add-key", "ee", "--stdin"], Some("k"), &env);
+    let out = Cli::new(&["add-key", "ee", "--stdin"])
+        .config(&config)
+        .envs(&env)
+        .trace()
+        .stdin("k")
+        .run();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("did you mean `e`?"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run_cli_env(&config, &["add-key", "e"], Some("k"), &env);
+    let out = Cli::new(&["add-key", "e"])
+        .config(&config)
+        .envs(&env)
+        .trace()
+        .stdin("k")
+        .run();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stdin"));
 }
@@ -151,7 +176,12 @@ async fn the_encrypted_file_store_works_across_processes() {
         "MCPGW_SECRET_KEY".to_owned(),
         "a long test passphrase".to_owned(),
     )];
-    let out = run_cli_env(&config, &["add-key", "e", "--stdin"], Some(KEY), &env);
+    let out = Cli::new(&["add-key", "e", "--stdin"])
+        .config(&config)
+        .envs(&env)
+        .trace()
+        .stdin(KEY)
+        .run();
     assert!(
         out.status.success(),
         "{}",
@@ -162,7 +192,11 @@ async fn the_encrypted_file_store_works_across_processes() {
         "the encrypted file",
         &String::from_utf8_lossy(&std::fs::read(&file).unwrap()),
     );
-    let call = run_cli_env(&config, &["call", "e__get-env"], None, &env);
+    let call = Cli::new(&["call", "e__get-env"])
+        .config(&config)
+        .envs(&env)
+        .trace()
+        .run();
     assert!(
         String::from_utf8_lossy(&call.stdout).contains(KEY),
         "the child got its key"
@@ -173,12 +207,11 @@ async fn the_encrypted_file_store_works_across_processes() {
         "MCPGW_SECRET_KEY".to_owned(),
         "not the passphrase".to_owned(),
     )];
-    let call = run_cli_env(
-        &config,
-        &["call", "e__echo", r#"{"message":"x"}"#],
-        None,
-        &wrong,
-    );
+    let call = Cli::new(&["call", "e__echo", r#"{"message":"x"}"#])
+        .config(&config)
+        .envs(&wrong)
+        .trace()
+        .run();
     assert!(
         String::from_utf8_lossy(&call.stderr).contains("does not open"),
         "{}",
@@ -198,25 +231,24 @@ async fn an_api_key_protected_server_gets_the_key_as_a_header() {
     );
     let config = write_config(&dir, &text);
     for name in ["bearer", "xkey"] {
-        let out = run_cli_env(
-            &config,
-            &["add-key", name, "--stdin"],
-            Some(KEY),
-            &keyring.env(),
-        );
+        let out = Cli::new(&["add-key", name, "--stdin"])
+            .config(&config)
+            .envs(&keyring.env())
+            .trace()
+            .stdin(KEY)
+            .run();
         assert!(out.status.success());
     }
     for name in ["bearer", "xkey"] {
-        let call = run_cli_env(
-            &config,
-            &[
-                "call",
-                &format!("{name}__echo"),
-                r#"{"message":"authorised"}"#,
-            ],
-            None,
-            &keyring.env(),
-        );
+        let call = Cli::new(&[
+            "call",
+            &format!("{name}__echo"),
+            r#"{"message":"authorised"}"#,
+        ])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
         assert_eq!(
             String::from_utf8_lossy(&call.stdout),
             "echo: authorised\n",
@@ -226,18 +258,17 @@ async fn an_api_key_protected_server_gets_the_key_as_a_header() {
         assert_no_secret("the trace log", &String::from_utf8_lossy(&call.stderr));
     }
     // A wrong key: the error says 403 and which server, never the key.
-    run_cli_env(
-        &config,
-        &["add-key", "bearer", "--stdin"],
-        Some("sk-wrong-000"),
-        &keyring.env(),
-    );
-    let call = run_cli_env(
-        &config,
-        &["call", "bearer__echo", r#"{"message":"x"}"#],
-        None,
-        &keyring.env(),
-    );
+    Cli::new(&["add-key", "bearer", "--stdin"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .stdin("sk-wrong-000")
+        .run();
+    let call = Cli::new(&["call", "bearer__echo", r#"{"message":"x"}"#])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert_eq!(call.status.code(), Some(1));
     let err = format!(
         "{}{}",
@@ -257,12 +288,11 @@ async fn an_api_key_protected_server_gets_the_key_as_a_header() {
         &open_dir,
         &format!("[servers.nokey]\nurl = {:?}\n", server.url("/mcp")),
     );
-    let call = run_cli_env(
-        &open,
-        &["call", "nokey__echo", r#"{"message":"x"}"#],
-        None,
-        &keyring.env(),
-    );
+    let call = Cli::new(&["call", "nokey__echo", r#"{"message":"x"}"#])
+        .config(&open)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     let shown = String::from_utf8_lossy(&call.stdout);
     assert!(
         shown.contains("server `nokey`")
@@ -271,13 +301,16 @@ async fn an_api_key_protected_server_gets_the_key_as_a_header() {
         "{call:?}"
     );
     // No key in the store: the request is never sent; the error names the command.
-    run_cli_env(&config, &["remove-key", "xkey"], None, &keyring.env());
-    let call = run_cli_env(
-        &config,
-        &["call", "xkey__echo", r#"{"message":"x"}"#],
-        None,
-        &keyring.env(),
-    );
+    Cli::new(&["remove-key", "xkey"])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
+    let call = Cli::new(&["call", "xkey__echo", r#"{"message":"x"}"#])
+        .config(&config)
+        .envs(&keyring.env())
+        .trace()
+        .run();
     assert!(
         String::from_utf8_lossy(&call.stdout).contains("run `mcpgw add-key xkey`"),
         "{call:?}"
@@ -307,12 +340,12 @@ fn keys_stored_at_the_same_moment_are_all_kept() {
         .map(|i| {
             let (config, env) = (config.clone(), env.clone());
             std::thread::spawn(move || {
-                run_cli_env(
-                    &config,
-                    &["add-key", &format!("s{i}"), "--stdin"],
-                    Some(&format!("key-{i}")),
-                    &env,
-                )
+                Cli::new(&["add-key", &format!("s{i}"), "--stdin"])
+                    .config(&config)
+                    .envs(&env)
+                    .trace()
+                    .stdin(&format!("key-{i}"))
+                    .run()
             })
         })
         .collect();

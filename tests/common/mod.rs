@@ -396,33 +396,86 @@ pub fn pids_matching(needle: &str) -> Vec<u32> {
     pids
 }
 
-/// Runs the mcpgw binary with `args` to completion.
-pub fn run_cli(config: Option<&Path>, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::io::Write;
-    let mut command = std::process::Command::new(mcpgw_bin());
-    if let Some(config) = config {
-        command.arg("--config").arg(config);
+/// One run of the mcpgw binary to completion, as a person types it: its arguments, config,
+/// standard input and environment. The catalog cache goes beside the config (or the temporary
+/// folder), away from the user's own; `MCPGW_CONFIG` and `MCPGW_LOG` of the caller are never
+/// inherited.
+pub struct Cli {
+    args: Vec<String>,
+    config: Option<PathBuf>,
+    stdin: Option<String>,
+    env: Vec<(String, String)>,
+    log: Option<&'static str>,
+}
+
+impl Cli {
+    pub fn new(args: &[&str]) -> Cli {
+        Cli {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            config: None,
+            stdin: None,
+            env: vec![],
+            log: None,
+        }
     }
-    // The catalog cache goes beside the config, away from the user's own.
-    let cache = config
-        .and_then(Path::parent)
-        .map_or_else(std::env::temp_dir, Path::to_owned);
-    let mut child = command
-        .args(args)
-        .env("XDG_CACHE_HOME", cache)
-        .env_remove("MCPGW_CONFIG")
-        .env_remove("MCPGW_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
+
+    pub fn config(mut self, path: &Path) -> Cli {
+        self.config = Some(path.to_owned());
+        self
     }
-    drop(input);
-    child.wait_with_output().unwrap()
+
+    pub fn stdin(mut self, text: &str) -> Cli {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Cli {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn envs(mut self, env: &[(String, String)]) -> Cli {
+        self.env.extend_from_slice(env);
+        self
+    }
+
+    /// Logs everything (`MCPGW_LOG=trace`), for tests that read what mcpgw printed.
+    pub fn trace(mut self) -> Cli {
+        self.log = Some("trace");
+        self
+    }
+
+    pub fn run(self) -> std::process::Output {
+        use std::io::Write;
+        let mut command = std::process::Command::new(mcpgw_bin());
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        let cache = self
+            .config
+            .as_deref()
+            .and_then(Path::parent)
+            .map_or_else(std::env::temp_dir, Path::to_owned);
+        command
+            .args(&self.args)
+            .env("XDG_CACHE_HOME", cache)
+            .env_remove("MCPGW_CONFIG")
+            .env_remove("MCPGW_LOG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(level) = self.log {
+            command.env("MCPGW_LOG", level);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = &self.stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
 }
 
 /// A port nobody listens on right now (taken from the kernel, then released).
@@ -674,33 +727,4 @@ impl Drop for Keyring {
         let _ = self.bus.kill();
         let _ = self.bus.wait();
     }
-}
-
-/// Runs the mcpgw binary with `args` and extra environment, to completion.
-pub fn run_cli_env(
-    config: &Path,
-    args: &[&str],
-    stdin: Option<&str>,
-    env: &[(String, String)],
-) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(mcpgw_bin())
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("XDG_CACHE_HOME", config.parent().unwrap())
-        .env_remove("MCPGW_CONFIG")
-        .env("MCPGW_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
 }
