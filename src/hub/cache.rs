@@ -31,6 +31,38 @@ pub struct CatalogCache {
     pub read: bool,
 }
 
+/// The cache file as read.
+pub struct Snapshot {
+    file: File,
+    read: bool,
+}
+
+impl Snapshot {
+    /// The catalogs of `servers` (those whose fingerprint still matches their config) as a
+    /// client with `capabilities` was shown them.
+    pub fn take(
+        &mut self,
+        servers: &[ServerConfig],
+        capabilities: &str,
+    ) -> HashMap<String, Catalog> {
+        servers
+            .iter()
+            .filter(|s| self.read || s.start == crate::config::StartMode::Lazy)
+            .filter_map(|s| {
+                let entry = self.file.servers.remove(&key(&s.name, capabilities))?;
+                (entry.fingerprint == fingerprint(s)).then(|| {
+                    let mut c = Catalog::default();
+                    c.set(Kind::Tools, entry.tools);
+                    c.set(Kind::Prompts, entry.prompts);
+                    c.set(Kind::Resources, entry.resources);
+                    c.set(Kind::Templates, entry.templates);
+                    (s.name.clone(), c)
+                })
+            })
+            .collect()
+    }
+}
+
 #[derive(Default, Serialize, Deserialize)]
 struct File {
     servers: HashMap<String, Entry>,
@@ -72,26 +104,22 @@ impl CatalogCache {
     /// The cached catalog of each server whose fingerprint still matches its config, as a
     /// client with `capabilities` was shown it.
     pub fn load(&self, servers: &[ServerConfig], capabilities: &str) -> HashMap<String, Catalog> {
-        let wanted = |s: &&ServerConfig| self.read || s.start == crate::config::StartMode::Lazy;
-        if !servers.iter().any(|s| wanted(&s)) {
-            return HashMap::new();
-        }
-        let mut file = self.load_file();
-        servers
-            .iter()
-            .filter(wanted)
-            .filter_map(|s| {
-                let entry = file.servers.remove(&key(&s.name, capabilities))?;
-                (entry.fingerprint == fingerprint(s)).then(|| {
-                    let mut c = Catalog::default();
-                    c.set(Kind::Tools, entry.tools);
-                    c.set(Kind::Prompts, entry.prompts);
-                    c.set(Kind::Resources, entry.resources);
-                    c.set(Kind::Templates, entry.templates);
-                    (s.name.clone(), c)
-                })
-            })
-            .collect()
+        self.read(servers)
+            .map(|mut s| s.take(servers, capabilities))
+            .unwrap_or_default()
+    }
+
+    /// Reads the file, when some of `servers` may be listed from it (blocking: the hub reads
+    /// it on the blocking pool as it starts, while its client is still starting too).
+    pub fn read(&self, servers: &[ServerConfig]) -> Option<Snapshot> {
+        servers.iter().any(|s| self.wanted(s)).then(|| Snapshot {
+            file: self.load_file(),
+            read: self.read,
+        })
+    }
+
+    fn wanted(&self, server: &ServerConfig) -> bool {
+        self.read || server.start == crate::config::StartMode::Lazy
     }
 
     /// Records `server`'s catalog; failures only cost the next start its head start.

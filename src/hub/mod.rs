@@ -371,7 +371,18 @@ struct Hub {
     /// Tasks and the session that created them.
     tasks: HashMap<String, SessionId>,
     cache: Option<CatalogCache>,
+    /// The cache file, read on the blocking pool as the hub starts.
+    cached: Cached,
     fetches: FuturesUnordered<BoxFuture<'static, Fetched>>,
+}
+
+/// Where the cache file's reading stands.
+enum Cached {
+    Reading(tokio::task::JoinHandle<Option<cache::Snapshot>>),
+    /// Read; the first client's hello picks its entries from it.
+    Read(Option<cache::Snapshot>),
+    /// Used, or never wanted.
+    Done,
 }
 
 /// Starts the hub and every enabled server's actor (which waits for the first client's
@@ -418,6 +429,13 @@ pub fn spawn(
         })
         .collect();
     drop(events_tx);
+    let cached = match services.cache.clone() {
+        Some(cache) => {
+            let servers = config.servers.clone();
+            Cached::Reading(tokio::task::spawn_blocking(move || cache.read(&servers)))
+        }
+        None => Cached::Done,
+    };
     let mut hub = Hub {
         config,
         slots,
@@ -427,6 +445,7 @@ pub fn spawn(
         members: HashMap::new(),
         subscriptions: HashMap::new(),
         tasks: HashMap::new(),
+        cached,
         cache: services.cache,
         fetches: FuturesUnordered::new(),
     };
@@ -455,6 +474,13 @@ impl Hub {
                 },
                 Some(event) = events.recv() => self.on_event(event),
                 Some(fetched) = self.fetches.next(), if !self.fetches.is_empty() => self.on_fetched(fetched),
+                read = reading(&mut self.cached) => {
+                    self.cached = Cached::Read(read);
+                    if let Some(capabilities) = self.capabilities.clone() {
+                        self.load_cache(&capabilities);
+                        self.start_unknown_lazy_servers();
+                    }
+                }
                 Some(control) = control.recv() => match control {
                     Control::Status(reply) => { let _ = reply.send(self.status()); }
                     Control::ToolOwners(reply) => {
@@ -536,10 +562,11 @@ impl Hub {
             return;
         }
         self.capabilities = Some(union.get().to_owned());
-        if first {
+        if first && !matches!(self.cached, Cached::Reading(_)) {
+            // (Else both happen once the cache file is read.)
             self.load_cache(union.get());
             self.start_unknown_lazy_servers();
-        } else {
+        } else if !first {
             tracing::debug!(
                 "the clients' capabilities grew; servers get them from their next start"
             );
@@ -581,12 +608,15 @@ impl Hub {
     }
 
     /// Shows each server's cached lists (those a client with these capabilities was shown)
-    /// until its own arrive.
+    /// until its own arrive. Until the file is read, this waits for it.
     fn load_cache(&mut self, capabilities: &str) {
-        let Some(cache) = &self.cache else {
+        let Cached::Read(snapshot) = std::mem::replace(&mut self.cached, Cached::Done) else {
             return;
         };
-        let mut cached = cache.load(&self.config.servers, capabilities);
+        let Some(mut snapshot) = snapshot else {
+            return;
+        };
+        let mut cached = snapshot.take(&self.config.servers, capabilities);
         for slot in self.slots.iter_mut().filter(|s| s.handle.is_some()) {
             if slot.state == ServerState::Starting
                 && let Some(catalog) = cached.remove(&slot.config.name)
@@ -1049,6 +1079,14 @@ impl Hub {
                 oauth: None,
             })
             .collect()
+    }
+}
+
+/// The cache file, once its reading is done (never, when it is not being read).
+async fn reading(cached: &mut Cached) -> Option<cache::Snapshot> {
+    match cached {
+        Cached::Reading(task) => task.await.ok().flatten(),
+        _ => std::future::pending().await,
     }
 }
 

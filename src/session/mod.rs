@@ -192,8 +192,6 @@ impl Session {
                     break;
                 }
                 _ = ticker.tick(), if !self.inflight.is_empty() => self.expire(),
-                // Nobody is left to answer: the client's end of the connection is gone.
-                () = self.out.closed() => break,
                 _ = &mut shutdown => break,
             }
         }
@@ -651,15 +649,20 @@ impl Session {
             n => n,
         };
         let end = (start + size).min(items.len());
-        let mut result = serde_json::Map::new();
-        result.insert(
-            kind.field().into(),
-            Value::Array(items[start..end].to_vec()),
-        );
-        if end < items.len() {
-            result.insert("nextCursor".into(), Value::String(format!("mcpgw:{end}")));
+        // Written straight from the merged list: no copy of every schema per request.
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page<'a> {
+            #[serde(flatten)]
+            items: std::collections::BTreeMap<&'static str, &'a [Value]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            next_cursor: Option<String>,
         }
-        Ok(protocol::raw(&result))
+        let page = Page {
+            items: [(kind.field(), &items[start..end])].into(),
+            next_cursor: (end < items.len()).then(|| format!("mcpgw:{end}")),
+        };
+        Ok(protocol::raw(&page))
     }
 
     // ---- routing --------------------------------------------------------------------------
