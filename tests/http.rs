@@ -472,6 +472,38 @@ async fn an_endless_sse_event_is_cut_off_and_memory_stays_bounded() {
     );
 }
 
+// Regression (review of session 4): when the server forgot the session, the failures of the
+// other calls in flight were dropped while the first one made a new session (they waited for
+// their timeout), and each could make a session of its own.
+#[tokio::test]
+async fn calls_in_flight_when_the_session_is_forgotten_go_through_on_one_new_session() {
+    let faulty = HttpServer::faulty();
+    let gw = Setup::new()
+        .server(Server::url("h", &faulty.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    assert_eq!(text(&gw.call("h__forget", json!({})).await), "forgotten");
+    let started = std::time::Instant::now();
+    let calls = (0..8).map(|i| {
+        gw.request(
+            "tools/call",
+            json!({ "name": "h__echo", "arguments": { "message": format!("m{i}") } }),
+        )
+    });
+    let results = futures_util::future::join_all(calls).await;
+    for (i, result) in results.into_iter().enumerate() {
+        assert_eq!(text(&gw.ok(result)), format!("echo: m{i}"));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let stats = reqwest_get(&faulty.url("/stats")).await;
+    assert_eq!(stats["sessionsMade"], 2, "one new session: {stats}");
+}
+
 #[tokio::test]
 async fn a_replaced_session_leaves_no_stream_behind() {
     let faulty = HttpServer::faulty_with(&[("OPEN_GET", "1")]);

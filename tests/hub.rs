@@ -178,6 +178,33 @@ async fn three_sessions_share_one_hub() {
     assert_eq!(bea.asked(), ["elicitation/create"]);
     assert!(ann.asked().is_empty() && cyd.asked().is_empty());
 
+    // Two clients pick the same progress token for calls to the same server: each hears only
+    // of its own call, under its own token.
+    let long = json!({ "name": "b__trigger-long-running-operation", "arguments": { "duration": 1, "steps": 4 }, "_meta": { "progressToken": "p" } });
+    let (x, y) = tokio::join!(
+        ann.client.request("tools/call", long.clone()),
+        bea.client.request("tools/call", long.clone()),
+    );
+    x.unwrap();
+    y.unwrap();
+    for member in [&ann, &bea] {
+        let mut seen = vec![];
+        while let Some(n) = member.client.notification(Duration::from_millis(500)).await {
+            if n.method == "notifications/progress" {
+                let params: Value = serde_json::from_str(n.params.unwrap().get()).unwrap();
+                assert_eq!(params["progressToken"], "p", "{params}");
+                seen.push(params["progress"].as_f64().unwrap());
+            }
+        }
+        assert_eq!(seen.len(), 4, "its own four steps: {seen:?}");
+    }
+    assert!(
+        cyd.client
+            .notification(Duration::from_millis(100))
+            .await
+            .is_none()
+    );
+
     // A session that did not declare elicitation gets the refusal, and nobody is asked.
     let refused = cyd
         .client

@@ -222,9 +222,9 @@ enum Command {
 pub struct HubHandle {
     commands: mpsc::UnboundedSender<Command>,
     next_session: Arc<AtomicU64>,
-    /// Ticks on every client message of any session: the latest tick of each session tells
-    /// which was active most recently.
-    clock: Arc<AtomicU64>,
+    /// Each session notes when its client last sent something, counted from here: the hub
+    /// compares them to find the most recently active session.
+    epoch: std::time::Instant,
 }
 
 /// A session's membership of a hub.
@@ -233,14 +233,14 @@ pub struct Membership {
     /// The hub's messages; the first is always a [`ToSession::View`].
     pub events: mpsc::UnboundedReceiver<ToSession>,
     activity: Arc<AtomicU64>,
-    clock: Arc<AtomicU64>,
+    epoch: std::time::Instant,
 }
 
 impl Membership {
     /// Marks the session as active now (its client sent something).
     pub fn touch(&self) {
-        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
-        self.activity.store(tick, Ordering::Relaxed);
+        let now = self.epoch.elapsed().as_micros() as u64;
+        self.activity.store(now, Ordering::Relaxed);
     }
 }
 
@@ -259,7 +259,7 @@ impl HubHandle {
             id,
             events: rx,
             activity,
-            clock: self.clock.clone(),
+            epoch: self.epoch,
         }
     }
 
@@ -374,6 +374,17 @@ struct Hub {
     /// The cache file, read on the blocking pool as the hub starts.
     cached: Cached,
     fetches: FuturesUnordered<BoxFuture<'static, Fetched>>,
+    /// Subscriptions and their ends on their way to a server.
+    subscribing: FuturesUnordered<BoxFuture<'static, Subscribed>>,
+}
+
+/// A server's answer to a session's `resources/subscribe` or `unsubscribe`.
+struct Subscribed {
+    session: SessionId,
+    key: (usize, String),
+    subscribe: bool,
+    outcome: Outcome,
+    reply: oneshot::Sender<Outcome>,
 }
 
 /// Where the cache file's reading stands.
@@ -448,12 +459,13 @@ pub fn spawn(
         cached,
         cache: services.cache,
         fetches: FuturesUnordered::new(),
+        subscribing: FuturesUnordered::new(),
     };
     hub.view = Arc::new(hub.build_view(Arc::new(hub.merge())));
     let handle = HubHandle {
         commands,
         next_session: Arc::new(AtomicU64::new(1)),
-        clock: Arc::new(AtomicU64::new(1)),
+        epoch: std::time::Instant::now(),
     };
     let task = tokio::spawn(hub.run(commands_rx, events_rx, control));
     (handle, task)
@@ -474,6 +486,7 @@ impl Hub {
                 },
                 Some(event) = events.recv() => self.on_event(event),
                 Some(fetched) = self.fetches.next(), if !self.fetches.is_empty() => self.on_fetched(fetched),
+                Some(done) = self.subscribing.next(), if !self.subscribing.is_empty() => self.subscribed(done),
                 read = reading(&mut self.cached) => {
                     self.cached = Cached::Read(read);
                     if let Some(capabilities) = self.capabilities.clone() {
@@ -655,7 +668,12 @@ impl Hub {
         let key = (server, uri);
         let tell_server = if subscribe {
             // Servers take a repeated subscription as one, and the session wants its answer.
-            self.subscriptions.entry(key).or_default().insert(session);
+            // Counted now, so that an unsubscribe right behind it is counted after it; a
+            // refused one is taken back.
+            self.subscriptions
+                .entry(key.clone())
+                .or_default()
+                .insert(session);
             true
         } else {
             let others = self.subscriptions.get_mut(&key).is_some_and(|set| {
@@ -681,8 +699,13 @@ impl Hub {
                     slot.state.reason()
                 ),
             );
-            let _ = reply.send(Err(error));
-            return;
+            return self.subscribed(Subscribed {
+                session,
+                key,
+                subscribe,
+                outcome: Err(error),
+                reply,
+            });
         };
         let method = if subscribe {
             "resources/subscribe"
@@ -692,24 +715,49 @@ impl Hub {
         let call = handle.request_for(session, method, Some(params));
         let timeout = slot.config.request_timeout;
         let name = slot.config.name.clone();
-        tokio::spawn(async move {
-            let outcome = match tokio::time::timeout(timeout, call.reply).await {
-                Ok(Ok(Ok(outcome))) => outcome,
-                Ok(Ok(Err(e))) => Err(ErrorObject::new(code::UPSTREAM_UNAVAILABLE, e.to_string())),
-                Ok(Err(_)) => Err(ErrorObject::new(
-                    code::UPSTREAM_UNAVAILABLE,
-                    format!("server `{name}` stopped before answering"),
-                )),
-                Err(_) => {
-                    handle.cancel(call.id, "timed out in mcpgw");
-                    Err(ErrorObject::new(
-                        code::REQUEST_TIMEOUT,
-                        format!("server `{name}` did not answer within {timeout:?}"),
-                    ))
+        self.subscribing.push(
+            async move {
+                let outcome = match tokio::time::timeout(timeout, call.reply).await {
+                    Ok(Ok(Ok(outcome))) => outcome,
+                    Ok(Ok(Err(e))) => {
+                        Err(ErrorObject::new(code::UPSTREAM_UNAVAILABLE, e.to_string()))
+                    }
+                    Ok(Err(_)) => Err(ErrorObject::new(
+                        code::UPSTREAM_UNAVAILABLE,
+                        format!("server `{name}` stopped before answering"),
+                    )),
+                    Err(_) => {
+                        handle.cancel(call.id, "timed out in mcpgw");
+                        Err(ErrorObject::new(
+                            code::REQUEST_TIMEOUT,
+                            format!("server `{name}` did not answer within {timeout:?}"),
+                        ))
+                    }
+                };
+                Subscribed {
+                    session,
+                    key,
+                    subscribe,
+                    outcome,
+                    reply,
                 }
-            };
-            let _ = reply.send(outcome);
-        });
+            }
+            .boxed(),
+        );
+    }
+
+    /// A subscription's answer: a refused one no longer counts.
+    fn subscribed(&mut self, done: Subscribed) {
+        if done.subscribe
+            && done.outcome.is_err()
+            && let Some(set) = self.subscriptions.get_mut(&done.key)
+        {
+            set.remove(&done.session);
+            if set.is_empty() {
+                self.subscriptions.remove(&done.key);
+            }
+        }
+        let _ = done.reply.send(done.outcome);
     }
 
     fn leave(&mut self, session: SessionId) {
@@ -736,15 +784,44 @@ impl Hub {
         tracing::debug!(session, "session left; {} remain", self.members.len());
     }
 
+    /// Sends `message` to a session; a server's request that cannot reach it (the session
+    /// just ended) is answered with an error, so the server never waits for it.
     fn send(&self, session: SessionId, message: ToSession) {
-        if let Some(member) = self.members.get(&session) {
-            let _ = member.events.send(message);
+        let undelivered = match self.members.get(&session) {
+            Some(member) => member.events.send(message).err().map(|e| e.0),
+            None => Some(message),
+        };
+        if let Some(ToSession::Request { server, request }) = undelivered {
+            refuse(
+                &self.slots[server],
+                request,
+                "the client that caused it went away",
+            );
         }
     }
 
-    fn broadcast(&self, message: impl Fn() -> ToSession) {
+    fn tell_all(&self, message: impl Fn() -> ToSession) {
         for member in self.members.values() {
             let _ = member.events.send(message());
+        }
+    }
+
+    /// Sends a notification to every session (the last one gets the original).
+    fn broadcast(&self, server: usize, notification: Notification) {
+        let mut members = self.members.values().peekable();
+        while let Some(member) = members.next() {
+            let notification = if members.peek().is_some() {
+                notification.clone()
+            } else {
+                return drop(member.events.send(ToSession::Notification {
+                    server,
+                    notification,
+                }));
+            };
+            let _ = member.events.send(ToSession::Notification {
+                server,
+                notification,
+            });
         }
     }
 
@@ -788,7 +865,7 @@ impl Hub {
                     }
                 }
                 self.publish(false);
-                self.broadcast(|| ToSession::Ready(server));
+                self.tell_all(|| ToSession::Ready(server));
             }
             Event::Down {
                 server,
@@ -803,7 +880,7 @@ impl Hub {
                 slot.cached = false;
                 slot.catalog = Arc::default();
                 self.publish(true);
-                self.broadcast(|| ToSession::Down { server, news });
+                self.tell_all(|| ToSession::Down { server, news });
             }
             Event::Idle { server } => {
                 // Its lists stay on show, as if cached; its next request starts it, and its
@@ -818,7 +895,8 @@ impl Hub {
             Event::Notification {
                 server,
                 notification,
-            } => self.on_upstream_notification(server, notification),
+                origins,
+            } => self.on_upstream_notification(server, notification, &origins),
             Event::Request {
                 server,
                 request,
@@ -827,7 +905,7 @@ impl Hub {
         }
     }
 
-    fn on_upstream_notification(&mut self, server: usize, n: Notification) {
+    fn on_upstream_notification(&mut self, server: usize, n: Notification, origins: &[u64]) {
         match n.method.as_str() {
             "notifications/tools/list_changed" => return self.fetch(server, Kind::Tools),
             "notifications/prompts/list_changed" => return self.fetch(server, Kind::Prompts),
@@ -836,18 +914,21 @@ impl Hub {
                 return self.fetch(server, Kind::Templates);
             }
             "notifications/progress" => {
-                // Our progress tokens name their session.
-                if let Some(session) = progress_session(n.params.as_deref())
-                    && self.members.contains_key(&session)
-                {
-                    return self.send(
+                // Our progress tokens name their session; progress on anything else (a request
+                // of a session that is gone, a token the server made up) is nobody's.
+                match progress_session(n.params.as_deref()) {
+                    Some(session) if self.members.contains_key(&session) => self.send(
                         session,
                         ToSession::Notification {
                             server,
                             notification: n,
                         },
-                    );
+                    ),
+                    _ => {
+                        tracing::debug!(server = %self.slots[server].config.name, "dropped progress for no request in flight")
+                    }
                 }
+                return;
             }
             "notifications/resources/updated" => {
                 let uri = n
@@ -869,34 +950,44 @@ impl Hub {
                 }
             }
             "notifications/tasks/status" => {
-                if let Some(&session) = n
+                // To the session that created the task. One not known yet (its status came
+                // before the result that names it) goes to the session that caused it, when
+                // that is certain: never to every session.
+                let task = n
                     .params
                     .as_deref()
-                    .and_then(|p| protocol::param_str(p, "taskId"))
-                    .and_then(|t| self.tasks.get(&t))
-                {
-                    return self.send(
+                    .and_then(|p| protocol::param_str(p, "taskId"));
+                let known = task.and_then(|t| self.tasks.get(&t).copied());
+                let causes: BTreeSet<SessionId> = origins
+                    .iter()
+                    .copied()
+                    .filter(|s| self.members.contains_key(s))
+                    .collect();
+                let only = (causes.len() == 1).then(|| *causes.first().expect("one"));
+                match known.or(only) {
+                    Some(session) => self.send(
                         session,
                         ToSession::Notification {
                             server,
                             notification: n,
                         },
-                    );
+                    ),
+                    None => {
+                        tracing::debug!(server = %self.slots[server].config.name, "dropped a task status nobody can be told")
+                    }
                 }
+                return;
             }
             _ => {}
         }
-        self.broadcast(|| ToSession::Notification {
-            server,
-            notification: n.clone(),
-        });
+        self.broadcast(server, n);
     }
 
     /// Finds the session a server's request is for (see the module docs), or refuses it.
     fn on_upstream_request(&mut self, server: usize, request: Request, origins: &[u64]) {
-        let Some(handle) = self.slots[server].handle.clone() else {
+        if self.slots[server].handle.is_none() {
             return;
-        };
+        }
         let related = related_task(request.params.as_deref())
             .and_then(|t| self.tasks.get(&t).copied())
             .filter(|s| self.members.contains_key(s));
@@ -927,11 +1018,7 @@ impl Hub {
                     Some(c) => format!("no client connected to mcpgw declared `{c}`"),
                     None => "no client connected to mcpgw can take it".to_owned(),
                 };
-                let error = ErrorObject::new(
-                    code::METHOD_NOT_FOUND,
-                    format!("mcpgw: `{}` cannot be answered: {why}", request.method),
-                );
-                handle.respond(request.id, Err(error));
+                refuse(&self.slots[server], request, &why);
             }
         }
     }
@@ -1087,6 +1174,17 @@ async fn reading(cached: &mut Cached) -> Option<cache::Snapshot> {
     match cached {
         Cached::Reading(task) => task.await.ok().flatten(),
         _ => std::future::pending().await,
+    }
+}
+
+/// Answers a server's request for a client with an error: no client can take it.
+fn refuse(slot: &Slot, request: Request, why: &str) {
+    if let Some(handle) = &slot.handle {
+        let error = ErrorObject::new(
+            code::METHOD_NOT_FOUND,
+            format!("mcpgw: `{}` cannot be answered: {why}", request.method),
+        );
+        handle.respond(request.id, Err(error));
     }
 }
 

@@ -8,6 +8,8 @@
 //! Progress tokens are the session's own towards upstreams (`"<session>.<n>"`): clients of
 //! different sessions may pick the same token, and the hub routes a server's progress back by
 //! the session named in it. The client's own token is put back before the client sees it.
+//! A server's last progress may overtake its answer on the way (they travel apart): the
+//! tokens of the last requests answered are kept a while for it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -58,8 +60,13 @@ pub struct Table {
     entries: HashMap<RequestId, InFlight>,
     /// Our progress token → the client id of its request.
     by_token: HashMap<String, RequestId>,
+    /// Our token and the client's, of the last requests that ended.
+    ended: std::collections::VecDeque<(String, Box<RawValue>)>,
     seq: u64,
 }
+
+/// How many ended requests' tokens are kept for their late progress.
+const ENDED_KEPT: usize = 64;
 
 impl Table {
     pub fn contains(&self, id: &RequestId) -> bool {
@@ -72,11 +79,6 @@ impl Table {
 
     pub fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    /// Whether any request is in flight at `server`.
-    pub fn at(&self, server: usize) -> bool {
-        self.entries.values().any(|f| f.server == server)
     }
 
     /// Records a request sent now; returns its `seq`, which its answer must bring back.
@@ -114,9 +116,13 @@ impl Table {
 
     /// Forgets request `id` (cancelled by the client, or the session is ending).
     pub fn remove(&mut self, id: &RequestId) -> Option<InFlight> {
-        let flight = self.entries.remove(id)?;
-        if let Some((ours, _)) = &flight.progress {
-            self.by_token.remove(ours);
+        let mut flight = self.entries.remove(id)?;
+        if let Some((ours, theirs)) = flight.progress.take() {
+            self.by_token.remove(&ours);
+            if self.ended.len() == ENDED_KEPT {
+                self.ended.pop_front();
+            }
+            self.ended.push_back((ours, theirs));
         }
         Some(flight)
     }
@@ -124,7 +130,15 @@ impl Table {
     /// A server reported progress on the request with our token `ours`: its deadline moves,
     /// and the client's token is returned to put in the notification.
     pub fn progressed(&mut self, ours: &str, now: Instant) -> Option<&RawValue> {
-        let flight = self.entries.get_mut(self.by_token.get(ours)?)?;
+        let Some(id) = self.by_token.get(ours) else {
+            // Progress that overtook its answer: the request just ended.
+            return self
+                .ended
+                .iter()
+                .find(|(o, _)| o == ours)
+                .map(|(_, theirs)| &**theirs);
+        };
+        let flight = self.entries.get_mut(id)?;
         flight.deadline = (now + flight.timeout).min(flight.limit);
         flight.progress.as_ref().map(|(_, theirs)| &**theirs)
     }
@@ -173,15 +187,25 @@ mod tests {
         let mut table = Table::default();
         let now = Instant::now();
         let seq = table.insert(id(1), entry(0, 7, Some("p")), now);
-        assert!(table.contains(&id(1)) && table.at(0) && !table.at(1));
+        assert!(table.contains(&id(1)));
         let flight = table.answered(&id(1), seq).expect("in flight");
         assert_eq!((flight.server, flight.upstream_id), (0, 7));
         assert!(table.answered(&id(1), seq).is_none(), "answered twice");
+        assert!(table.is_empty());
+        assert_eq!(
+            table.progressed("\"s.p\"", now).map(RawValue::get),
+            Some("\"p\""),
+            "progress that overtook the answer still finds the client's token"
+        );
+        for n in 0..ENDED_KEPT {
+            let token = format!("t{n}");
+            table.insert(id(2), entry(0, 8, Some(&token)), now);
+            table.remove(&id(2));
+        }
         assert!(
             table.progressed("\"s.p\"", now).is_none(),
-            "token forgotten"
+            "forgotten in time"
         );
-        assert!(table.is_empty());
     }
 
     #[test]
@@ -224,6 +248,6 @@ mod tests {
         table.insert(id(1), entry(0, 1, Some("a")), now);
         table.insert(RequestId::String("x".into()), entry(1, 2, None), now);
         assert_eq!(table.drain().len(), 2);
-        assert!(table.is_empty() && table.progressed("\"s.a\"", now).is_none());
+        assert!(table.is_empty() && !table.contains(&id(1)));
     }
 }

@@ -212,6 +212,16 @@ impl Session {
                 handle.respond(theirs, Err(error));
             }
         }
+        // What the hub sent meanwhile: its servers' requests get their answer here.
+        self.membership.events.close();
+        while let Ok(message) = self.membership.events.try_recv() {
+            if let ToSession::Request { server, request } = message
+                && let Some(handle) = self.handle(server)
+            {
+                let error = ErrorObject::new(code::INTERNAL_ERROR, "mcpgw: the client went away");
+                handle.respond(request.id, Err(error));
+            }
+        }
         self.hub.leave(self.id);
     }
 
@@ -1161,18 +1171,18 @@ impl Session {
     fn on_upstream_notification(&mut self, server: usize, mut n: Notification) {
         match n.method.as_str() {
             "notifications/progress" => {
-                if let Some(ours) = progress_token(n.params.as_deref())
-                    && crate::hub::progress_session(n.params.as_deref()) == Some(self.id)
-                {
-                    // Ours: its deadline moves, and the client gets its own token back.
-                    let Some(theirs) = self.inflight.progressed(&ours, Instant::now()) else {
-                        return; // its request is over
-                    };
-                    n.params = n
-                        .params
-                        .as_deref()
-                        .and_then(|p| protocol::with_progress_token(p, theirs));
-                }
+                // The hub sends only progress with our tokens: its deadline moves, and the
+                // client gets its own token back.
+                let Some(ours) = progress_token(n.params.as_deref()) else {
+                    return;
+                };
+                let Some(theirs) = self.inflight.progressed(&ours, Instant::now()) else {
+                    return tracing::debug!("dropped progress for a request long over");
+                };
+                n.params = n
+                    .params
+                    .as_deref()
+                    .and_then(|p| protocol::with_progress_token(p, theirs));
             }
             "notifications/cancelled" => {
                 // The server gave up on a request it sent the client: translate its id.
@@ -1192,16 +1202,7 @@ impl Session {
                 }
                 return;
             }
-            "notifications/tasks/status" => {
-                // The hub sends a task's status to the session that created it; one it does
-                // not know yet goes to the sessions with requests at that server.
-                if let Some(task) = n.params.as_deref().and_then(|p| param_str(p, "taskId")) {
-                    if !self.tasks.contains_key(&task) && !self.inflight.at(server) {
-                        return;
-                    }
-                    self.tasks.insert(task, server);
-                }
-            }
+
             _ => {}
         }
         if self.version.is_some() {

@@ -95,6 +95,9 @@ enum StreamEnd {
 /// A request on its way, kept so it can be sent again.
 struct Outgoing {
     line: String,
+    /// The session it was last sent on: one that failed on a session since replaced is only
+    /// sent again, on the new one.
+    sent_on: Option<String>,
     resent_after_expiry: bool,
     unreachable_since: Option<tokio::time::Instant>,
     attempts: u32,
@@ -263,6 +266,9 @@ impl HttpActor {
         transport: TransportKind,
     ) -> Result<ServerInfo, DownReason> {
         let handshake = |m: String| DownReason::new(Cause::HandshakeFailed, m);
+        // Failures and retries of other requests (when a forgotten session is replaced) are
+        // handled once the new session is up, not lost.
+        let mut later = vec![];
         let outcome = tokio::time::timeout(life.handshake_timeout, async {
             loop {
                 tokio::select! {
@@ -272,13 +278,17 @@ impl HttpActor {
                         Some(Inbound::Failed { id: failed, failure }) if failed == id && life.peer.pending.remove(&id).is_some() => {
                             return Err(DownReason::new(failure.cause(), format!("`initialize` failed: {}", describe(&failure))));
                         }
-                        Some(_) => {}
+                        Some(other @ (Inbound::Failed { .. } | Inbound::Retry { .. })) => later.push(other),
+                        Some(Inbound::StreamEnded(_)) => {}
                         None => return Err(DownReason::new(Cause::Unreachable, "the connection closed")),
                     },
                 }
             }
         })
         .await;
+        for inbound in later {
+            let _ = self.link.inbound.send(inbound);
+        }
         match outcome {
             Ok(Ok(reply)) => life::server_info(reply, transport).map_err(|end| match end {
                 End::Failed(reason) => reason,
@@ -475,7 +485,8 @@ impl HttpActor {
                         outgoing.retain(|id, _| life.peer.pending.contains_key(id));
                     }
                     Inbound::Retry { id } => {
-                        if let Some(o) = outgoing.get(&id).filter(|_| life.peer.pending.contains_key(&id)) {
+                        if let Some(o) = outgoing.get_mut(&id).filter(|_| life.peer.pending.contains_key(&id)) {
+                            o.sent_on.clone_from(&session.id);
                             tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
                         }
                     }
@@ -486,6 +497,11 @@ impl HttpActor {
                         }
                         let Some(o) = outgoing.get_mut(&id) else { continue };
                         match failure {
+                            PostFailure::SessionExpired if o.sent_on != session.id => {
+                                // Sent before the session was replaced: send it on the new one.
+                                o.sent_on.clone_from(&session.id);
+                                tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
+                            }
                             PostFailure::SessionExpired if !o.resent_after_expiry && !session.legacy => {
                                 o.resent_after_expiry = true;
                                 tracing::info!(server = %life.peer.name, "the server forgot the session; starting a new one");
@@ -494,8 +510,9 @@ impl HttpActor {
                                     Err(End::Failed(reason)) => return End::failed(reason.cause, format!("its session expired and a new one failed: {reason}")),
                                     Err(end) => return end,
                                 }
-                                let line = outgoing[&id].line.clone();
-                                tokio::spawn(post(link.clone(), session.clone(), id, line));
+                                let o = outgoing.get_mut(&id).expect("checked above");
+                                o.sent_on.clone_from(&session.id);
+                                tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
                             }
                             PostFailure::Unreachable(why) => {
                                 let since = *o.unreachable_since.get_or_insert_with(tokio::time::Instant::now);
@@ -587,6 +604,7 @@ impl HttpActor {
             id,
             Outgoing {
                 line,
+                sent_on: session.id.clone(),
                 resent_after_expiry: false,
                 unreachable_since: None,
                 attempts: 0,

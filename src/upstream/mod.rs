@@ -119,9 +119,11 @@ pub enum Event {
     },
     /// The server was stopped for being unused (`idle_stop`); its next request starts it.
     Idle { server: usize },
+    /// `origins`, only for `notifications/tasks/status`: as for [`Event::Request`].
     Notification {
         server: usize,
         notification: Notification,
+        origins: Vec<u64>,
     },
     /// A server→client request (sampling, elicitation, roots, …) to relay to a client;
     /// `origins`: the sessions whose requests may have caused it (see `Peer::origins`).

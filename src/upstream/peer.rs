@@ -197,9 +197,16 @@ impl Peer {
                 });
             }
             Parsed::Message(Message::Notification(notification)) => {
+                // Only a task's status needs to know whose it may be.
+                let origins = if notification.method == "notifications/tasks/status" {
+                    self.origins(on)
+                } else {
+                    vec![]
+                };
                 let _ = self.events.send(Event::Notification {
                     server: self.index,
                     notification,
+                    origins,
                 });
             }
             Parsed::Batch(items) => {
