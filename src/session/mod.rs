@@ -1170,6 +1170,13 @@ impl Session {
 
     fn on_upstream_notification(&mut self, server: usize, mut n: Notification) {
         match n.method.as_str() {
+            // Servers log at the level the last session asked for: each client hears only
+            // what it asked for.
+            "notifications/message"
+                if !wants_log(self.log_level.as_deref(), n.params.as_deref()) =>
+            {
+                return;
+            }
             "notifications/progress" => {
                 // The hub sends only progress with our tokens: its deadline moves, and the
                 // client gets its own token back.
@@ -1238,6 +1245,34 @@ impl Session {
             params: request.params,
         }));
     }
+}
+
+/// Whether a client that asked for `wanted` (`logging/setLevel` params, if it did) hears a
+/// log message with these params.
+fn wants_log(wanted: Option<&RawValue>, message: Option<&RawValue>) -> bool {
+    let level = |p: Option<&RawValue>| {
+        p.and_then(|p| param_str(p, "level"))
+            .and_then(|l| log_rank(&l))
+    };
+    match (level(wanted), level(message)) {
+        (Some(wanted), Some(said)) => said >= wanted,
+        _ => true,
+    }
+}
+
+/// The rank of a log level (RFC 5424 severities, least severe first).
+fn log_rank(level: &str) -> Option<usize> {
+    const LEVELS: [&str; 8] = [
+        "debug",
+        "info",
+        "notice",
+        "warning",
+        "error",
+        "critical",
+        "alert",
+        "emergency",
+    ];
+    LEVELS.iter().position(|l| *l == level)
 }
 
 /// Whether `capabilities` (what a client declared) has `capability`.
@@ -1330,4 +1365,34 @@ fn created_task(result: &RawValue) -> Option<String> {
     }
     let v: Value = serde_json::from_str(result.get()).ok()?;
     v.get("task")?.get("taskId")?.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_client_hears_the_log_levels_it_asked_for() {
+        let level = |l: &str| protocol::raw(&json!({ "level": l }));
+        let message = |l: &str| protocol::raw(&json!({ "level": l, "data": "x" }));
+        assert!(
+            wants_log(None, Some(&message("debug"))),
+            "asked for nothing"
+        );
+        assert!(!wants_log(Some(&level("error")), Some(&message("warning"))));
+        assert!(wants_log(Some(&level("error")), Some(&message("critical"))));
+        assert!(wants_log(Some(&level("debug")), Some(&message("debug"))));
+        assert!(
+            wants_log(Some(&level("info")), Some(&message("made-up"))),
+            "unknown levels pass"
+        );
+    }
+
+    #[test]
+    fn created_tasks_are_found_in_tool_results() {
+        let task = protocol::raw(&json!({ "task": { "taskId": "t-1", "status": "working" } }));
+        assert_eq!(created_task(&task).as_deref(), Some("t-1"));
+        let plain = protocol::raw(&json!({ "content": [{ "type": "text", "text": "taskId" }] }));
+        assert_eq!(created_task(&plain), None);
+    }
 }
