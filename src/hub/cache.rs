@@ -149,16 +149,20 @@ impl CatalogCache {
             key(&server.name, capabilities),
             Entry {
                 fingerprint: fingerprint(server),
-                tools: catalog.get(Kind::Tools).to_vec(),
-                prompts: catalog.get(Kind::Prompts).to_vec(),
-                resources: catalog.get(Kind::Resources).to_vec(),
-                templates: catalog.get(Kind::Templates).to_vec(),
+                tools: owned(catalog.get(Kind::Tools)),
+                prompts: owned(catalog.get(Kind::Prompts)),
+                resources: owned(catalog.get(Kind::Resources)),
+                templates: owned(catalog.get(Kind::Templates)),
             },
         );
         let temp = dir.join(format!(".catalogs.{}.tmp", std::process::id()));
         std::fs::write(&temp, serde_json::to_vec(&file)?)?;
         std::fs::rename(&temp, &self.path)
     }
+}
+
+fn owned(items: &[std::sync::Arc<Item>]) -> Vec<Item> {
+    items.iter().map(|i| (**i).clone()).collect()
 }
 
 /// The key of a server's entry for a client with `capabilities` (the JSON the client sent).

@@ -7,6 +7,7 @@
 //! `mcpgw://<server>/<uri>`, and the log says so.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -73,19 +74,74 @@ impl Kind {
     }
 }
 
-/// One upstream's lists, as it sent them.
+/// One upstream's lists, as it sent them. Items are shared with the merged lists, which
+/// show them without copying.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
-    lists: [Vec<Item>; 4],
+    lists: [Vec<Arc<Item>>; 4],
 }
 
 impl Catalog {
-    pub fn get(&self, kind: Kind) -> &[Item] {
+    pub fn get(&self, kind: Kind) -> &[Arc<Item>] {
         &self.lists[kind as usize]
     }
 
     pub fn set(&mut self, kind: Kind, items: Vec<Item>) {
-        self.lists[kind as usize] = items;
+        self.lists[kind as usize] = items.into_iter().map(Arc::new).collect();
+    }
+}
+
+/// A server's item as the client sees it: one member (its name, URI or template) replaced,
+/// the rest written from the server's own item, which is shared, never copied.
+#[derive(Debug, Clone)]
+pub struct Exposed {
+    item: Arc<Item>,
+    key: &'static str,
+    value: String,
+}
+
+impl Exposed {
+    fn new(item: &Arc<Item>, key: &'static str, value: String) -> Exposed {
+        Exposed {
+            item: item.clone(),
+            key,
+            value,
+        }
+    }
+
+    /// A member as the client sees it.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        if key == self.key {
+            return Some(&self.value);
+        }
+        self.item.get(key).and_then(Value::as_str)
+    }
+}
+
+impl PartialEq for Exposed {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+            && self.value == other.value
+            && (Arc::ptr_eq(&self.item, &other.item) || self.item == other.item)
+    }
+}
+
+impl serde::Serialize for Exposed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let replaced = self.item.contains_key(self.key);
+        let mut map = s.serialize_map(Some(self.item.len() + usize::from(!replaced)))?;
+        if !replaced {
+            map.serialize_entry(self.key, &self.value)?;
+        }
+        for (k, v) in self.item.iter() {
+            if k == self.key {
+                map.serialize_entry(k, &self.value)?;
+            } else {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
     }
 }
 
@@ -168,7 +224,7 @@ const COLLISION_SCHEME: &str = "mcpgw://";
 /// The client's view of every ready upstream, rebuilt whenever a catalog changes.
 #[derive(Debug, Default)]
 pub struct Merged {
-    pub lists: [Vec<Value>; 4],
+    pub lists: [Vec<Exposed>; 4],
     pub tools: NameTable,
     pub prompts: NameTable,
     resources: HashMap<String, Route>,
@@ -213,7 +269,7 @@ fn new_collisions<'a>(
 }
 
 impl Merged {
-    pub fn list(&self, kind: Kind) -> &[Value] {
+    pub fn list(&self, kind: Kind) -> &[Exposed] {
         &self.lists[kind as usize]
     }
 
@@ -251,11 +307,7 @@ impl Merged {
             merged.lists[kind as usize] = items
                 .into_iter()
                 .zip(names)
-                .map(|(item, name)| {
-                    let mut item = item.clone();
-                    item.insert("name".into(), Value::String(name));
-                    Value::Object(item)
-                })
+                .map(|(item, name)| Exposed::new(item, "name", name))
                 .collect();
             match kind {
                 Kind::Tools => merged.tools = table,
@@ -274,7 +326,7 @@ impl Merged {
                 };
                 let exposed = merged.expose(uri, &config.name, |m, u| m.resources.contains_key(u));
                 merged.resources.insert(exposed.clone(), route);
-                merged.lists[Kind::Resources as usize].push(with(item, "uri", exposed));
+                merged.lists[Kind::Resources as usize].push(Exposed::new(item, "uri", exposed));
             }
             for item in catalog.get(Kind::Templates) {
                 let Some(uri) = item.get("uriTemplate").and_then(Value::as_str) else {
@@ -288,7 +340,8 @@ impl Merged {
                     m.templates.iter().any(|(t, _)| t.source == u)
                 });
                 merged.templates.push((Template::parse(&exposed), route));
-                merged.lists[Kind::Templates as usize].push(with(item, "uriTemplate", exposed));
+                merged.lists[Kind::Templates as usize]
+                    .push(Exposed::new(item, "uriTemplate", exposed));
             }
         }
         merged
@@ -337,12 +390,6 @@ impl Merged {
             .map(|(_, route)| route.clone())
             .or_else(|| self.route_resource(template, server_names))
     }
-}
-
-fn with(item: &Item, key: &str, value: String) -> Value {
-    let mut item = item.clone();
-    item.insert(key.into(), Value::String(value));
-    Value::Object(item)
 }
 
 /// An RFC 6570 URI template, reduced to what routing needs: its literal parts in order.
@@ -481,13 +528,18 @@ mod tests {
         let names: Vec<_> = m
             .list(Kind::Tools)
             .iter()
-            .map(|t| t["name"].as_str().unwrap())
+            .map(|t| t.get("name").unwrap())
             .collect();
         assert_eq!(names, ["a__echo", "b__echo"]);
+        // Written as the server wrote it, with the exposed name in place of its own.
+        assert_eq!(
+            serde_json::to_value(&m.list(Kind::Tools)[1]).unwrap(),
+            serde_json::json!({ "name": "b__echo", "description": "d" })
+        );
         let uris: Vec<_> = m
             .list(Kind::Resources)
             .iter()
-            .map(|t| t["uri"].as_str().unwrap())
+            .map(|t| t.get("uri").unwrap())
             .collect();
         assert_eq!(uris, ["demo://x", "a://only", "mcpgw://b/demo://x"]);
         let names = ["a", "b"];

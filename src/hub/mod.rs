@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use cache::CatalogCache;
-pub use catalog::Kind;
+pub use catalog::{Exposed, Kind};
 pub use names::{NameTable, Target};
 pub use router::{ServerView, View};
 

@@ -664,7 +664,7 @@ impl Session {
         #[serde(rename_all = "camelCase")]
         struct Page<'a> {
             #[serde(flatten)]
-            items: std::collections::BTreeMap<&'static str, &'a [Value]>,
+            items: std::collections::BTreeMap<&'static str, &'a [crate::hub::Exposed]>,
             #[serde(skip_serializing_if = "Option::is_none")]
             next_cursor: Option<String>,
         }
