@@ -305,7 +305,7 @@ struct Usage {
 }
 
 /// `servers` servers with `start = MODE` and their catalogs cached: the time to the first tool
-/// list (the median of five starts), then the server processes running after one call, and
+/// list (the median of 15 starts), then the server processes running after one call, and
 /// their memory.
 async fn used_one_of(
     servers: usize,
@@ -314,7 +314,7 @@ async fn used_one_of(
     everything: &str,
     mode: &str,
 ) -> anyhow::Result<Usage> {
-    const STARTS: usize = 5;
+    const STARTS: usize = 15;
     let config = dir.join(format!("bench-{servers}-{mode}.toml"));
     let text = std::fs::read_to_string(write_config(dir, servers, everything)?)?;
     std::fs::write(&config, format!("[gateway]\nstart = {mode:?}\n{text}"))?;
@@ -680,7 +680,7 @@ async fn bench() -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "Five servers, catalogs cached, one of them used (`start = \"eager\"` against `\"lazy\"`; first lists: the median of 5 starts):"
+        "Five servers, catalogs cached, one of them used (`start = \"eager\"` against `\"lazy\"`; first lists: the median of 15 starts):"
     );
     println!();
     println!("| measure | eager | lazy | lazy / eager |");
@@ -705,7 +705,7 @@ async fn bench() -> anyhow::Result<()> {
     println!("| lazy servers | 1 | 5 | 5 / 1 | target |");
     println!("|---|---|---|---|---|");
     println!(
-        "| start to tool list (median of 5 starts) | {} | {} | {:.2}× | ≤ 1.1× |",
+        "| start to tool list (median of 15 starts) | {} | {} | {:.2}× | ≤ 1.1× |",
         ms(lazy_one.first_list),
         ms(lazy.first_list),
         ratio(lazy.first_list, lazy_one.first_list)
