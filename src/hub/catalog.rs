@@ -340,8 +340,11 @@ impl Merged {
                     m.templates.iter().any(|(t, _)| t.source == u)
                 });
                 merged.templates.push((Template::parse(&exposed), route));
-                merged.lists[Kind::Templates as usize]
-                    .push(Exposed::new(item, "uriTemplate", exposed));
+                merged.lists[Kind::Templates as usize].push(Exposed::new(
+                    item,
+                    "uriTemplate",
+                    exposed,
+                ));
             }
         }
         merged

@@ -343,11 +343,16 @@ struct Member {
 
 impl Member {
     fn declared(&self, capability: &str) -> bool {
-        self.capabilities.as_deref().is_some_and(|c| {
-            serde_json::from_str::<HashMap<String, serde::de::IgnoredAny>>(c.get())
-                .is_ok_and(|m| m.contains_key(capability))
-        })
+        declares(self.capabilities.as_deref(), capability)
     }
+}
+
+/// Whether `capabilities` (what a client declared in `initialize`) has `capability`.
+pub fn declares(capabilities: Option<&RawValue>, capability: &str) -> bool {
+    capabilities.is_some_and(|c| {
+        serde_json::from_str::<HashMap<String, serde::de::IgnoredAny>>(c.get())
+            .is_ok_and(|m| m.contains_key(capability))
+    })
 }
 
 /// A list of a server, fetched.

@@ -1226,7 +1226,7 @@ impl Session {
             return handle.respond(request.id, Err(error));
         }
         if let Some(capability) = crate::hub::capability_for(&request.method)
-            && !declared(self.capabilities.as_deref(), capability)
+            && !crate::hub::declares(self.capabilities.as_deref(), capability)
         {
             let error = ErrorObject::new(
                 code::METHOD_NOT_FOUND,
@@ -1273,14 +1273,6 @@ fn log_rank(level: &str) -> Option<usize> {
         "emergency",
     ];
     LEVELS.iter().position(|l| *l == level)
-}
-
-/// Whether `capabilities` (what a client declared) has `capability`.
-fn declared(capabilities: Option<&RawValue>, capability: &str) -> bool {
-    capabilities.is_some_and(|c| {
-        serde_json::from_str::<HashMap<String, serde::de::IgnoredAny>>(c.get())
-            .is_ok_and(|m| m.contains_key(capability))
-    })
 }
 
 impl Failure {
