@@ -236,6 +236,18 @@ fn fingerprint(server: &ServerConfig) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::hub::catalog::text;
+
+    fn item(v: &serde_json::Value) -> Item {
+        serde_json::from_str(&v.to_string()).unwrap()
+    }
+
+    fn written(items: &[std::sync::Arc<Item>]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| serde_json::to_string(&**i).unwrap())
+            .collect()
+    }
 
     fn servers(args: &str) -> Vec<ServerConfig> {
         let text =
@@ -249,11 +261,14 @@ mod tests {
         let cache = CatalogCache::new(dir.path().join("sub/catalogs.json"), true);
         let mut catalog = Catalog::default();
         let tool = serde_json::json!({ "name": "echo", "inputSchema": { "type": "object" } });
-        catalog.set(Kind::Tools, vec![tool.as_object().unwrap().clone()]);
+        catalog.set(Kind::Tools, vec![item(&tool)]);
         let before = servers("'x.js'");
         cache.store(&before[0], "{}", &catalog);
         let loaded = cache.load(&before, "{}");
-        assert_eq!(loaded["a"].get(Kind::Tools), catalog.get(Kind::Tools));
+        assert_eq!(
+            written(loaded["a"].get(Kind::Tools)),
+            written(catalog.get(Kind::Tools))
+        );
         assert!(!loaded.contains_key("b"), "never stored");
         assert!(
             cache.load(&servers("'y.js'"), "{}").is_empty(),
@@ -282,14 +297,15 @@ mod tests {
         let with = |name: &str| {
             let mut c = Catalog::default();
             let tool = serde_json::json!({ "name": name, "inputSchema": { "type": "object" } });
-            c.set(Kind::Tools, vec![tool.as_object().unwrap().clone()]);
+            c.set(Kind::Tools, vec![item(&tool)]);
             c
         };
         let roots = r#"{"roots":{"listChanged":true},"sampling":{}}"#;
         cache.store(&servers[0], roots, &with("get-roots-list"));
         cache.store(&servers[0], "{}", &with("echo"));
-        let tools =
-            |caps: &str| cache.load(&servers, caps)["a"].get(Kind::Tools)[0]["name"].clone();
+        let tools = |caps: &str| {
+            text(&cache.load(&servers, caps)["a"].get(Kind::Tools)[0], "name").unwrap()
+        };
         assert_eq!(tools("{}"), "echo");
         assert_eq!(tools(roots), "get-roots-list");
         assert_eq!(

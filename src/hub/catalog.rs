@@ -6,19 +6,33 @@
 //! servers listing the same URI or template) gets the later server's copy rewritten as
 //! `mcpgw://<server>/<uri>`, and the log says so.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 use super::names::NameTable;
 use crate::config::{GatewaySettings, ServerConfig};
 use crate::protocol;
 use crate::upstream::UpstreamHandle;
 
-pub type Item = Map<String, Value>;
+/// One tool, prompt, resource or template as its server sent it: its members parsed, their
+/// values kept as the server wrote them (a tool's schema is never parsed into a tree).
+pub type Item = BTreeMap<String, Box<RawValue>>;
+
+/// A string member of an item.
+pub fn text(item: &Item, key: &str) -> Option<String> {
+    serde_json::from_str(item.get(key)?.get()).ok()
+}
+
+/// Whether two items are the same, member by member as written.
+fn same(a: &Item, b: &Item) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
+}
 
 /// The lists an upstream offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,12 +123,12 @@ impl Exposed {
         }
     }
 
-    /// A member as the client sees it.
-    pub fn get(&self, key: &str) -> Option<&str> {
+    /// A string member as the client sees it.
+    pub fn get(&self, key: &str) -> Option<String> {
         if key == self.key {
-            return Some(&self.value);
+            return Some(self.value.clone());
         }
-        self.item.get(key).and_then(Value::as_str)
+        text(&self.item, key)
     }
 }
 
@@ -122,7 +136,7 @@ impl PartialEq for Exposed {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
             && self.value == other.value
-            && (Arc::ptr_eq(&self.item, &other.item) || self.item == other.item)
+            && (Arc::ptr_eq(&self.item, &other.item) || same(&self.item, &other.item))
     }
 }
 
@@ -154,14 +168,6 @@ pub async fn fetch(
     kind: Kind,
     timeout: Duration,
 ) -> Result<Vec<Item>, String> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Page {
-        #[serde(default)]
-        next_cursor: Option<String>,
-        #[serde(flatten)]
-        rest: Map<String, Value>,
-    }
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -185,22 +191,29 @@ pub async fn fetch(
             Ok(Err(error)) => return Err(format!("{} failed: {error}", kind.list_method())),
             Err(e) => return Err(e.to_string()),
         };
-        let mut page: Page = serde_json::from_str(result.get())
-            .map_err(|e| format!("{} answer is malformed: {e}", kind.list_method()))?;
-        match page.rest.remove(kind.field()) {
-            Some(Value::Array(list)) => items.extend(list.into_iter().filter_map(|v| match v {
-                Value::Object(item) => Some(item),
-                _ => None,
-            })),
-            _ => {
+        let malformed =
+            |e: serde_json::Error| format!("{} answer is malformed: {e}", kind.list_method());
+        let mut page: BTreeMap<String, Box<RawValue>> =
+            serde_json::from_str(result.get()).map_err(malformed)?;
+        let list: Vec<Box<RawValue>> = match page.remove(kind.field()) {
+            Some(list) => serde_json::from_str(list.get()).map_err(malformed)?,
+            None => {
                 return Err(format!(
                     "{} answer has no `{}` list",
                     kind.list_method(),
                     kind.field()
                 ));
             }
-        }
-        match page.next_cursor {
+        };
+        // Entries that are not objects are skipped, as before.
+        items.extend(
+            list.iter()
+                .filter_map(|entry| serde_json::from_str::<Item>(entry.get()).ok()),
+        );
+        let next_cursor = page
+            .get("nextCursor")
+            .and_then(|c| serde_json::from_str::<String>(c.get()).ok());
+        match next_cursor {
             Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
             _ => return Ok(items),
         }
@@ -280,8 +293,7 @@ impl Merged {
     ) -> Merged {
         let mut merged = Merged::default();
         for kind in [Kind::Tools, Kind::Prompts] {
-            let mut entries = vec![];
-            let mut items = vec![];
+            let mut found = vec![];
             for (index, (config, catalog)) in servers.iter().enumerate() {
                 let Some(catalog) = catalog else { continue };
                 let filter = if kind == Kind::Tools {
@@ -290,15 +302,19 @@ impl Merged {
                     &config.prompts
                 };
                 for item in catalog.get(kind) {
-                    let Some(name) = item.get("name").and_then(Value::as_str) else {
+                    let Some(name) = text(item, "name") else {
                         continue;
                     };
-                    if filter.allows(name) {
-                        entries.push((index, config.name.as_str(), name));
-                        items.push(item);
+                    if filter.allows(&name) {
+                        found.push((index, config.name.as_str(), name, item));
                     }
                 }
             }
+            let entries: Vec<_> = found
+                .iter()
+                .map(|(index, server, name, _)| (*index, *server, name.as_str()))
+                .collect();
+            let items = found.iter().map(|(.., item)| *item);
             let (table, names) = if settings.passthrough {
                 NameTable::identity(entries)
             } else {
@@ -317,9 +333,10 @@ impl Merged {
         for (index, (config, catalog)) in servers.iter().enumerate() {
             let Some(catalog) = catalog else { continue };
             for item in catalog.get(Kind::Resources) {
-                let Some(uri) = item.get("uri").and_then(Value::as_str) else {
+                let Some(uri) = text(item, "uri") else {
                     continue;
                 };
+                let uri = uri.as_str();
                 let route = Route {
                     server: index,
                     uri: uri.to_owned(),
@@ -329,9 +346,10 @@ impl Merged {
                 merged.lists[Kind::Resources as usize].push(Exposed::new(item, "uri", exposed));
             }
             for item in catalog.get(Kind::Templates) {
-                let Some(uri) = item.get("uriTemplate").and_then(Value::as_str) else {
+                let Some(uri) = text(item, "uriTemplate") else {
                     continue;
                 };
+                let uri = uri.as_str();
                 let route = Route {
                     server: index,
                     uri: uri.to_owned(),
@@ -463,10 +481,8 @@ mod tests {
         let items = |key: &str, v: &[&str]| {
             v.iter()
                 .map(|s| {
-                    serde_json::json!({ key: s, "description": "d" })
-                        .as_object()
-                        .unwrap()
-                        .clone()
+                    let item = serde_json::json!({ key: s, "description": "d" });
+                    serde_json::from_str(&item.to_string()).unwrap()
                 })
                 .collect()
         };

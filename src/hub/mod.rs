@@ -1158,9 +1158,7 @@ impl Hub {
                         .get(Kind::Tools)
                         .iter()
                         .filter(|t| {
-                            t.get("name")
-                                .and_then(Value::as_str)
-                                .is_some_and(|n| s.config.tools.allows(n))
+                            catalog::text(t, "name").is_some_and(|n| s.config.tools.allows(&n))
                         })
                         .count()
                 }),

@@ -132,7 +132,7 @@ mod tests {
     use serde_json::json;
 
     fn item(v: serde_json::Value) -> super::super::catalog::Item {
-        v.as_object().unwrap().clone()
+        serde_json::from_str(&v.to_string()).unwrap()
     }
 
     /// Two servers, `a` and `b`, both with an `echo` tool; `a` also has a resource, `b` a
