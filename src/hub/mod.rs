@@ -24,16 +24,16 @@
 mod cache;
 mod catalog;
 mod names;
+mod relay;
 mod router;
+mod state;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt, future::BoxFuture};
-use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -41,13 +41,15 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub use cache::CatalogCache;
 pub use catalog::{Exposed, Kind};
 pub use names::{NameTable, Target};
+pub use relay::{capability_for, declares, progress_session};
 pub use router::{ServerView, View};
+pub use state::{Credential, ServerState, ServerStatus};
 
 use catalog::{Catalog, Merged};
 
-use crate::config::{Config, ServerConfig, StartMode, TransportKind};
-use crate::protocol::{self, ErrorObject, Notification, Outcome, Request, Version, code};
-use crate::upstream::{self, ClientHello, DownReason, Event, ServerInfo, UpstreamHandle};
+use crate::config::{Config, ServerConfig, StartMode};
+use crate::protocol::{self, ErrorObject, Notification, Outcome, Request, code};
+use crate::upstream::{self, ClientHello, Event, ServerInfo, UpstreamHandle};
 
 /// A session's number in its hub; `0` is the hub itself.
 pub type SessionId = u64;
@@ -68,90 +70,6 @@ pub struct Services {
     pub secrets: crate::upstream::Secrets,
     /// How a server that wants a login may ask for it; `None`: it answers "run `mcpgw login`".
     pub prompt: Option<crate::auth::Prompt>,
-}
-
-/// Where an upstream is in its life.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "state", rename_all = "lowercase")]
-pub enum ServerState {
-    Disabled,
-    Starting,
-    Ready,
-    /// Not running, its lists known: started by its next request (`start = "lazy"`, or
-    /// stopped after `idle_stop` unused).
-    Idle,
-    Failed {
-        #[serde(flatten)]
-        reason: DownReason,
-        #[serde(serialize_with = "as_secs")]
-        retry_in: Duration,
-    },
-}
-
-impl ServerState {
-    /// Why a server in this state cannot take a request, for messages.
-    pub fn reason(&self) -> String {
-        match self {
-            ServerState::Failed { reason, .. } => reason.message.clone(),
-            ServerState::Starting => "it is still starting".into(),
-            ServerState::Disabled => "it is disabled in the config".into(),
-            ServerState::Ready => "it is ready".into(),
-            ServerState::Idle => "it is stopped until used".into(),
-        }
-    }
-}
-
-fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
-
-/// One upstream as `mcpgw list` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerStatus {
-    pub name: String,
-    pub transport: TransportKind,
-    pub target: String,
-    #[serde(flatten)]
-    pub state: ServerState,
-    pub server_info: Option<serde_json::Value>,
-    pub protocol_version: Option<Version>,
-    pub tools: Option<usize>,
-    pub prompts: Option<usize>,
-    pub resources: Option<usize>,
-    /// Requests sent to it that it has not answered yet.
-    pub in_flight: usize,
-    /// For servers that use `{secret}`: whether their key is in the store (never the key).
-    pub key: Option<Credential>,
-    /// For servers that log in with OAuth: "logged in, expires in 52m", "needs login: …".
-    pub oauth: Option<Credential>,
-}
-
-/// The state of a server's key or login: a few words for a table, and the sentence that
-/// says what to do (which is what JSON shows).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(into = "String")]
-pub struct Credential {
-    pub state: String,
-    /// What to do about it, when anything.
-    pub remedy: Option<String>,
-}
-
-impl Credential {
-    pub fn new(state: impl Into<String>, remedy: Option<String>) -> Self {
-        Credential {
-            state: state.into(),
-            remedy,
-        }
-    }
-}
-
-impl From<Credential> for String {
-    fn from(c: Credential) -> String {
-        match c.remedy {
-            Some(remedy) => format!("{}: {remedy}", c.state),
-            None => c.state,
-        }
-    }
 }
 
 /// What the hub tells a session.
@@ -177,16 +95,6 @@ impl std::fmt::Debug for View {
         f.debug_struct("View")
             .field("servers", &self.servers.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// The capability a client must have declared to be sent a server's request.
-pub fn capability_for(method: &str) -> Option<&'static str> {
-    match method {
-        "sampling/createMessage" => Some("sampling"),
-        "elicitation/create" => Some("elicitation"),
-        "roots/list" => Some("roots"),
-        _ => None,
     }
 }
 
@@ -345,14 +253,6 @@ impl Member {
     fn declared(&self, capability: &str) -> bool {
         declares(self.capabilities.as_deref(), capability)
     }
-}
-
-/// Whether `capabilities` (what a client declared in `initialize`) has `capability`.
-pub fn declares(capabilities: Option<&RawValue>, capability: &str) -> bool {
-    capabilities.is_some_and(|c| {
-        serde_json::from_str::<HashMap<String, serde::de::IgnoredAny>>(c.get())
-            .is_ok_and(|m| m.contains_key(capability))
-    })
 }
 
 /// A list of a server, fetched.
@@ -789,47 +689,6 @@ impl Hub {
         tracing::debug!(session, "session left; {} remain", self.members.len());
     }
 
-    /// Sends `message` to a session; a server's request that cannot reach it (the session
-    /// just ended) is answered with an error, so the server never waits for it.
-    fn send(&self, session: SessionId, message: ToSession) {
-        let undelivered = match self.members.get(&session) {
-            Some(member) => member.events.send(message).err().map(|e| e.0),
-            None => Some(message),
-        };
-        if let Some(ToSession::Request { server, request }) = undelivered {
-            refuse(
-                &self.slots[server],
-                request,
-                "the client that caused it went away",
-            );
-        }
-    }
-
-    fn tell_all(&self, message: impl Fn() -> ToSession) {
-        for member in self.members.values() {
-            let _ = member.events.send(message());
-        }
-    }
-
-    /// Sends a notification to every session (the last one gets the original).
-    fn broadcast(&self, server: usize, notification: Notification) {
-        let mut members = self.members.values().peekable();
-        while let Some(member) = members.next() {
-            let notification = if members.peek().is_some() {
-                notification.clone()
-            } else {
-                return drop(member.events.send(ToSession::Notification {
-                    server,
-                    notification,
-                }));
-            };
-            let _ = member.events.send(ToSession::Notification {
-                server,
-                notification,
-            });
-        }
-    }
-
     // ---- events from upstreams ----------------------------------------------------------
 
     fn on_event(&mut self, event: Event) {
@@ -907,124 +766,6 @@ impl Hub {
                 request,
                 origins,
             } => self.on_upstream_request(server, request, &origins),
-        }
-    }
-
-    fn on_upstream_notification(&mut self, server: usize, n: Notification, origins: &[u64]) {
-        match n.method.as_str() {
-            "notifications/tools/list_changed" => return self.fetch(server, Kind::Tools),
-            "notifications/prompts/list_changed" => return self.fetch(server, Kind::Prompts),
-            "notifications/resources/list_changed" => {
-                self.fetch(server, Kind::Resources);
-                return self.fetch(server, Kind::Templates);
-            }
-            "notifications/progress" => {
-                // Our progress tokens name their session; progress on anything else (a request
-                // of a session that is gone, a token the server made up) is nobody's.
-                match progress_session(n.params.as_deref()) {
-                    Some(session) if self.members.contains_key(&session) => self.send(
-                        session,
-                        ToSession::Notification {
-                            server,
-                            notification: n,
-                        },
-                    ),
-                    _ => {
-                        tracing::debug!(server = %self.slots[server].config.name, "dropped progress for no request in flight")
-                    }
-                }
-                return;
-            }
-            "notifications/resources/updated" => {
-                let uri = n
-                    .params
-                    .as_deref()
-                    .and_then(|p| protocol::param_str(p, "uri"))
-                    .unwrap_or_default();
-                if let Some(sessions) = self.subscriptions.get(&(server, uri)) {
-                    for &session in sessions {
-                        self.send(
-                            session,
-                            ToSession::Notification {
-                                server,
-                                notification: n.clone(),
-                            },
-                        );
-                    }
-                    return;
-                }
-            }
-            "notifications/tasks/status" => {
-                // To the session that created the task. One not known yet (its status came
-                // before the result that names it) goes to the session that caused it, when
-                // that is certain: never to every session.
-                let task = n
-                    .params
-                    .as_deref()
-                    .and_then(|p| protocol::param_str(p, "taskId"));
-                let known = task.and_then(|t| self.tasks.get(&t).copied());
-                let causes: BTreeSet<SessionId> = origins
-                    .iter()
-                    .copied()
-                    .filter(|s| self.members.contains_key(s))
-                    .collect();
-                let only = (causes.len() == 1).then(|| *causes.first().expect("one"));
-                match known.or(only) {
-                    Some(session) => self.send(
-                        session,
-                        ToSession::Notification {
-                            server,
-                            notification: n,
-                        },
-                    ),
-                    None => {
-                        tracing::debug!(server = %self.slots[server].config.name, "dropped a task status nobody can be told")
-                    }
-                }
-                return;
-            }
-            _ => {}
-        }
-        self.broadcast(server, n);
-    }
-
-    /// Finds the session a server's request is for (see the module docs), or refuses it.
-    fn on_upstream_request(&mut self, server: usize, request: Request, origins: &[u64]) {
-        if self.slots[server].handle.is_none() {
-            return;
-        }
-        let related = related_task(request.params.as_deref())
-            .and_then(|t| self.tasks.get(&t).copied())
-            .filter(|s| self.members.contains_key(s));
-        let causes: BTreeSet<SessionId> = origins
-            .iter()
-            .copied()
-            .filter(|s| self.members.contains_key(s))
-            .collect();
-        let needs = capability_for(&request.method);
-        let chosen = related
-            .or_else(|| (causes.len() == 1).then(|| *causes.first().expect("one")))
-            .or_else(|| {
-                self.members
-                    .iter()
-                    .filter(|(id, _)| causes.is_empty() || causes.contains(id))
-                    .filter(|(_, m)| m.capabilities.is_some())
-                    .filter(|(_, m)| needs.is_none_or(|c| m.declared(c)))
-                    .max_by_key(|(_, m)| m.activity.load(Ordering::Relaxed))
-                    .map(|(id, _)| *id)
-            });
-        match chosen {
-            Some(session) => self.send(session, ToSession::Request { server, request }),
-            None => {
-                let why = match needs {
-                    _ if !self.members.values().any(|m| m.capabilities.is_some()) => {
-                        "no client has connected to mcpgw yet".to_owned()
-                    }
-                    Some(c) => format!("no client connected to mcpgw declared `{c}`"),
-                    None => "no client connected to mcpgw can take it".to_owned(),
-                };
-                refuse(&self.slots[server], request, &why);
-            }
         }
     }
 
@@ -1180,17 +921,6 @@ async fn reading(cached: &mut Cached) -> Option<cache::Snapshot> {
     }
 }
 
-/// Answers a server's request for a client with an error: no client can take it.
-fn refuse(slot: &Slot, request: Request, why: &str) {
-    if let Some(handle) = &slot.handle {
-        let error = ErrorObject::new(
-            code::METHOD_NOT_FOUND,
-            format!("mcpgw: `{}` cannot be answered: {why}", request.method),
-        );
-        handle.respond(request.id, Err(error));
-    }
-}
-
 /// Adds `value` to `into`: objects member by member, anything else replaces what was there.
 fn merge_into(into: &mut Value, value: Value) {
     match (into, value) {
@@ -1205,23 +935,6 @@ fn merge_into(into: &mut Value, value: Value) {
             }
         }
     }
-}
-
-/// The session named by one of our progress tokens (`"<session>.<n>"`).
-pub fn progress_session(params: Option<&RawValue>) -> Option<SessionId> {
-    let token = protocol::progress_token(params)?;
-    let token: String = serde_json::from_str(&token).ok()?;
-    token.split_once('.')?.0.parse().ok()
-}
-
-/// The task a server's request is about (`_meta["io.modelcontextprotocol/related-task"]`).
-fn related_task(params: Option<&RawValue>) -> Option<String> {
-    let v: Value = serde_json::from_str(params?.get()).ok()?;
-    v.get("_meta")?
-        .get("io.modelcontextprotocol/related-task")?
-        .get("taskId")?
-        .as_str()
-        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -1242,17 +955,5 @@ mod tests {
             union,
             json!({ "roots": { "listChanged": true }, "sampling": {}, "elicitation": { "form": {} } })
         );
-    }
-
-    #[test]
-    fn our_progress_tokens_name_their_session() {
-        let params = protocol::raw(&json!({ "progressToken": "12.3", "progress": 1 }));
-        assert_eq!(progress_session(Some(&params)), Some(12));
-        let theirs = protocol::raw(&json!({ "progressToken": 5, "progress": 1 }));
-        assert_eq!(progress_session(Some(&theirs)), None);
-        let related = protocol::raw(
-            &json!({ "_meta": { "io.modelcontextprotocol/related-task": { "taskId": "t1" } } }),
-        );
-        assert_eq!(related_task(Some(&related)).as_deref(), Some("t1"));
     }
 }
