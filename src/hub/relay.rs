@@ -51,6 +51,35 @@ impl Hub {
         }
     }
 
+    /// Sends a notification to `session`, or logs that nobody gets it.
+    fn notify_one(
+        &self,
+        session: Option<SessionId>,
+        server: usize,
+        notification: Notification,
+        what: &str,
+    ) {
+        match session {
+            Some(session) => self.send(
+                session,
+                ToSession::Notification {
+                    server,
+                    notification,
+                },
+            ),
+            None => tracing::debug!(server = %self.slots[server].config.name, "dropped {what}"),
+        }
+    }
+
+    /// The sessions among `origins` that are still here.
+    fn live(&self, origins: &[u64]) -> BTreeSet<SessionId> {
+        origins
+            .iter()
+            .copied()
+            .filter(|s| self.members.contains_key(s))
+            .collect()
+    }
+
     /// Sends a notification to every session (the last one gets the original).
     pub(super) fn broadcast(&self, server: usize, notification: Notification) {
         let mut members = self.members.values().peekable();
@@ -86,19 +115,9 @@ impl Hub {
             "notifications/progress" => {
                 // Our progress tokens name their session; progress on anything else (a request
                 // of a session that is gone, a token the server made up) is nobody's.
-                match progress_session(n.params.as_deref()) {
-                    Some(session) if self.members.contains_key(&session) => self.send(
-                        session,
-                        ToSession::Notification {
-                            server,
-                            notification: n,
-                        },
-                    ),
-                    _ => {
-                        tracing::debug!(server = %self.slots[server].config.name, "dropped progress for no request in flight")
-                    }
-                }
-                return;
+                let session =
+                    progress_session(n.params.as_deref()).filter(|s| self.members.contains_key(s));
+                return self.notify_one(session, server, n, "progress for no request in flight");
             }
             "notifications/resources/updated" => {
                 let uri = n
@@ -128,25 +147,14 @@ impl Hub {
                     .as_deref()
                     .and_then(|p| protocol::param_str(p, "taskId"));
                 let known = task.and_then(|t| self.tasks.get(&t).copied());
-                let causes: BTreeSet<SessionId> = origins
-                    .iter()
-                    .copied()
-                    .filter(|s| self.members.contains_key(s))
-                    .collect();
+                let causes = self.live(origins);
                 let only = (causes.len() == 1).then(|| *causes.first().expect("one"));
-                match known.or(only) {
-                    Some(session) => self.send(
-                        session,
-                        ToSession::Notification {
-                            server,
-                            notification: n,
-                        },
-                    ),
-                    None => {
-                        tracing::debug!(server = %self.slots[server].config.name, "dropped a task status nobody can be told")
-                    }
-                }
-                return;
+                return self.notify_one(
+                    known.or(only),
+                    server,
+                    n,
+                    "a task status nobody can be told",
+                );
             }
             _ => {}
         }
@@ -161,11 +169,7 @@ impl Hub {
         let related = related_task(request.params.as_deref())
             .and_then(|t| self.tasks.get(&t).copied())
             .filter(|s| self.members.contains_key(s));
-        let causes: BTreeSet<SessionId> = origins
-            .iter()
-            .copied()
-            .filter(|s| self.members.contains_key(s))
-            .collect();
+        let causes = self.live(origins);
         let needs = capability_for(&request.method);
         let chosen = related
             .or_else(|| (causes.len() == 1).then(|| *causes.first().expect("one")))
