@@ -98,6 +98,16 @@ impl std::fmt::Debug for View {
     }
 }
 
+/// A session's `resources/subscribe` (or `unsubscribe`), routed to its server.
+struct Subscription {
+    session: SessionId,
+    server: usize,
+    uri: String,
+    params: Box<RawValue>,
+    subscribe: bool,
+    reply: oneshot::Sender<Outcome>,
+}
+
 enum Command {
     Connect {
         id: SessionId,
@@ -109,14 +119,7 @@ enum Command {
         capabilities: Box<RawValue>,
         client_info: Option<Box<RawValue>>,
     },
-    Subscribe {
-        session: SessionId,
-        server: usize,
-        uri: String,
-        params: Box<RawValue>,
-        subscribe: bool,
-        reply: oneshot::Sender<Outcome>,
-    },
+    Subscribe(Subscription),
     Task {
         session: SessionId,
         task: String,
@@ -196,14 +199,14 @@ impl HubHandle {
         subscribe: bool,
     ) -> oneshot::Receiver<Outcome> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.commands.send(Command::Subscribe {
+        let _ = self.commands.send(Command::Subscribe(Subscription {
             session,
             server,
             uri,
             params,
             subscribe,
             reply,
-        });
+        }));
         rx
     }
 
@@ -449,14 +452,7 @@ impl Hub {
                 capabilities,
                 client_info,
             } => self.hello(session, capabilities, client_info),
-            Command::Subscribe {
-                session,
-                server,
-                uri,
-                params,
-                subscribe,
-                reply,
-            } => self.subscription(session, server, uri, params, subscribe, reply),
+            Command::Subscribe(asked) => self.subscription(asked),
             Command::Task { session, task } => {
                 self.tasks.insert(task, session);
             }
@@ -561,15 +557,15 @@ impl Hub {
         }
     }
 
-    fn subscription(
-        &mut self,
-        session: SessionId,
-        server: usize,
-        uri: String,
-        params: Box<RawValue>,
-        subscribe: bool,
-        reply: oneshot::Sender<Outcome>,
-    ) {
+    fn subscription(&mut self, asked: Subscription) {
+        let Subscription {
+            session,
+            server,
+            uri,
+            params,
+            subscribe,
+            reply,
+        } = asked;
         let key = (server, uri);
         let tell_server = if subscribe {
             // Servers take a repeated subscription as one, and the session wants its answer.

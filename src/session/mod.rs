@@ -76,6 +76,15 @@ enum Failure {
     Timeout(Duration),
 }
 
+/// The params of `notifications/cancelled`, from either side.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Cancelled {
+    request_id: RequestId,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
 /// A batch being answered: the ids still owed, and the answers so far.
 struct Batch {
     waiting: HashSet<RequestId>,
@@ -541,14 +550,7 @@ impl Session {
                 }
             }
             "notifications/cancelled" => {
-                #[derive(Deserialize)]
-                #[serde(rename_all = "camelCase")]
-                struct Params {
-                    request_id: RequestId,
-                    #[serde(default)]
-                    reason: Option<String>,
-                }
-                let Ok(p) = parse_params::<Params>(n.params.as_deref()) else {
+                let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
                 if let Some(flight) = self.inflight.remove(&p.request_id)
@@ -1193,14 +1195,7 @@ impl Session {
             }
             "notifications/cancelled" => {
                 // The server gave up on a request it sent the client: translate its id.
-                #[derive(Deserialize)]
-                #[serde(rename_all = "camelCase")]
-                struct Params {
-                    request_id: RequestId,
-                    #[serde(default)]
-                    reason: Option<String>,
-                }
-                let Ok(p) = parse_params::<Params>(n.params.as_deref()) else {
+                let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return;
                 };
                 if let Some(ours) = self.outbound.withdrawn(server, &p.request_id) {
