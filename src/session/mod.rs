@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::hub::{HubHandle, Kind, Membership, ServerState, SessionId, ToSession, View};
+use crate::hub::{HubHandle, Kind, Membership, ServerState, ToSession, View};
 use crate::protocol::{
     self, ErrorObject, Frame, Message, Notification, Outcome, Parsed, Request, RequestId, Response,
     Version, code, param_str, parse_params, progress_token, recover_id,
@@ -92,7 +92,6 @@ struct Batch {
 }
 
 pub struct Session {
-    id: SessionId,
     hub: HubHandle,
     membership: Membership,
     view: Arc<View>,
@@ -125,7 +124,6 @@ impl Session {
     pub fn new(config: Arc<Config>, hub: HubHandle, out: mpsc::UnboundedSender<String>) -> Self {
         let membership = hub.connect();
         Session {
-            id: membership.id,
             hub,
             membership,
             view: Arc::default(),
@@ -231,7 +229,7 @@ impl Session {
                 handle.respond(request.id, Err(error));
             }
         }
-        self.hub.leave(self.id);
+        self.hub.leave(self.membership.id);
     }
 
     fn handle(&self, server: usize) -> Option<&UpstreamHandle> {
@@ -466,8 +464,8 @@ impl Session {
         self.startup_deadline = Some(Instant::now() + self.config.gateway.startup_timeout);
         self.capabilities = Some(params.capabilities.clone());
         self.hub
-            .hello(self.id, params.capabilities, params.client_info);
-        tracing::debug!(session = self.id, %version, "client initialized");
+            .hello(self.membership.id, params.capabilities, params.client_info);
+        tracing::debug!(session = self.membership.id, %version, "client initialized");
         // A proxy answers as its server, so it waits (up to startup_timeout) to know it.
         if self.config.gateway.passthrough
             && self
@@ -763,9 +761,9 @@ impl Session {
                 // Subscriptions are counted by the hub: a server hears of the first and the
                 // last, whichever sessions they come from.
                 let uri = param_str(&params, "uri").unwrap_or_default();
-                let reply = self
-                    .hub
-                    .subscription(self.id, server, uri, params, subscribe);
+                let reply =
+                    self.hub
+                        .subscription(self.membership.id, server, uri, params, subscribe);
                 self.answer_later(request.id, async move {
                     reply.await.unwrap_or_else(|_| {
                         Err(ErrorObject::new(
@@ -899,7 +897,7 @@ impl Session {
                 Some((
                     s.config.name.clone(),
                     s.handle.as_ref()?.request_for(
-                        self.id,
+                        self.membership.id,
                         "logging/setLevel",
                         request.params.clone(),
                     ),
@@ -986,7 +984,7 @@ impl Session {
             .filter_map(|s| {
                 s.handle
                     .as_ref()
-                    .map(|h| h.request_for(self.id, "tasks/list", None))
+                    .map(|h| h.request_for(self.membership.id, "tasks/list", None))
             })
             .collect();
         let own: HashSet<String> = self.tasks.keys().cloned().collect();
@@ -1037,7 +1035,7 @@ impl Session {
         let mut progress = None;
         if let Some(theirs) = params.as_deref().and_then(|p| progress_token(Some(p))) {
             self.next_token += 1;
-            let ours = protocol::raw(&format!("{}.{}", self.id, self.next_token));
+            let ours = protocol::raw(&format!("{}.{}", self.membership.id, self.next_token));
             if let Some(replaced) = params
                 .as_deref()
                 .and_then(|p| protocol::with_progress_token(p, &ours))
@@ -1047,7 +1045,7 @@ impl Session {
                 progress = Some((ours.get().to_owned(), theirs));
             }
         }
-        let call = handle.request_for(self.id, method, params);
+        let call = handle.request_for(self.membership.id, method, params);
         let entry = Entry {
             server,
             upstream_id: call.id,
@@ -1109,7 +1107,7 @@ impl Session {
                             && let Some(task) = created_task(result)
                         {
                             self.tasks.insert(task.clone(), server);
-                            self.hub.task(self.id, task);
+                            self.hub.task(self.membership.id, task);
                         }
                         outcome
                     }
@@ -1139,7 +1137,11 @@ impl Session {
                     && view.info.as_ref().is_some_and(|i| i.has("logging"))
                     && let Some(handle) = &view.handle
                 {
-                    drop(handle.request_for(self.id, "logging/setLevel", Some(level.clone())));
+                    drop(handle.request_for(
+                        self.membership.id,
+                        "logging/setLevel",
+                        Some(level.clone()),
+                    ));
                 }
                 self.finish_initialize();
                 self.answer_deferred();
