@@ -25,19 +25,36 @@ pub enum Version {
     V2025_06_18,
     #[serde(rename = "2025-11-25")]
     V2025_11_25,
+    /// The stateless revision: no `initialize`; every request carries its version and the
+    /// client's capabilities in `_meta`.
+    #[serde(rename = "2026-07-28")]
+    V2026_07_28,
 }
 
 impl Version {
-    /// Every revision, oldest first.
-    pub const ALL: [Version; 4] = [
+    /// The revisions agreed by an `initialize` handshake, oldest first.
+    pub const HANDSHAKE: [Version; 4] = [
         Version::V2024_11_05,
         Version::V2025_03_26,
         Version::V2025_06_18,
         Version::V2025_11_25,
     ];
 
-    /// The newest: offered to every upstream, and to clients that ask for one we lack.
+    /// The newest handshake revision: offered to every handshake-era upstream, and to
+    /// clients whose `initialize` asks for one we lack.
     pub const LATEST: Version = Version::V2025_11_25;
+
+    /// The stateless revision (the "modern era"), sent in every request's `_meta`.
+    pub const STATELESS: Version = Version::V2026_07_28;
+
+    /// Every revision mcpgw speaks, newest first, as `server/discover` lists them.
+    pub const SUPPORTED: [Version; 5] = [
+        Version::V2026_07_28,
+        Version::V2025_11_25,
+        Version::V2025_06_18,
+        Version::V2025_03_26,
+        Version::V2024_11_05,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,16 +62,22 @@ impl Version {
             Version::V2025_03_26 => "2025-03-26",
             Version::V2025_06_18 => "2025-06-18",
             Version::V2025_11_25 => "2025-11-25",
+            Version::V2026_07_28 => "2026-07-28",
         }
     }
 
     pub fn parse(text: &str) -> Option<Version> {
-        Version::ALL.into_iter().find(|v| v.as_str() == text)
+        Version::SUPPORTED.into_iter().find(|v| v.as_str() == text)
     }
 
-    /// Every revision, for messages: "2024-11-05, 2025-03-26, …".
+    /// Whether this revision is the stateless one (no handshake, `_meta` on every request).
+    pub fn is_stateless(self) -> bool {
+        self >= Version::STATELESS
+    }
+
+    /// The handshake revisions, for messages: "2024-11-05, 2025-03-26, …".
     pub fn list() -> String {
-        Version::ALL.map(Version::as_str).join(", ")
+        Version::HANDSHAKE.map(Version::as_str).join(", ")
     }
 }
 
@@ -69,7 +92,9 @@ pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// The revision to answer a client that asked for `requested` (MCP version negotiation).
 pub fn negotiate(requested: &str) -> Version {
-    Version::parse(requested).unwrap_or(Version::LATEST)
+    Version::parse(requested)
+        .filter(|v| !v.is_stateless())
+        .unwrap_or(Version::LATEST)
 }
 
 #[cfg(test)]
@@ -81,6 +106,9 @@ mod tests {
         assert_eq!(negotiate("2024-11-05"), Version::V2024_11_05);
         assert_eq!(negotiate("2025-06-18").as_str(), "2025-06-18");
         assert_eq!(negotiate("1999-01-01"), Version::LATEST);
+        // The stateless revision has no handshake: `initialize` never agrees on it.
+        assert_eq!(negotiate("2026-07-28"), Version::LATEST);
+        assert_eq!(Version::parse("2026-07-28"), Some(Version::STATELESS));
         assert_eq!(Version::LATEST.as_str(), LATEST_PROTOCOL_VERSION);
         assert!(Version::V2025_03_26 < Version::V2025_11_25);
         assert_eq!(

@@ -37,6 +37,10 @@ pub struct InFlight {
     /// Our progress token (JSON text) and the client's, as the client wrote it.
     pub progress: Option<(String, Box<RawValue>)>,
     pub answer: Answer,
+    /// A stateless client's result carries caching hints (lists, `resources/read`).
+    pub cacheable: bool,
+    /// A stateless client asked for this request's log messages from this level up.
+    pub log_rank: Option<usize>,
     pub started: Instant,
     /// When it times out; each progress notification moves this to `now + timeout`.
     deadline: Instant,
@@ -51,6 +55,8 @@ pub struct Entry {
     pub upstream_id: u64,
     pub progress: Option<(String, Box<RawValue>)>,
     pub answer: Answer,
+    pub cacheable: bool,
+    pub log_rank: Option<usize>,
     pub timeout: Duration,
     pub max_timeout: Duration,
 }
@@ -81,6 +87,16 @@ impl Table {
         self.entries.len()
     }
 
+    /// The lowest log level that a request in flight at `server` asked for (stateless
+    /// clients hear a server's log messages only while such a request is being served).
+    pub fn log_rank_at(&self, server: usize) -> Option<usize> {
+        self.entries
+            .values()
+            .filter(|f| f.server == server)
+            .filter_map(|f| f.log_rank)
+            .min()
+    }
+
     /// Records a request sent now; returns its `seq`, which its answer must bring back.
     pub fn insert(&mut self, id: RequestId, entry: Entry, now: Instant) -> u64 {
         self.seq += 1;
@@ -96,6 +112,8 @@ impl Table {
                 upstream_id: entry.upstream_id,
                 progress: entry.progress,
                 answer: entry.answer,
+                cacheable: entry.cacheable,
+                log_rank: entry.log_rank,
                 started: now,
                 deadline: (now + entry.timeout).min(limit),
                 limit,
@@ -129,6 +147,11 @@ impl Table {
 
     /// A server reported progress on the request with our token `ours`: its deadline moves,
     /// and the client's token is returned to put in the notification.
+    /// Whether the request with our progress token `ours` is still in flight (not ended).
+    pub fn in_flight_with_token(&self, ours: &str) -> bool {
+        self.by_token.contains_key(ours)
+    }
+
     pub fn progressed(&mut self, ours: &str, now: Instant) -> Option<&RawValue> {
         let Some(id) = self.by_token.get(ours) else {
             // Progress that overtook its answer: the request just ended.
@@ -173,6 +196,8 @@ mod tests {
             upstream_id,
             progress: token.map(|t| (format!("\"s.{t}\""), crate::protocol::raw(&t))),
             answer: Answer::Relay,
+            cacheable: false,
+            log_rank: None,
             timeout: Duration::from_secs(10),
             max_timeout: Duration::from_secs(25),
         }
@@ -249,5 +274,41 @@ mod tests {
         table.insert(RequestId::String("x".into()), entry(1, 2, None), now);
         assert_eq!(table.drain().len(), 2);
         assert!(table.is_empty() && !table.contains(&id(1)));
+    }
+
+    #[test]
+    fn the_lowest_log_level_asked_for_at_a_server_wins() {
+        let mut table = Table::default();
+        let now = Instant::now();
+        assert_eq!(table.log_rank_at(0), None);
+        table.insert(
+            id(1),
+            Entry {
+                log_rank: Some(3),
+                ..entry(0, 1, None)
+            },
+            now,
+        );
+        table.insert(
+            id(2),
+            Entry {
+                log_rank: Some(1),
+                ..entry(0, 2, None)
+            },
+            now,
+        );
+        table.insert(
+            id(3),
+            Entry {
+                log_rank: Some(0),
+                ..entry(1, 3, None)
+            },
+            now,
+        );
+        table.insert(id(4), entry(0, 4, None), now);
+        assert_eq!(table.log_rank_at(0), Some(1));
+        table.remove(&id(2));
+        assert_eq!(table.log_rank_at(0), Some(3));
+        assert_eq!(table.log_rank_at(1), Some(0));
     }
 }

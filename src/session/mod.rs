@@ -20,10 +20,16 @@
 //!   did not declare is refused with "Method not found".
 //! - When the client goes away, its requests still running are cancelled at their servers,
 //!   and the servers' requests to it are answered with an error.
+//! - A client of the stateless revision (2026-07-28, [`stateless`]) sends no `initialize`;
+//!   its first request fixes the era of the connection, and each request's `_meta` carries
+//!   its capabilities. It hears list changes and resource updates only through
+//!   `subscriptions/listen`, and log messages only while a request that asked for them
+//!   is being served.
 
 mod announce;
 mod inflight;
 mod outbound;
+mod stateless;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -48,6 +54,7 @@ use crate::upstream::{self, CallError, UpstreamHandle};
 use announce::Announcer;
 use inflight::{Answer, Entry};
 use outbound::Outbound;
+use stateless::{CacheHint, Listen, log_rank};
 
 enum Done {
     Reply {
@@ -85,6 +92,14 @@ struct Cancelled {
     reason: Option<String>,
 }
 
+/// A stateless client's `subscriptions/listen` in force.
+struct Listening {
+    listen: Listen,
+    /// Its resources as the client names them, each with its server and that server's URI
+    /// once a server offers it (servers still starting are waited for).
+    resources: Vec<(String, Option<(usize, String)>)>,
+}
+
 /// A batch being answered: the ids still owed, and the answers so far.
 struct Batch {
     waiting: HashSet<RequestId>,
@@ -97,10 +112,13 @@ pub struct Session {
     view: Arc<View>,
     config: Arc<Config>,
     out: mpsc::UnboundedSender<String>,
-    /// The protocol version agreed with the client, once it has initialized.
+    /// The protocol version agreed with the client, once it has initialized; for a client
+    /// of the stateless revision, that revision from its first request on.
     version: Option<Version>,
-    /// What the client declared in `initialize`.
+    /// What the client declared in `initialize` (stateless: in its latest request).
     capabilities: Option<Box<RawValue>>,
+    /// A stateless client's subscriptions.
+    listens: Vec<Listening>,
     announcer: Announcer,
     inflight: inflight::Table,
     /// Numbers this session's progress tokens towards servers.
@@ -131,6 +149,7 @@ impl Session {
             out,
             version: None,
             capabilities: None,
+            listens: vec![],
             announcer: Announcer::default(),
             inflight: inflight::Table::default(),
             next_token: 0,
@@ -219,6 +238,10 @@ impl Session {
                 handle.respond(theirs, Err(error));
             }
         }
+        // Subscriptions end cleanly: the client knows it was not a crash.
+        for l in std::mem::take(&mut self.listens) {
+            self.respond(l.listen.id.clone(), Ok(l.listen.closing()));
+        }
         // What the hub sent meanwhile: its servers' requests get their answer here.
         self.membership.events.close();
         while let Ok(message) = self.membership.events.try_recv() {
@@ -263,7 +286,20 @@ impl Session {
         let _ = self.out.send(line);
     }
 
+    /// Whether the client speaks the stateless revision.
+    fn stateless(&self) -> bool {
+        self.version.is_some_and(Version::is_stateless)
+    }
+
     fn respond(&mut self, id: RequestId, outcome: Outcome) {
+        let outcome = if self.stateless() {
+            match outcome {
+                Ok(result) => Ok(stateless::complete(&result)),
+                Err(e) => Err(stateless::modern_error(e)),
+            }
+        } else {
+            outcome
+        };
         let line = Message::Response(Response {
             id: id.clone(),
             outcome,
@@ -273,6 +309,11 @@ impl Session {
     }
 
     fn reject(&mut self, id: Option<RequestId>, error: ErrorObject) {
+        let error = if self.stateless() {
+            stateless::modern_error(error)
+        } else {
+            error
+        };
         let line = protocol::error_line(id.as_ref(), &error);
         self.answer(line, id.as_ref());
     }
@@ -398,6 +439,74 @@ impl Session {
                 ),
             );
         }
+        if self.listens.iter().any(|l| l.listen.id == request.id) {
+            return self.reject(
+                Some(request.id.clone()),
+                ErrorObject::new(
+                    code::INVALID_REQUEST,
+                    format!(
+                        "Invalid request: id {} is already in use by a subscription",
+                        request.id
+                    ),
+                ),
+            );
+        }
+        let meta = stateless::read_meta(request.params.as_deref());
+        if request.method == "server/discover" {
+            // The probe of a client that speaks both eras: answered whatever the connection
+            // speaks, and it decides nothing.
+            let result = match meta.map(stateless::check) {
+                Some(Ok(_)) => Ok(self.discover_result()),
+                Some(Err(e)) => Err(e),
+                None => Err(ErrorObject::new(
+                    code::INVALID_PARAMS,
+                    format!(
+                        "Invalid params: `server/discover` carries `_meta[\"{}\"]` and `_meta[\"{}\"]`",
+                        stateless::PROTOCOL_VERSION,
+                        stateless::CLIENT_CAPABILITIES
+                    ),
+                )),
+            };
+            return self.respond(request.id, result);
+        }
+        match meta {
+            Some(_) if self.version.is_some() && !self.stateless() => {
+                return self.reject(
+                    Some(request.id),
+                    ErrorObject::new(
+                        code::INVALID_REQUEST,
+                        format!(
+                            "Invalid request: this connection began with `initialize` (protocol version {}); a request of 2026-07-28 cannot follow it: one connection speaks one protocol era",
+                            self.version.expect("initialized")
+                        ),
+                    ),
+                );
+            }
+            Some(meta) => match stateless::check(meta) {
+                Ok(checked) => {
+                    self.stateless_request(checked);
+                    return self.on_stateless_request(request);
+                }
+                Err(e) => return self.reject(Some(request.id), e),
+            },
+            None if self.stateless() && request.method == "initialize" => {
+                return self.on_stateless_request(request);
+            }
+            None if self.stateless() => {
+                return self.reject(
+                    Some(request.id),
+                    ErrorObject::new(
+                        code::INVALID_PARAMS,
+                        format!(
+                            "Invalid params: this connection speaks protocol version 2026-07-28, where every request carries `_meta[\"{}\"]` and `_meta[\"{}\"]`",
+                            stateless::PROTOCOL_VERSION,
+                            stateless::CLIENT_CAPABILITIES
+                        ),
+                    ),
+                );
+            }
+            None => {}
+        }
         match request.method.as_str() {
             "initialize" => return self.initialize(request),
             "ping" => return self.respond(request.id, Ok(protocol::raw(&json!({})))),
@@ -406,12 +515,85 @@ impl Session {
                     Some(request.id),
                     ErrorObject::new(
                         code::INVALID_REQUEST,
-                        format!("Invalid request: `{}` before `initialize`", request.method),
+                        format!(
+                            "Invalid request: `{}` before `initialize` (a client of protocol version 2026-07-28 puts `{}` and `{}` in every request's `_meta` instead)",
+                            request.method,
+                            stateless::PROTOCOL_VERSION,
+                            stateless::CLIENT_CAPABILITIES
+                        ),
                     ),
                 );
             }
             _ => {}
         }
+        self.route(request);
+    }
+
+    /// Takes what a stateless request says of its client: the first one fixes the era and
+    /// lets the servers start; capabilities the hub has not heard yet are told to it; its log
+    /// level is applied.
+    fn stateless_request(&mut self, checked: stateless::Checked) {
+        if self.version.is_none() {
+            self.version = Some(Version::STATELESS);
+            self.startup_deadline = Some(Instant::now() + self.config.gateway.startup_timeout);
+            tracing::debug!(session = self.membership.id, "client speaks 2026-07-28");
+        }
+        if self.capabilities.as_deref().map(RawValue::get) != Some(checked.capabilities.get()) {
+            self.capabilities = Some(checked.capabilities.clone());
+            self.hub.hello(
+                self.membership.id,
+                checked.capabilities,
+                checked.client_info,
+            );
+        }
+        if let Some(level) = checked.log_level {
+            let params = protocol::raw(&json!({ "level": level }));
+            if self.log_level.as_deref().map(RawValue::get) != Some(params.get()) {
+                drop(self.apply_log_level(&params));
+                self.log_level = Some(params);
+            }
+        }
+    }
+
+    /// A request of the stateless revision, its `_meta` checked and taken out.
+    fn on_stateless_request(&mut self, request: Request) {
+        let gone = match request.method.as_str() {
+            "initialize" => Some(
+                "there is no `initialize`: this connection already speaks 2026-07-28, whose requests each carry their version",
+            ),
+            "ping" => Some("`ping` is not part of protocol version 2026-07-28"),
+            "logging/setLevel" => Some(
+                "`logging/setLevel` is not part of protocol version 2026-07-28: put `io.modelcontextprotocol/logLevel` in a request's `_meta`",
+            ),
+            "resources/subscribe" | "resources/unsubscribe" => Some(
+                "resource subscriptions are made with `subscriptions/listen` in protocol version 2026-07-28",
+            ),
+            m if m.starts_with("tasks/") => Some(
+                "tasks are the `io.modelcontextprotocol/tasks` extension in protocol version 2026-07-28, which mcpgw does not offer yet",
+            ),
+            _ => None,
+        };
+        if let Some(why) = gone {
+            let code = if request.method == "initialize" {
+                code::INVALID_REQUEST
+            } else {
+                code::METHOD_NOT_FOUND
+            };
+            let message = if code == code::INVALID_REQUEST {
+                format!("Invalid request: {why}")
+            } else {
+                format!("Method not found: {} ({why})", request.method)
+            };
+            return self.reject(Some(request.id), ErrorObject::new(code, message));
+        }
+        if request.method == "subscriptions/listen" {
+            return self.listen(request);
+        }
+        self.route(request);
+    }
+
+    /// Routes a request of either era to where it is answered.
+    fn route(&mut self, request: Request) {
         let method = request.method.clone();
         let result = match method.as_str() {
             m if Kind::from_list_method(m).is_some() => return self.list(request),
@@ -540,6 +722,129 @@ impl Session {
         }))
     }
 
+    /// The answer to `server/discover`: what `initialize` would say, in that method's shape.
+    fn discover_result(&self) -> Box<RawValue> {
+        /// How long a client may keep it: mcpgw's capabilities and servers are fixed for the
+        /// life of the process; a proxy's are its server's, which a restart may change.
+        const TTL_MS: u64 = 3_600_000;
+        let init: Value = serde_json::from_str(self.initialize_result(Version::LATEST).get())
+            .expect("our own JSON");
+        let mut capabilities = init["capabilities"].clone();
+        if let Some(c) = capabilities.as_object_mut() {
+            // Tasks are an extension in this revision, which mcpgw does not offer yet.
+            c.remove("tasks");
+        }
+        let ttl = if self.config.gateway.passthrough {
+            0
+        } else {
+            TTL_MS
+        };
+        let mut result = json!({
+            "resultType": "complete",
+            "supportedVersions": Version::SUPPORTED,
+            "capabilities": capabilities,
+            "ttlMs": ttl,
+            "cacheScope": "private",
+            "_meta": { stateless::SERVER_INFO: init["serverInfo"] },
+        });
+        if let Some(instructions) = init.get("instructions") {
+            result["instructions"] = instructions.clone();
+        }
+        protocol::raw(&result)
+    }
+
+    // ---- subscriptions/listen (stateless clients) ----------------------------------------
+
+    /// Opens a subscription: acknowledged at once with what mcpgw will tell. Its resources
+    /// are subscribed at their servers (counted with every session's, by the hub) as soon as
+    /// a server offers them.
+    fn listen(&mut self, request: Request) {
+        let listen = match Listen::parse(request.id.clone(), request.params.as_deref()) {
+            Ok(l) => l,
+            Err(e) => return self.reject(Some(request.id), e),
+        };
+        self.notify_client(
+            "notifications/subscriptions/acknowledged",
+            Some(listen.acknowledgement(&listen.resources)),
+        );
+        let resources = listen
+            .resources
+            .iter()
+            .map(|uri| (uri.clone(), None))
+            .collect();
+        self.listens.push(Listening { listen, resources });
+        self.resolve_listens();
+    }
+
+    /// Subscribes at their servers the resources of subscriptions that no server offered yet.
+    fn resolve_listens(&mut self) {
+        let mut found = vec![];
+        for (l, listening) in self.listens.iter().enumerate() {
+            for (r, (uri, at)) in listening.resources.iter().enumerate() {
+                if at.is_none()
+                    && let Some(target) = self.view.resource(uri)
+                    && self.view.servers[target.0].state != ServerState::Starting
+                {
+                    found.push((l, r, target));
+                }
+            }
+        }
+        for (l, r, (server, theirs)) in found {
+            if !self.listens_to(server, &theirs) {
+                let params = protocol::raw(&json!({ "uri": theirs }));
+                let reply =
+                    self.hub
+                        .subscription(self.membership.id, server, theirs.clone(), params, true);
+                let name = self.view.servers[server].config.name.clone();
+                tokio::spawn(async move {
+                    if let Ok(Err(e)) = reply.await {
+                        tracing::debug!(server = %name, "a subscription was refused: {e}");
+                    }
+                });
+            }
+            self.listens[l].resources[r].1 = Some((server, theirs));
+        }
+    }
+
+    /// Whether a subscription of this session already holds `uri` of `server`.
+    fn listens_to(&self, server: usize, uri: &str) -> bool {
+        self.listens
+            .iter()
+            .flat_map(|l| &l.resources)
+            .any(|(_, at)| at.as_ref().is_some_and(|(s, u)| *s == server && u == uri))
+    }
+
+    /// Ends subscription `id` (the client cancelled it): its resources are let go of where
+    /// no other subscription holds them. Nothing more is sent for it.
+    fn stop_listening(&mut self, id: &RequestId) -> bool {
+        let Some(at) = self.listens.iter().position(|l| &l.listen.id == id) else {
+            return false;
+        };
+        let ended = self.listens.remove(at);
+        for (server, uri) in ended.resources.into_iter().filter_map(|(_, at)| at) {
+            if !self.listens_to(server, &uri) {
+                let params = protocol::raw(&json!({ "uri": uri }));
+                drop(
+                    self.hub
+                        .subscription(self.membership.id, server, uri, params, false),
+                );
+            }
+        }
+        true
+    }
+
+    /// Sends each subscription that asked for it a notification, tagged with its id.
+    fn tell_listeners(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        hears: impl Fn(&Listening) -> bool,
+    ) {
+        for l in self.listens.iter().filter(|l| hears(l)) {
+            self.notify_client(method, Some(l.listen.tag(params)));
+        }
+    }
+
     fn on_client_notification(&mut self, n: Notification) {
         match n.method.as_str() {
             "notifications/initialized" => {
@@ -551,6 +856,9 @@ impl Session {
                 let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
+                if self.stop_listening(&p.request_id) {
+                    return;
+                }
                 if let Some(flight) = self.inflight.remove(&p.request_id)
                     && let Some(handle) = self.handle(flight.server)
                 {
@@ -619,7 +927,11 @@ impl Session {
         }
         let kind = Kind::from_list_method(&request.method).expect("a list method");
         self.announcer.listed(kind);
-        let outcome = self.list_page(kind, request.params.as_deref());
+        let mut outcome = self.list_page(kind, request.params.as_deref());
+        if self.stateless() {
+            // Servers of the handshake era promise nothing about how long their lists hold.
+            outcome = outcome.map(|page| stateless::cacheable(&page, CacheHint::NONE));
+        }
         self.respond(request.id, outcome);
     }
 
@@ -888,22 +1200,10 @@ impl Session {
         for server in 0..self.view.servers.len() {
             self.report_down(server);
         }
-        let calls: Vec<_> = self
-            .view
-            .servers
-            .iter()
-            .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("logging")))
-            .filter_map(|s| {
-                Some((
-                    s.config.name.clone(),
-                    s.handle.as_ref()?.request_for(
-                        self.membership.id,
-                        "logging/setLevel",
-                        request.params.clone(),
-                    ),
-                ))
-            })
-            .collect();
+        let calls = match &request.params {
+            Some(params) => self.apply_log_level(params),
+            None => vec![],
+        };
         self.answer_later(request.id, async move {
             for (name, call) in calls {
                 if !matches!(call.reply.await, Ok(Ok(Ok(_)))) {
@@ -913,6 +1213,25 @@ impl Session {
             Ok(protocol::raw(&json!({})))
         });
         Ok(())
+    }
+
+    /// Asks every ready server that logs to log at `params` (of `logging/setLevel`).
+    fn apply_log_level(&self, params: &RawValue) -> Vec<(String, upstream::PendingCall)> {
+        self.view
+            .servers
+            .iter()
+            .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("logging")))
+            .filter_map(|s| {
+                Some((
+                    s.config.name.clone(),
+                    s.handle.as_ref()?.request_for(
+                        self.membership.id,
+                        "logging/setLevel",
+                        Some(params.to_owned()),
+                    ),
+                ))
+            })
+            .collect()
     }
 
     /// Tells a client that asked for logs that a server is down, and why: otherwise it shows
@@ -936,7 +1255,8 @@ impl Session {
         let ServerState::Failed { reason, retry_in } = &view.state else {
             return;
         };
-        if wants_errors {
+        // A stateless client hears log messages only about the request that asked for them.
+        if wants_errors && !self.stateless() {
             let data = format!(
                 "server `{}` is unavailable: {reason} (trying again in {})",
                 view.config.name,
@@ -1031,6 +1351,20 @@ impl Session {
             return self.respond(id, outcome);
         };
         let timeout = view.config.request_timeout;
+        // A stateless request's own fields stay here: a server of the handshake era had them
+        // from `initialize`.
+        let mut log_from = None;
+        if self.stateless()
+            && let Some(p) = params.as_deref()
+        {
+            log_from = stateless::read_meta(Some(p))
+                .and_then(|m| m.log_level)
+                .and_then(|l| serde_json::from_str::<String>(l.get()).ok())
+                .and_then(|l| log_rank(&l));
+            if let Some(stripped) = stateless::strip_meta(p) {
+                params = Some(stripped);
+            }
+        }
         // The client's progress token becomes one of ours, which names this session.
         let mut progress = None;
         if let Some(theirs) = params.as_deref().and_then(|p| progress_token(Some(p))) {
@@ -1051,6 +1385,8 @@ impl Session {
             upstream_id: call.id,
             progress,
             answer,
+            cacheable: self.stateless() && stateless::is_cacheable(method),
+            log_rank: log_from,
             timeout,
             max_timeout: self.config.gateway.max_timeout,
         };
@@ -1097,9 +1433,9 @@ impl Session {
                 answer,
                 reply,
             } => {
-                if self.inflight.answered(&id, seq).is_none() {
+                let Some(flight) = self.inflight.answered(&id, seq) else {
                     return; // cancelled by the client, or timed out: it expects no answer
-                }
+                };
                 let outcome = match (reply, answer) {
                     (Ok(outcome), _) => {
                         if answer == Answer::Tool
@@ -1115,6 +1451,12 @@ impl Session {
                         failure.outcome(answer, &self.view.servers[server].config.name)
                     }
                 };
+                let outcome = match outcome {
+                    Ok(result) if flight.cacheable => {
+                        Ok(stateless::cacheable(&result, CacheHint::NONE))
+                    }
+                    other => other,
+                };
                 self.respond(id, outcome);
             }
         }
@@ -1126,8 +1468,19 @@ impl Session {
         match message {
             ToSession::View { view, changed } => {
                 self.view = view;
-                for method in self.announcer.changed(changed) {
-                    self.notify_client(method, None);
+                if self.stateless() {
+                    self.resolve_listens();
+                    let mut told = HashSet::new();
+                    for kind in changed {
+                        let method = kind.list_changed();
+                        if told.insert(method) {
+                            self.tell_listeners(method, None, |l| l.listen.hears(kind));
+                        }
+                    }
+                } else {
+                    for method in self.announcer.changed(changed) {
+                        self.notify_client(method, None);
+                    }
                 }
                 self.answer_deferred();
             }
@@ -1173,6 +1526,9 @@ impl Session {
     }
 
     fn on_upstream_notification(&mut self, server: usize, mut n: Notification) {
+        if self.stateless() {
+            return self.on_upstream_notification_stateless(server, n);
+        }
         match n.method.as_str() {
             // Servers log at the level the last session asked for: each client hears only
             // what it asked for.
@@ -1214,10 +1570,77 @@ impl Session {
         }
     }
 
+    /// What a stateless client may hear of a server: progress and (if asked) log messages
+    /// of its requests being served, and resource updates its subscriptions asked for.
+    fn on_upstream_notification_stateless(&mut self, server: usize, mut n: Notification) {
+        match n.method.as_str() {
+            "notifications/message" => {
+                let level = n
+                    .params
+                    .as_deref()
+                    .and_then(|p| param_str(p, "level"))
+                    .and_then(|l| log_rank(&l));
+                let wanted = self.inflight.log_rank_at(server);
+                if level
+                    .zip(wanted)
+                    .is_some_and(|(level, wanted)| level >= wanted)
+                {
+                    self.send(&Message::Notification(n));
+                }
+            }
+            "notifications/progress" => {
+                let Some(ours) = progress_token(n.params.as_deref()) else {
+                    return;
+                };
+                // Only while the request is in flight: nothing may follow its answer.
+                if !self.inflight.in_flight_with_token(&ours) {
+                    return;
+                }
+                let Some(theirs) = self.inflight.progressed(&ours, Instant::now()) else {
+                    return;
+                };
+                n.params = n
+                    .params
+                    .as_deref()
+                    .and_then(|p| protocol::with_progress_token(p, theirs));
+                self.send(&Message::Notification(n));
+            }
+            "notifications/resources/updated" => {
+                let Some(uri) = n.params.as_deref().and_then(|p| param_str(p, "uri")) else {
+                    return;
+                };
+                for l in &self.listens {
+                    for (named, _) in l.resources.iter().filter(|(_, at)| {
+                        at.as_ref().is_some_and(|(s, u)| *s == server && *u == uri)
+                    }) {
+                        let params = protocol::raw(&json!({ "uri": named }));
+                        self.notify_client(&n.method, Some(l.listen.tag(Some(&params))));
+                    }
+                }
+            }
+            other => tracing::debug!(
+                server = %self.view.servers[server].config.name,
+                "`{other}` is not passed to a client of 2026-07-28"
+            ),
+        }
+    }
+
     fn on_upstream_request(&mut self, server: usize, request: Request) {
         let Some(handle) = self.handle(server).cloned() else {
             return;
         };
+        if self.stateless() {
+            // This revision has no requests from server to client; answering the server from
+            // the client's `input_required` round trips is not built yet.
+            let error = ErrorObject::new(
+                code::METHOD_NOT_FOUND,
+                format!(
+                    "mcpgw: the client speaks protocol version 2026-07-28, which cannot be sent `{}`",
+                    request.method
+                ),
+            );
+            return handle.respond(request.id, Err(error));
+        }
         if self.version.is_none() {
             let error = ErrorObject::new(code::INTERNAL_ERROR, "the client has not connected yet");
             return handle.respond(request.id, Err(error));
@@ -1255,21 +1678,6 @@ fn wants_log(wanted: Option<&RawValue>, message: Option<&RawValue>) -> bool {
         (Some(wanted), Some(said)) => said >= wanted,
         _ => true,
     }
-}
-
-/// The rank of a log level (RFC 5424 severities, least severe first).
-fn log_rank(level: &str) -> Option<usize> {
-    const LEVELS: [&str; 8] = [
-        "debug",
-        "info",
-        "notice",
-        "warning",
-        "error",
-        "critical",
-        "alert",
-        "emergency",
-    ];
-    LEVELS.iter().position(|l| *l == level)
 }
 
 impl Failure {

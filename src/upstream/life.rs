@@ -408,7 +408,9 @@ pub(super) fn server_info(reply: Reply, transport: TransportKind) -> Result<Serv
     };
     let init: Init = serde_json::from_str(result.get())
         .map_err(|e| handshake(format!("its `initialize` answer is malformed: {e}")))?;
-    let Some(protocol_version) = Version::parse(&init.protocol_version) else {
+    let Some(protocol_version) =
+        Version::parse(&init.protocol_version).filter(|v| !v.is_stateless())
+    else {
         return Err(handshake(format!(
             "it speaks protocol version {}, which mcpgw does not (it speaks {})",
             init.protocol_version,
