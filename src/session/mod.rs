@@ -192,6 +192,15 @@ impl Session {
                 .startup_deadline
                 .filter(|_| !self.deferred.is_empty() || self.pending_initialize.is_some());
             tokio::select! {
+                // The hub's messages first: a server's notifications about a request (its
+                // log messages, its progress) then reach the client before its answer, which
+                // travels apart from them.
+                biased;
+                message = self.membership.events.recv() => match message {
+                    Some(message) => self.on_hub(message),
+                    None => break,
+                },
+                Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
                 frame = input.next(), if drain_until.is_none() => match frame {
                     Some(Ok(frame)) => {
                         self.membership.touch();
@@ -203,11 +212,6 @@ impl Session {
                     }
                     None => drain_until = Some(Instant::now() + DRAIN_GRACE),
                 },
-                message = self.membership.events.recv() => match message {
-                    Some(message) => self.on_hub(message),
-                    None => break,
-                },
-                Some(done) = self.work.next(), if !self.work.is_empty() => self.on_done(done),
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.startup_deadline = None;
                     self.finish_initialize();
