@@ -47,6 +47,9 @@ ensure_peers() {
 # The pinned PyPI packages (tests/python/requirements.txt) in tests/python/.venv.
 ensure_python() {
   ensure_venv tests/python/.venv tests/python/requirements.txt
+  # The SDK's 2.x line (both protocol eras) as a real client and server; 1.x above runs the
+  # OAuth authorization server.
+  ensure_venv tests/python-sdk2/.venv tests/python-sdk2/requirements.txt
 }
 
 # A venv at $1 holding exactly the pinned packages of $2, made anew when $2 changes.

@@ -62,6 +62,18 @@ pub fn python() -> String {
     path.display().to_string()
 }
 
+/// The Python of the venv with the `mcp` SDK's 2.x line (tests/python-sdk2/.venv): a real
+/// client and server of both protocol eras.
+pub fn python_sdk2() -> String {
+    let path = root().join("tests/python-sdk2/.venv/bin/python");
+    assert!(
+        path.exists(),
+        "the pinned Python packages are not installed at {}: run `scripts/test` once",
+        path.display()
+    );
+    path.display().to_string()
+}
+
 pub fn fixture_js() -> String {
     root()
         .join("tests/fixtures/fault-server.mjs")
