@@ -109,6 +109,18 @@ pub enum StartMode {
     Lazy,
 }
 
+/// `protocol = "auto" | "modern" | "legacy"`: which era of MCP a server is spoken to in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Era {
+    /// Found out (the default): a `server/discover` probe, falling back to `initialize`.
+    #[default]
+    Auto,
+    /// The stateless revision (2026-07-28) only: no `initialize`.
+    Modern,
+    /// The handshake only: `initialize`, never a probe.
+    Legacy,
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub name: String,
@@ -122,6 +134,7 @@ pub struct ServerConfig {
     pub start: StartMode,
     /// Child-process servers only: stop the child after this long unused.
     pub idle_stop: Option<Duration>,
+    pub era: Era,
 }
 
 #[derive(Debug, Clone)]
@@ -662,6 +675,7 @@ impl Resolver<'_> {
             )?,
             start,
             idle_stop,
+            era: self.era(&raw.protocol, &format!("servers.{name}.protocol"))?,
             transport,
             name,
         })
@@ -680,6 +694,18 @@ impl Resolver<'_> {
             Some((t, other)) => Err(self.error(
                 t.span().start,
                 format!("`{key}`: {other:?} is neither \"eager\" nor \"lazy\""),
+            )),
+        }
+    }
+
+    fn era(&self, t: &Option<Text>, key: &str) -> Result<Era, ConfigError> {
+        match t.as_ref().map(|t| (t, t.get_ref().as_str())) {
+            None | Some((_, "auto")) => Ok(Era::Auto),
+            Some((_, "modern" | "2026-07-28")) => Ok(Era::Modern),
+            Some((_, "legacy")) => Ok(Era::Legacy),
+            Some((t, other)) => Err(self.error(
+                t.span().start,
+                format!("`{key}`: {other:?} is none of \"auto\", \"modern\", \"legacy\""),
             )),
         }
     }

@@ -66,6 +66,7 @@ pub struct RawServer {
     pub handshake_timeout: Option<Text>,
     pub start: Option<Text>,
     pub idle_stop: Option<Text>,
+    pub protocol: Option<Text>,
     #[serde(default)]
     pub tools: RawFilter,
     #[serde(default)]

@@ -1355,10 +1355,22 @@ impl Session {
             return self.respond(id, outcome);
         };
         let timeout = view.config.request_timeout;
-        // A stateless request's own fields stay here: a server of the handshake era had them
-        // from `initialize`.
+        // A stateless request's own fields stay here when its server is of the handshake
+        // era (which had them from `initialize`); one of the stateless revision gets them, or
+        // this client's capabilities for a client of the handshake.
         let mut log_from = None;
+        let modern_server = view
+            .info
+            .as_ref()
+            .is_some_and(|i| i.protocol_version.is_stateless());
+        if modern_server && !self.stateless() {
+            params = Some(stateless::with_capabilities(
+                params.as_deref(),
+                self.capabilities.as_deref(),
+            ));
+        }
         if self.stateless()
+            && !modern_server
             && let Some(p) = params.as_deref()
         {
             log_from = stateless::read_meta(Some(p))

@@ -160,6 +160,27 @@ pub fn strip_meta(params: &RawValue) -> Option<Box<RawValue>> {
     Some(raw(&map))
 }
 
+/// `params` carrying a handshake client's `capabilities` as the per-request field, for a
+/// server of the stateless revision (the rest of its fields are added on the way).
+pub fn with_capabilities(
+    params: Option<&RawValue>,
+    capabilities: Option<&RawValue>,
+) -> Box<RawValue> {
+    let empty = raw(&json!({}));
+    let capabilities = capabilities.unwrap_or(&empty);
+    let mut map: BTreeMap<&str, &RawValue> = params
+        .and_then(|p| serde_json::from_str(p.get()).ok())
+        .unwrap_or_default();
+    let mut meta: BTreeMap<&str, &RawValue> = map
+        .get("_meta")
+        .and_then(|m| serde_json::from_str(m.get()).ok())
+        .unwrap_or_default();
+    meta.insert(CLIENT_CAPABILITIES, capabilities);
+    let meta = raw(&meta);
+    map.insert("_meta", &meta);
+    raw(&map)
+}
+
 /// How long a result may be reused, and by whom (`ttlMs`, `cacheScope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheHint {

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::modern::{self, Stamp, Translated};
 use super::peer::Peer;
 use super::{ClientHello, Command, Event, Reply, ServerInfo, backoff};
-use crate::config::TransportKind;
+use crate::config::{Era, TransportKind};
 use crate::protocol::{self, Message, Notification, Request, Response, Version};
 
 /// What kind of trouble keeps a server from running.
@@ -106,6 +107,10 @@ pub(super) struct Life {
     pub handshake_timeout: Duration,
     /// `start = "lazy"`: the server is started by its first request (or [`Command::Start`]).
     pub lazy: bool,
+    /// `protocol = …`: which era to speak, or to find out.
+    pub era: Era,
+    /// Set while the server speaks the stateless revision: what its requests carry.
+    pub modern: Option<Stamp>,
     /// Requests that woke the server or came while it started on their account: sent once
     /// it is ready, failed if it cannot start.
     held: Vec<Command>,
@@ -126,6 +131,7 @@ impl Life {
         next_id: Arc<AtomicU64>,
         handshake_timeout: Duration,
         lazy: bool,
+        era: Era,
     ) -> Life {
         Life {
             peer,
@@ -134,6 +140,8 @@ impl Life {
             next_id,
             handshake_timeout,
             lazy,
+            era,
+            modern: None,
             held: vec![],
         }
     }
@@ -318,10 +326,19 @@ impl Life {
             Command::Request {
                 id,
                 method,
-                params,
+                mut params,
                 reply,
                 origin,
             } => {
+                if let Some(stamp) = &mut self.modern {
+                    match modern::translate(stamp, &self.peer.name, &method, params.as_deref()) {
+                        Translated::Send(p) => params = Some(p),
+                        Translated::Answer(outcome) => {
+                            let _ = reply.send(Ok(outcome));
+                            return None;
+                        }
+                    }
+                }
                 self.peer
                     .pending
                     .insert(id, super::peer::Waiting { reply, origin });
@@ -331,6 +348,7 @@ impl Life {
                     params,
                 }))
             }
+            Command::Notify(n) if self.modern.is_some() && !modern::passes(&n.method) => None,
             Command::Notify(n) => Some(Message::Notification(n)),
             Command::Respond { id, outcome } => Some(Message::Response(Response { id, outcome })),
             Command::Cancel { id, reason } => {
@@ -342,6 +360,41 @@ impl Life {
                 }))
             }
             Command::Start => None,
+        }
+    }
+
+    /// For a stateless server: the `subscriptions/listen` through which it announces list
+    /// changes. Its id is not pending: it is answered only when the server ends it, and it
+    /// must not keep an idle server running.
+    pub fn listen(&mut self, info: &ServerInfo) -> Option<Message> {
+        let params = modern::listen_params(self.modern.as_ref()?, info)?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        Some(Message::Request(Request {
+            id: id.into(),
+            method: "subscriptions/listen".into(),
+            params: Some(params),
+        }))
+    }
+
+    /// The `server/discover` probe with the client's capabilities, its answer awaited.
+    pub fn discover(&mut self, hello: &ClientHello) -> Initialize {
+        let params = modern::discover_params(&Stamp::new(hello));
+        self.request("server/discover", params)
+    }
+
+    /// A request of the gateway's own (a handshake or probe), its answer awaited.
+    fn request(&mut self, method: &str, params: Box<serde_json::value::RawValue>) -> Initialize {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        self.peer.pending.insert(id, reply.into());
+        Initialize {
+            id,
+            answer,
+            message: Message::Request(Request {
+                id: id.into(),
+                method: method.into(),
+                params: Some(params),
+            }),
         }
     }
 
@@ -363,18 +416,7 @@ impl Life {
             capabilities: &hello.capabilities,
             client_info: hello.client_info.as_deref().unwrap_or(&own_info),
         });
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (reply, answer) = oneshot::channel();
-        self.peer.pending.insert(id, reply.into());
-        Initialize {
-            id,
-            answer,
-            message: Message::Request(Request {
-                id: id.into(),
-                method: "initialize".into(),
-                params: Some(params),
-            }),
-        }
+        self.request("initialize", params)
     }
 }
 

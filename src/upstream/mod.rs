@@ -16,6 +16,7 @@
 
 mod http;
 mod life;
+mod modern;
 
 pub use http::client as http_client;
 pub use life::{Cause, DownReason};
@@ -271,6 +272,7 @@ pub fn spawn(
         handle.next_id.clone(),
         config.handshake_timeout,
         config.start == crate::config::StartMode::Lazy,
+        config.era,
     );
     match &config.transport {
         Transport::Stdio(stdio) => {

@@ -196,6 +196,11 @@ impl Peer {
                     request,
                 });
             }
+            Parsed::Message(Message::Notification(n))
+                if n.method == "notifications/subscriptions/acknowledged" =>
+            {
+                tracing::debug!(server = %self.name, "its list changes are announced to mcpgw");
+            }
             Parsed::Message(Message::Notification(notification)) => {
                 // Only a task's status needs to know whose it may be.
                 let origins = if notification.method == "notifications/tasks/status" {

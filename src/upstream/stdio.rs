@@ -18,9 +18,10 @@ use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 
 use super::life::{self, Cause, Connection, DownReason, End, Life};
+use super::modern::{self, Discovered};
 use super::peer::Peer;
-use super::{ClientHello, Command, ServerInfo};
-use crate::config::{StdioConfig, TransportKind};
+use super::{ClientHello, Command, Reply, ServerInfo};
+use crate::config::{Era, StdioConfig, TransportKind};
 use crate::protocol::{self, Frame, LineCodec, Message};
 
 const STDERR_TAIL_LINES: usize = 8;
@@ -179,8 +180,12 @@ async fn serve(
         Ok(info) => info,
         Err(end) => return end,
     };
+    let listen = life.listen(&info);
     for command in life.ready(generation, info) {
         command_to(life, run, subscriptions, command);
+    }
+    if let Some(listen) = listen {
+        send(&life.peer, run, &listen);
     }
     // The idle clock, only with `idle_stop`. Messages just note the time (no timer is
     // touched on the relay path); the one timer wakes once per period and looks.
@@ -239,36 +244,82 @@ async fn wait_for_hello(life: &mut Life, run: &mut Running) -> Result<Arc<Client
     }
 }
 
+/// Finds the server's era (as `protocol` says: probed, or fixed) and shakes hands if it is
+/// of the handshake era.
 async fn handshake(
     life: &mut Life,
     run: &mut Running,
     hello: &ClientHello,
 ) -> Result<ServerInfo, End> {
+    life.modern = None;
+    if life.era != Era::Legacy {
+        let probe = life.discover(hello);
+        send(&life.peer, run, &probe.message);
+        let wait = match life.era {
+            Era::Modern => life.handshake_timeout,
+            _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
+        };
+        let reply = answer_within(life, run, probe.answer, wait).await?;
+        if reply.is_none() {
+            life.peer.pending.remove(&probe.id);
+        }
+        match modern::discovered(reply, TransportKind::Stdio) {
+            Discovered::Modern(info) => {
+                life.modern = Some(modern::Stamp::new(hello));
+                return Ok(info);
+            }
+            Discovered::Legacy(why) if life.era == Era::Auto => {
+                tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
+            }
+            Discovered::Legacy(why) | Discovered::Incompatible(why) => {
+                return Err(End::failed(
+                    Cause::HandshakeFailed,
+                    format!("it does not speak protocol version 2026-07-28: {why}"),
+                ));
+            }
+        }
+    }
     let init = life.initialize(hello);
     send(&life.peer, run, &init.message);
-    let mut answer = init.answer;
-    let deadline = tokio::time::sleep(life.handshake_timeout);
+    let Some(reply) = answer_within(life, run, init.answer, life.handshake_timeout).await? else {
+        return Err(End::failed(
+            Cause::HandshakeFailed,
+            format!(
+                "it did not answer `initialize` within {:?}",
+                life.handshake_timeout
+            ),
+        ));
+    };
+    let info = life::server_info(reply, TransportKind::Stdio)?;
+    send(&life.peer, run, &life::initialized());
+    Ok(info)
+}
+
+/// The answer to a request of the handshake, or `None` if none came within `wait`;
+/// meanwhile sessions' requests are refused (or held) and the child's other messages read.
+async fn answer_within(
+    life: &mut Life,
+    run: &mut Running,
+    mut answer: tokio::sync::oneshot::Receiver<Reply>,
+    wait: Duration,
+) -> Result<Option<Reply>, End> {
+    let deadline = tokio::time::sleep(wait);
     tokio::pin!(deadline);
-    let reply = loop {
+    loop {
         tokio::select! {
-            reply = &mut answer => break reply,
-            _ = &mut deadline => {
-                return Err(End::failed(Cause::HandshakeFailed, format!(
-                    "it did not answer `initialize` within {:?}", life.handshake_timeout
-                )));
+            reply = &mut answer => {
+                return reply
+                    .map(Some)
+                    .map_err(|_| End::failed(Cause::HandshakeFailed, "the handshake got no answer"));
             }
+            _ = &mut deadline => return Ok(None),
             command = life.commands.recv() => life.refuse(command, "it is still starting")?,
             frame = run.stdout.next() => match frame {
                 Some(Ok(frame)) => answer_frame(life, run, frame),
                 _ => return Err(End::failed(Cause::Exited, "it exited during the handshake")),
             },
         }
-    };
-    let reply =
-        reply.map_err(|_| End::failed(Cause::HandshakeFailed, "`initialize` got no answer"))?;
-    let info = life::server_info(reply, TransportKind::Stdio)?;
-    send(&life.peer, run, &life::initialized());
-    Ok(info)
+    }
 }
 
 /// Sends a session's command to the child, noting subscriptions (a subscribed server is never

@@ -1,0 +1,330 @@
+//! Speaking to a server of the stateless revision (2026-07-28): the `server/discover` probe
+//! and what its answer says, and the fields every request to such a server carries.
+//!
+//! The era of a server is found as the spec's interop rules say: a `server/discover` probe
+//! first; a discover result means the stateless revision; "unsupported protocol version"
+//! naming a handshake version, any other error, or silence means the handshake
+//! (`initialize`). `protocol = "modern" | "legacy"` skips the probe.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{ClientHello, Reply, ServerInfo};
+use crate::config::TransportKind;
+use crate::protocol::{self, ErrorObject, Version, code};
+
+const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+
+/// How long a server gets to answer the probe before it is taken for one of the handshake
+/// era that ignores requests before `initialize`.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What every request to a stateless server carries in `_meta`: the revision, and the
+/// capabilities and identity of mcpgw's clients (and, once a client asked, a log level).
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    meta: Map<String, Value>,
+}
+
+impl Stamp {
+    pub fn new(hello: &ClientHello) -> Stamp {
+        let capabilities: Value =
+            serde_json::from_str(hello.capabilities.get()).unwrap_or_else(|_| json!({}));
+        let client_info = hello
+            .client_info
+            .as_deref()
+            .and_then(|i| serde_json::from_str(i.get()).ok())
+            .unwrap_or_else(|| json!({ "name": "mcpgw", "version": env!("CARGO_PKG_VERSION") }));
+        let mut meta = Map::new();
+        meta.insert(PROTOCOL_VERSION.into(), json!(Version::STATELESS));
+        meta.insert(CLIENT_CAPABILITIES.into(), capabilities);
+        meta.insert(CLIENT_INFO.into(), client_info);
+        Stamp { meta }
+    }
+
+    /// Later requests ask for log messages from `level` up (what `logging/setLevel` was).
+    pub fn set_level(&mut self, level: &str) {
+        self.meta.insert(LOG_LEVEL.into(), json!(level));
+    }
+
+    /// `params` with the fields in `_meta` where the caller did not put them: a session
+    /// passes its own client's capabilities (they are per request in this revision), and a
+    /// progress token, say, stays.
+    pub fn apply(
+        &self,
+        params: Option<&serde_json::value::RawValue>,
+    ) -> Box<serde_json::value::RawValue> {
+        let mut map: Map<String, Value> = params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or_default();
+        let meta = map
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(meta) = meta {
+            for (k, v) in &self.meta {
+                meta.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        protocol::raw(&map)
+    }
+}
+
+/// What a request of the handshake era becomes for a stateless server.
+pub enum Translated {
+    /// Sent, with these params.
+    Send(Box<serde_json::value::RawValue>),
+    /// Answered here, not sent.
+    Answer(Result<Box<serde_json::value::RawValue>, ErrorObject>),
+}
+
+/// A request of mcpgw's sessions, as a stateless server must get it.
+pub fn translate(
+    stamp: &mut Stamp,
+    server: &str,
+    method: &str,
+    params: Option<&serde_json::value::RawValue>,
+) -> Translated {
+    match method {
+        // The gateway is the server's peer; there is no `ping` in this revision.
+        "ping" => Translated::Answer(Ok(protocol::raw(&json!({})))),
+        "logging/setLevel" => {
+            if let Some(level) = params.and_then(|p| protocol::param_str(p, "level")) {
+                stamp.set_level(&level);
+            }
+            Translated::Answer(Ok(protocol::raw(&json!({}))))
+        }
+        "resources/subscribe" | "resources/unsubscribe" => {
+            Translated::Answer(Err(ErrorObject::new(
+                code::METHOD_NOT_FOUND,
+                format!(
+                    "server `{server}` speaks protocol version 2026-07-28, whose resource subscriptions mcpgw does not relay yet"
+                ),
+            )))
+        }
+        _ => Translated::Send(stamp.apply(params)),
+    }
+}
+
+/// Whether a notification of the handshake era has a meaning for a stateless server (only
+/// cancellation does).
+pub fn passes(method: &str) -> bool {
+    method == "notifications/cancelled"
+}
+
+/// The `subscriptions/listen` that tells mcpgw when the server's lists change, for the lists
+/// whose changes it said it announces; `None` if it announces none.
+pub fn listen_params(stamp: &Stamp, info: &ServerInfo) -> Option<Box<serde_json::value::RawValue>> {
+    let announces = |kind: &str| info.capabilities[kind]["listChanged"] == json!(true);
+    let mut filter = Map::new();
+    for (kind, field) in [
+        ("tools", "toolsListChanged"),
+        ("prompts", "promptsListChanged"),
+        ("resources", "resourcesListChanged"),
+    ] {
+        if announces(kind) {
+            filter.insert(field.into(), json!(true));
+        }
+    }
+    if filter.is_empty() {
+        return None;
+    }
+    let params = protocol::raw(&json!({ "notifications": filter }));
+    Some(stamp.apply(Some(&params)))
+}
+
+/// The `server/discover` probe's params.
+pub fn discover_params(stamp: &Stamp) -> Box<serde_json::value::RawValue> {
+    stamp.apply(None)
+}
+
+/// What the probe found.
+#[derive(Debug)]
+pub enum Discovered {
+    /// A server of the stateless revision, and what it said of itself.
+    Modern(ServerInfo),
+    /// One of the handshake era (why it was taken for one, for the debug log).
+    Legacy(String),
+    /// A server of the stateless revision that does not speak 2026-07-28 nor the handshake.
+    Incompatible(String),
+}
+
+/// Reads the probe's answer (`None`: none in time).
+pub fn discovered(reply: Option<Reply>, transport: TransportKind) -> Discovered {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Discover {
+        #[serde(default)]
+        supported_versions: Vec<String>,
+        #[serde(default)]
+        capabilities: Value,
+        #[serde(default)]
+        instructions: Option<String>,
+        #[serde(default, rename = "_meta")]
+        meta: Map<String, Value>,
+    }
+    #[derive(Deserialize)]
+    struct Unsupported {
+        #[serde(default)]
+        supported: Vec<String>,
+    }
+    let outcome = match reply {
+        None => return Discovered::Legacy("no answer to `server/discover` in time".into()),
+        Some(Err(e)) => return Discovered::Legacy(e.to_string()),
+        Some(Ok(outcome)) => outcome,
+    };
+    match outcome {
+        Ok(result) => match serde_json::from_str::<Discover>(result.get()) {
+            Ok(d)
+                if d.supported_versions
+                    .iter()
+                    .any(|v| v == Version::STATELESS.as_str()) =>
+            {
+                Discovered::Modern(ServerInfo {
+                    transport,
+                    protocol_version: Version::STATELESS,
+                    capabilities: d.capabilities,
+                    server_info: d.meta.get(SERVER_INFO).cloned().unwrap_or(Value::Null),
+                    instructions: d.instructions,
+                })
+            }
+            Ok(d) => Discovered::Legacy(format!(
+                "its `server/discover` lists {:?}, not 2026-07-28",
+                d.supported_versions
+            )),
+            Err(e) => Discovered::Legacy(format!("its `server/discover` answer is malformed: {e}")),
+        },
+        Err(e) if e.code == -32022 => {
+            let supported = e
+                .data
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<Unsupported>(d.get()).ok())
+                .map(|u| u.supported)
+                .unwrap_or_default();
+            if supported
+                .iter()
+                .any(|v| Version::parse(v).is_some_and(|v| !v.is_stateless()))
+            {
+                Discovered::Legacy(format!("it serves {supported:?} with `initialize`"))
+            } else {
+                Discovered::Incompatible(format!(
+                    "it speaks protocol versions {supported:?}; mcpgw speaks 2026-07-28 and {}",
+                    Version::list()
+                ))
+            }
+        }
+        Err(e) => Discovered::Legacy(format!("it answered `server/discover` with {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    fn hello() -> ClientHello {
+        ClientHello {
+            capabilities: protocol::raw(&json!({ "roots": {} })),
+            client_info: Some(protocol::raw(&json!({ "name": "c", "version": "1" }))),
+        }
+    }
+
+    fn value(raw: &RawValue) -> Value {
+        serde_json::from_str(raw.get()).unwrap()
+    }
+
+    #[test]
+    fn every_request_carries_the_fields_and_keeps_its_own_meta() {
+        let mut stamp = Stamp::new(&hello());
+        let params = protocol::raw(&json!({ "name": "t", "_meta": { "progressToken": "1.1" } }));
+        let Translated::Send(sent) = translate(&mut stamp, "s", "tools/call", Some(&params)) else {
+            panic!("sent")
+        };
+        let sent = value(&sent);
+        assert_eq!(sent["name"], "t");
+        assert_eq!(sent["_meta"]["progressToken"], "1.1");
+        assert_eq!(sent["_meta"][PROTOCOL_VERSION], "2026-07-28");
+        assert_eq!(sent["_meta"][CLIENT_CAPABILITIES], json!({ "roots": {} }));
+        assert_eq!(sent["_meta"][CLIENT_INFO]["name"], "c");
+        assert!(sent["_meta"].get(LOG_LEVEL).is_none());
+        // setLevel is answered here, and later requests carry the level.
+        let level = protocol::raw(&json!({ "level": "warning" }));
+        assert!(matches!(
+            translate(&mut stamp, "s", "logging/setLevel", Some(&level)),
+            Translated::Answer(Ok(_))
+        ));
+        let Translated::Send(sent) = translate(&mut stamp, "s", "tools/list", None) else {
+            panic!("sent")
+        };
+        assert_eq!(value(&sent)["_meta"][LOG_LEVEL], "warning");
+        assert!(matches!(
+            translate(&mut stamp, "s", "ping", None),
+            Translated::Answer(Ok(_))
+        ));
+        assert!(passes("notifications/cancelled") && !passes("notifications/roots/list_changed"));
+    }
+
+    #[test]
+    fn the_probe_tells_the_eras_apart() {
+        let t = TransportKind::Stdio;
+        let ok = |v: Value| Some(Ok(Ok(protocol::raw(&v))));
+        let err = |code: i64, data: Value| {
+            let mut e = ErrorObject::new(code, "x");
+            e.data = Some(protocol::raw(&data));
+            Some(Ok(Err(e)))
+        };
+        match discovered(
+            ok(
+                json!({ "resultType": "complete", "supportedVersions": ["2026-07-28"],
+                       "capabilities": { "tools": { "listChanged": true } },
+                       "_meta": { SERVER_INFO: { "name": "m", "version": "2" } }, "ttlMs": 0, "cacheScope": "public" }),
+            ),
+            t,
+        ) {
+            Discovered::Modern(info) => {
+                assert_eq!(info.protocol_version, Version::STATELESS);
+                assert!(info.has("tools"));
+                assert_eq!(info.server_info["name"], "m");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(discovered(None, t), Discovered::Legacy(_)));
+        assert!(matches!(
+            discovered(err(-32601, json!(null)), t),
+            Discovered::Legacy(_)
+        ));
+        assert!(matches!(
+            discovered(err(-32602, json!(null)), t),
+            Discovered::Legacy(_)
+        ));
+        assert!(matches!(
+            discovered(
+                err(
+                    -32022,
+                    json!({ "supported": ["2025-06-18"], "requested": "2026-07-28" })
+                ),
+                t
+            ),
+            Discovered::Legacy(_)
+        ));
+        assert!(matches!(
+            discovered(
+                err(
+                    -32022,
+                    json!({ "supported": ["2027-01-01"], "requested": "2026-07-28" })
+                ),
+                t
+            ),
+            Discovered::Incompatible(_)
+        ));
+        assert!(matches!(
+            discovered(ok(json!({ "supportedVersions": ["2025-11-25"] })), t),
+            Discovered::Legacy(_)
+        ));
+    }
+}
