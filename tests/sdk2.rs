@@ -7,14 +7,23 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use common::*;
+use futures_util::FutureExt;
+use mcpgw::protocol::{ErrorObject, Request};
 use serde_json::json;
 
-fn drive(mode: &str, prefix: &str, gateway: &[&str]) -> String {
+/// Runs a client script of tests/python-sdk2 (`script MODE ARGS…`, then the gateway's command
+/// line) and returns the protocol version of its last line, `OK <version>`.
+fn run_client(script: &str, mode: &str, args: &[&str], gateway: &[&str]) -> String {
     let home = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(python_sdk2())
-        .arg(root().join("tests/python-sdk2/client.py"))
-        .args([mode, prefix, mcpgw_bin()])
+        .arg(root().join("tests/python-sdk2").join(script))
+        .arg(mode)
+        .args(args)
+        .arg(mcpgw_bin())
         .args(gateway)
         .env("XDG_CACHE_HOME", home.path())
         .env("MCPGW_LOG", "warn")
@@ -25,7 +34,10 @@ fn drive(mode: &str, prefix: &str, gateway: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "{mode} through {gateway:?}:\n{text}");
+    assert!(
+        out.status.success(),
+        "{script} {mode} through {gateway:?}:\n{text}"
+    );
     text.lines()
         .rev()
         .find_map(|l| l.strip_prefix("OK "))
@@ -33,15 +45,21 @@ fn drive(mode: &str, prefix: &str, gateway: &[&str]) -> String {
         .to_owned()
 }
 
-fn serve_config() -> (tempfile::TempDir, String) {
+fn drive(mode: &str, prefix: &str, gateway: &[&str]) -> String {
+    run_client("client.py", mode, &[prefix], gateway)
+}
+
+/// A config file holding `setup`'s servers.
+fn config_of(setup: Setup) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let text = Setup::new()
-        .server(Server::everything("every"))
-        .config_text();
     let path = dir.path().join("config.toml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, setup.config_text()).unwrap();
     let path = path.display().to_string();
     (dir, path)
+}
+
+fn serve_config() -> (tempfile::TempDir, String) {
+    config_of(Setup::new().server(Server::everything("every")))
 }
 
 #[test]
@@ -170,4 +188,92 @@ async fn protocol_fixes_the_era_of_a_server() {
         failed.contains("does not speak protocol version 2026-07-28"),
         "{failed}"
     );
+}
+
+/// A host that answers elicitation with a name, and counts what it was asked.
+fn elicited_host(asked: Arc<AtomicUsize>) -> mcpgw::client::Handler {
+    Arc::new(move |r: Request| {
+        let asked = asked.clone();
+        async move {
+            asked.fetch_add(1, Ordering::SeqCst);
+            match r.method.as_str() {
+                "elicitation/create" => Ok(mcpgw::protocol::raw(
+                    &json!({ "action": "accept", "content": { "name": "Ada" } }),
+                )),
+                other => Err(ErrorObject::new(
+                    -32601,
+                    format!("Method not found: {other}"),
+                )),
+            }
+        }
+        .boxed()
+    })
+}
+
+#[tokio::test]
+async fn a_handshake_client_answers_the_input_a_server_of_2026_07_28_asks_for() {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let gw = Setup::new()
+        .server(sdk_server("m", &["--modern-only"]))
+        .capabilities(json!({ "elicitation": { "form": {} } }))
+        .handler(elicited_host(asked.clone()))
+        .start()
+        .await;
+    gw.tools().await;
+    // The SDK's own resolver (`Elicit`), and a tool that returns `input_required` and its
+    // `requestState` by hand: each becomes an `elicitation/create` to the client, and the
+    // call is retried with the answer.
+    assert_eq!(
+        text(&gw.call("m__greet_user", json!({})).await),
+        "Hello, Ada!"
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    let raw = gw.call("m__greet_raw", json!({})).await;
+    assert_eq!(text(&raw), "raw hello Ada (state=round-1)");
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_handshake_client_without_elicitation_declines_what_it_cannot_answer() {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let gw = Setup::new()
+        .server(sdk_server("m", &["--modern-only"]))
+        .handler(elicited_host(asked.clone()))
+        .start()
+        .await;
+    gw.tools().await;
+    // The server knows from the request that the client cannot be asked, and says so.
+    let refused = gw
+        .request(
+            "tools/call",
+            json!({ "name": "m__greet_user", "arguments": {} }),
+        )
+        .await;
+    match refused {
+        Err(mcpgw::client::ClientError::Rpc(e)) => assert_eq!(e.code, -32021, "{e}"),
+        other => panic!("expected the server's refusal, got {other:?}"),
+    }
+    // A tool that asks anyway is answered "decline" for the client, as a person not asked.
+    let raw = gw.call("m__greet_raw", json!({})).await;
+    assert_eq!(text(&raw), "raw hello None (state=round-1)");
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn the_sdk_client_in_each_mode_gives_a_server_of_2026_07_28_the_input_it_asks_for() {
+    // Stateless client: `input_required` passes through and its retry comes back through.
+    // Legacy client: mcpgw asks it with `elicitation/create` and retries for it.
+    let (_dir, config) = config_of(Setup::new().server(sdk_server("m", &["--modern-only"])));
+    for (mode, version) in [
+        ("2026-07-28", "2026-07-28"),
+        ("auto", "2026-07-28"),
+        ("legacy", "2025-11-25"),
+    ] {
+        let gateway = ["serve", "--config", config.as_str()];
+        assert_eq!(
+            run_client("client_input.py", mode, &[], &gateway),
+            version,
+            "{mode}"
+        );
+    }
 }

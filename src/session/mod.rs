@@ -27,6 +27,7 @@
 //!   is being served.
 
 mod announce;
+mod bridge;
 mod inflight;
 mod outbound;
 mod stateless;
@@ -63,6 +64,9 @@ enum Done {
         server: usize,
         answer: Answer,
         reply: Result<Outcome, Failure>,
+        /// Set when the server may answer with `input_required` that this client needs
+        /// bridged ([`bridge`]).
+        retry: Option<bridge::Retry>,
     },
     Local {
         id: RequestId,
@@ -119,6 +123,8 @@ pub struct Session {
     capabilities: Option<Box<RawValue>>,
     /// A stateless client's subscriptions.
     listens: Vec<Listening>,
+    /// Requests whose server asked for input this (handshake-era) client is being asked for.
+    bridges: bridge::Bridges,
     announcer: Announcer,
     inflight: inflight::Table,
     /// Numbers this session's progress tokens towards servers.
@@ -150,6 +156,7 @@ impl Session {
             version: None,
             capabilities: None,
             listens: vec![],
+            bridges: bridge::Bridges::default(),
             announcer: Announcer::default(),
             inflight: inflight::Table::default(),
             next_token: 0,
@@ -266,6 +273,7 @@ impl Session {
     /// Nothing the client asked for is still unanswered.
     fn owes_nothing(&self) -> bool {
         self.inflight.is_empty()
+            && self.bridges.is_empty()
             && self.deferred.is_empty()
             && self.batch.is_none()
             && self.owed_locally == 0
@@ -860,7 +868,7 @@ impl Session {
                 let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
-                if self.stop_listening(&p.request_id) {
+                if self.stop_listening(&p.request_id) || self.bridges.cancel(&p.request_id) {
                     return;
                 }
                 if let Some(flight) = self.inflight.remove(&p.request_id)
@@ -892,6 +900,12 @@ impl Session {
     }
 
     fn on_client_response(&mut self, r: Response) {
+        if self.bridges.asked(&r.id) {
+            if let Some(Some(step)) = self.bridges.answered(&r.id, r.outcome) {
+                self.take_step(step);
+            }
+            return;
+        }
         let Some((server, theirs)) = self.outbound.answered(&r.id) else {
             return tracing::debug!(id = %r.id, "ignored an answer to no request of ours");
         };
@@ -1337,8 +1351,21 @@ impl Session {
         id: RequestId,
         server: usize,
         method: &str,
+        params: Option<Box<RawValue>>,
+        answer: Answer,
+    ) {
+        self.forward_round(id, server, method, params, answer, 0);
+    }
+
+    /// [`Session::forward`], for the `rounds`th time with the client's input.
+    fn forward_round(
+        &mut self,
+        id: RequestId,
+        server: usize,
+        method: &str,
         mut params: Option<Box<RawValue>>,
         answer: Answer,
+        rounds: u32,
     ) {
         let view = &self.view.servers[server];
         // An idle server is started by the request, which its actor holds until it is ready.
@@ -1363,6 +1390,13 @@ impl Session {
             .info
             .as_ref()
             .is_some_and(|i| i.protocol_version.is_stateless());
+        let retry = (modern_server && !self.stateless() && bridge::may_ask(method)).then(|| {
+            bridge::Retry {
+                method: method.to_owned(),
+                params: params.clone(),
+                rounds,
+            }
+        });
         if modern_server && !self.stateless() {
             params = Some(stateless::with_capabilities(
                 params.as_deref(),
@@ -1416,10 +1450,42 @@ impl Session {
                     server,
                     answer,
                     reply,
+                    retry,
                 }
             }
             .boxed(),
         );
+    }
+
+    /// Does what bridging a server's need for input to a handshake-era client says next.
+    fn take_step(&mut self, step: bridge::Step) {
+        match step {
+            bridge::Step::Ask(requests) => {
+                for request in requests {
+                    self.send(&Message::Request(request));
+                }
+            }
+            bridge::Step::Retry {
+                id,
+                server,
+                answer,
+                retry,
+            } => self.forward_round(
+                id,
+                server,
+                &retry.method,
+                retry.params,
+                answer,
+                retry.rounds,
+            ),
+            bridge::Step::Fail { id, answer, error } => {
+                let outcome = match answer {
+                    Answer::Tool => Ok(tool_error(&format!("mcpgw: {}", error.message))),
+                    Answer::Relay => Err(error),
+                };
+                self.respond(id, outcome);
+            }
+        }
     }
 
     /// Answers, and cancels upstream, every request whose deadline has passed.
@@ -1448,10 +1514,22 @@ impl Session {
                 server,
                 answer,
                 reply,
+                retry,
             } => {
                 let Some(flight) = self.inflight.answered(&id, seq) else {
                     return; // cancelled by the client, or timed out: it expects no answer
                 };
+                if let (Some(retry), Ok(Ok(result))) = (retry, &reply)
+                    && bridge::asks_for_input(result)
+                {
+                    let capabilities = self.capabilities.clone();
+                    let step =
+                        self.bridges
+                            .input_required(id, server, answer, retry, result, |c| {
+                                crate::hub::declares(capabilities.as_deref(), c)
+                            });
+                    return self.take_step(step);
+                }
                 let outcome = match (reply, answer) {
                     (Ok(outcome), _) => {
                         if answer == Answer::Tool
