@@ -271,7 +271,26 @@ fn the_sdk_client_in_each_mode_gives_a_server_of_2026_07_28_the_input_it_asks_fo
     ] {
         let gateway = ["serve", "--config", config.as_str()];
         assert_eq!(
-            run_client("client_input.py", mode, &[], &gateway),
+            run_client("client_input.py", mode, &["sdk"], &gateway),
+            version,
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn the_sdk_client_in_each_mode_answers_what_a_handshake_server_asks_while_serving_it() {
+    // Stateless client: the server's `elicitation/create` becomes `input_required`, and the
+    // retry answers it. Legacy client: the request is relayed as it is.
+    let (_dir, config) = serve_config();
+    for (mode, version) in [
+        ("2026-07-28", "2026-07-28"),
+        ("auto", "2026-07-28"),
+        ("legacy", "2025-11-25"),
+    ] {
+        let gateway = ["serve", "--config", config.as_str()];
+        assert_eq!(
+            run_client("client_input.py", mode, &["everything"], &gateway),
             version,
             "{mode}"
         );

@@ -400,3 +400,82 @@ async fn progress_reaches_the_client_with_its_own_token() {
     assert_eq!(result.unwrap()["resultType"], "complete");
     assert_eq!(token, "mine");
 }
+
+/// `params` with elicitation declared (the reference server then offers its elicitation tool).
+fn eliciting(mut params: Value) -> Value {
+    params = modern(params);
+    params["_meta"][CAPABILITIES] = json!({ "elicitation": {} });
+    params
+}
+
+#[tokio::test]
+async fn a_handshake_servers_request_becomes_input_required_and_only_a_true_state_answers_it() {
+    let gw = everything().await;
+    let list = gw
+        .client
+        .request("tools/list", eliciting(json!({})))
+        .await
+        .unwrap();
+    assert!(
+        list.to_string()
+            .contains("every__trigger-elicitation-request")
+    );
+    let call = json!({ "name": "every__trigger-elicitation-request", "arguments": {} });
+    let asked = gw
+        .client
+        .request("tools/call", eliciting(call.clone()))
+        .await
+        .unwrap();
+    assert_eq!(asked["resultType"], "input_required", "{asked}");
+    let requests = asked["inputRequests"].as_object().unwrap();
+    assert_eq!(requests.len(), 1);
+    let (key, input) = requests.iter().next().unwrap();
+    assert_eq!(input["method"], "elicitation/create");
+    assert!(input["params"]["requestedSchema"].is_object(), "{input}");
+    let state = asked["requestState"].as_str().unwrap().to_owned();
+    assert!(
+        asked.get("ttlMs").is_none(),
+        "input_required is never cacheable"
+    );
+
+    let retry = |state: &str, responses: Value| {
+        let mut params = eliciting(call.clone());
+        params["requestState"] = json!(state);
+        params["inputResponses"] = responses;
+        gw.client.request("tools/call", params)
+    };
+    let accept = json!({ "action": "accept", "content": { "name": "Ada", "check": true, "email": "ada@example.org" } });
+    // Altered, made up, or answering what was never asked: refused, and the server still
+    // waits for the true answer.
+    let mut altered = state.clone();
+    let last = altered.pop().unwrap();
+    altered.push(if last == '0' { '1' } else { '0' });
+    let (c, m, _) = code(retry(&altered, json!({ key: accept })).await);
+    assert_eq!(c, -32602, "{m}");
+    assert!(m.contains("forged"), "{m}");
+    let (c, m, _) = code(retry("mcpgw1.1.1.99999999999.00", json!({ key: accept })).await);
+    assert_eq!(c, -32602, "{m}");
+    let (c, m, _) = code(retry(&state, json!({ "never-asked": accept })).await);
+    assert_eq!(c, -32602, "{m}");
+    assert!(m.contains("never-asked"), "{m}");
+    // Without the input: asked again, with the same state.
+    let again = retry(&state, json!({})).await.unwrap();
+    assert_eq!(again["resultType"], "input_required");
+    assert_eq!(again["requestState"], state.as_str());
+
+    let done = retry(&state, json!({ key: accept })).await.unwrap();
+    assert_eq!(done["resultType"], "complete", "{done}");
+    assert!(done.to_string().contains("Name: Ada"), "{done}");
+    // A state answers once.
+    let (c, m, _) = code(retry(&state, json!({ key: accept })).await);
+    assert_eq!(c, -32602, "{m}");
+
+    // Without elicitation declared, the server's request is refused for it (the reference
+    // server then reports the failure in its result).
+    let refused = ask(&gw, "tools/call", call).await;
+    match refused {
+        Ok(r) => assert_ne!(r["resultType"], "input_required", "{r}"),
+        Err(ClientError::Rpc(_)) => {}
+        Err(e) => panic!("{e}"),
+    }
+}

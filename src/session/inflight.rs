@@ -39,6 +39,12 @@ pub struct InFlight {
     pub answer: Answer,
     /// A stateless client's result carries caching hints (lists, `resources/read`).
     pub cacheable: bool,
+    /// A request of a stateless client that its (handshake-era) server may interrupt with a
+    /// request for input ([`super::held`]).
+    pub may_ask: bool,
+    /// The client was answered `input_required` and has not come back yet: no answer is
+    /// owed to the id it has now.
+    pub held: bool,
     /// A stateless client asked for this request's log messages from this level up.
     pub log_rank: Option<usize>,
     pub started: Instant,
@@ -56,6 +62,7 @@ pub struct Entry {
     pub progress: Option<(String, Box<RawValue>)>,
     pub answer: Answer,
     pub cacheable: bool,
+    pub may_ask: bool,
     pub log_rank: Option<usize>,
     pub timeout: Duration,
     pub max_timeout: Duration,
@@ -66,6 +73,8 @@ pub struct Table {
     entries: HashMap<RequestId, InFlight>,
     /// Our progress token → the client id of its request.
     by_token: HashMap<String, RequestId>,
+    /// `seq` → the client id of its request (an id changes when a held request is retried).
+    by_seq: HashMap<u64, RequestId>,
     /// Our token and the client's, of the last requests that ended.
     ended: std::collections::VecDeque<(String, Box<RawValue>)>,
     seq: u64,
@@ -104,6 +113,7 @@ impl Table {
             self.by_token.insert(ours.clone(), id.clone());
         }
         let limit = now + entry.max_timeout;
+        self.by_seq.insert(self.seq, id.clone());
         self.entries.insert(
             id,
             InFlight {
@@ -113,6 +123,8 @@ impl Table {
                 progress: entry.progress,
                 answer: entry.answer,
                 cacheable: entry.cacheable,
+                may_ask: entry.may_ask,
+                held: false,
                 log_rank: entry.log_rank,
                 started: now,
                 deadline: (now + entry.timeout).min(limit),
@@ -123,18 +135,48 @@ impl Table {
         self.seq
     }
 
-    /// The answer to request `id` number `seq` arrived: its entry, unless it was cancelled or
-    /// timed out meanwhile (then the client expects no answer, or already has one).
-    pub fn answered(&mut self, id: &RequestId, seq: u64) -> Option<InFlight> {
-        if self.entries.get(id).is_none_or(|f| f.seq != seq) {
-            return None;
+    /// The answer to request number `seq` arrived: the client's id for it now, and its
+    /// entry, unless it was cancelled or timed out meanwhile (then the client expects no
+    /// answer, or already has one).
+    pub fn answered(&mut self, seq: u64) -> Option<(RequestId, InFlight)> {
+        let id = self.by_seq.get(&seq)?.clone();
+        self.remove(&id).map(|f| (id, f))
+    }
+
+    /// The client came back for held request `from` as request `to`.
+    pub fn rename(&mut self, from: &RequestId, to: RequestId) -> bool {
+        let Some(mut flight) = self.entries.remove(from) else {
+            return false;
+        };
+        flight.held = false;
+        self.by_seq.insert(flight.seq, to.clone());
+        if let Some((ours, _)) = &flight.progress {
+            self.by_token.insert(ours.clone(), to.clone());
         }
-        self.remove(id)
+        self.entries.insert(to, flight);
+        true
+    }
+
+    /// Marks request `id` held: its client was answered `input_required`.
+    pub fn hold(&mut self, id: &RequestId) {
+        if let Some(f) = self.entries.get_mut(id) {
+            f.held = true;
+        }
+    }
+
+    /// The requests at `server` that it may be asking for input for (not held already).
+    pub fn askable(&self, server: usize) -> Vec<RequestId> {
+        self.entries
+            .iter()
+            .filter(|(_, f)| f.server == server && f.may_ask && !f.held)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// Forgets request `id` (cancelled by the client, or the session is ending).
     pub fn remove(&mut self, id: &RequestId) -> Option<InFlight> {
         let mut flight = self.entries.remove(id)?;
+        self.by_seq.remove(&flight.seq);
         if let Some((ours, theirs)) = flight.progress.take() {
             self.by_token.remove(&ours);
             if self.ended.len() == ENDED_KEPT {
@@ -145,13 +187,13 @@ impl Table {
         Some(flight)
     }
 
-    /// A server reported progress on the request with our token `ours`: its deadline moves,
-    /// and the client's token is returned to put in the notification.
     /// Whether the request with our progress token `ours` is still in flight (not ended).
     pub fn in_flight_with_token(&self, ours: &str) -> bool {
         self.by_token.contains_key(ours)
     }
 
+    /// A server reported progress on the request with our token `ours`: its deadline moves,
+    /// and the client's token is returned to put in the notification.
     pub fn progressed(&mut self, ours: &str, now: Instant) -> Option<&RawValue> {
         let Some(id) = self.by_token.get(ours) else {
             // Progress that overtook its answer: the request just ended.
@@ -197,6 +239,7 @@ mod tests {
             progress: token.map(|t| (format!("\"s.{t}\""), crate::protocol::raw(&t))),
             answer: Answer::Relay,
             cacheable: false,
+            may_ask: false,
             log_rank: None,
             timeout: Duration::from_secs(10),
             max_timeout: Duration::from_secs(25),
@@ -213,9 +256,9 @@ mod tests {
         let now = Instant::now();
         let seq = table.insert(id(1), entry(0, 7, Some("p")), now);
         assert!(table.contains(&id(1)));
-        let flight = table.answered(&id(1), seq).expect("in flight");
-        assert_eq!((flight.server, flight.upstream_id), (0, 7));
-        assert!(table.answered(&id(1), seq).is_none(), "answered twice");
+        let (answered, flight) = table.answered(seq).expect("in flight");
+        assert_eq!((answered, flight.server, flight.upstream_id), (id(1), 0, 7));
+        assert!(table.answered(seq).is_none(), "answered twice");
         assert!(table.is_empty());
         assert_eq!(
             table.progressed("\"s.p\"", now).map(RawValue::get),
@@ -240,8 +283,30 @@ mod tests {
         let first = table.insert(id(1), entry(0, 1, None), now);
         table.remove(&id(1));
         let second = table.insert(id(1), entry(1, 2, None), now);
-        assert!(table.answered(&id(1), first).is_none());
-        assert_eq!(table.answered(&id(1), second).unwrap().server, 1);
+        assert!(table.answered(first).is_none());
+        assert_eq!(table.answered(second).unwrap().1.server, 1);
+    }
+
+    #[test]
+    fn a_held_request_is_answered_under_the_id_of_its_retry() {
+        let mut table = Table::default();
+        let now = Instant::now();
+        let asks = Entry {
+            may_ask: true,
+            ..entry(0, 1, Some("p"))
+        };
+        let seq = table.insert(id(1), asks, now);
+        table.insert(id(2), entry(0, 2, None), now);
+        assert_eq!(table.askable(0), [id(1)]);
+        table.hold(&id(1));
+        assert!(table.askable(0).is_empty(), "held: not asked twice");
+        assert!(table.rename(&id(1), id(9)));
+        assert!(!table.contains(&id(1)) && table.contains(&id(9)));
+        assert_eq!(table.askable(0), [id(9)]);
+        assert!(table.progressed("\"s.p\"", now).is_some());
+        let (answered, _) = table.answered(seq).expect("in flight");
+        assert_eq!(answered, id(9));
+        assert!(!table.rename(&id(1), id(10)));
     }
 
     #[test]

@@ -28,6 +28,7 @@
 
 mod announce;
 mod bridge;
+mod held;
 mod inflight;
 mod outbound;
 mod stateless;
@@ -59,8 +60,9 @@ use stateless::{CacheHint, Listen, log_rank};
 
 enum Done {
     Reply {
+        /// The request's number in the in-flight table, which knows its client id (a held
+        /// request's changes when the client comes back).
         seq: u64,
-        id: RequestId,
         server: usize,
         answer: Answer,
         reply: Result<Outcome, Failure>,
@@ -125,6 +127,10 @@ pub struct Session {
     listens: Vec<Listening>,
     /// Requests whose server asked for input this (handshake-era) client is being asked for.
     bridges: bridge::Bridges,
+    /// Server requests this (stateless) client was asked through `input_required`, by the
+    /// number its `requestState` names.
+    held: HashMap<u64, held::Held>,
+    next_held: u64,
     announcer: Announcer,
     inflight: inflight::Table,
     /// Numbers this session's progress tokens towards servers.
@@ -157,6 +163,8 @@ impl Session {
             capabilities: None,
             listens: vec![],
             bridges: bridge::Bridges::default(),
+            held: HashMap::new(),
+            next_held: 0,
             announcer: Announcer::default(),
             inflight: inflight::Table::default(),
             next_token: 0,
@@ -247,6 +255,17 @@ impl Session {
             if let Some(handle) = self.handle(server) {
                 let error = ErrorObject::new(code::INTERNAL_ERROR, "mcpgw: the client went away");
                 handle.respond(theirs, Err(error));
+            }
+        }
+        for (_, h) in self.held.drain() {
+            if let Some(handle) = self
+                .view
+                .servers
+                .get(h.server)
+                .and_then(|s| s.handle.as_ref())
+            {
+                let error = ErrorObject::new(code::INTERNAL_ERROR, "mcpgw: the client went away");
+                handle.respond(h.theirs, Err(error));
             }
         }
         // Subscriptions end cleanly: the client knows it was not a crash.
@@ -600,6 +619,13 @@ impl Session {
         }
         if request.method == "subscriptions/listen" {
             return self.listen(request);
+        }
+        if bridge::may_ask(&request.method) {
+            match self.resume(&request) {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(e) => return self.reject(Some(request.id), e),
+            }
         }
         self.route(request);
     }
@@ -1436,6 +1462,7 @@ impl Session {
             progress,
             answer,
             cacheable: self.stateless() && stateless::is_cacheable(method),
+            may_ask: self.stateless() && !modern_server && bridge::may_ask(method),
             log_rank: log_from,
             timeout,
             max_timeout: self.config.gateway.max_timeout,
@@ -1446,7 +1473,6 @@ impl Session {
                 let reply = await_reply(call, &handle).await;
                 Done::Reply {
                     seq,
-                    id,
                     server,
                     answer,
                     reply,
@@ -1495,6 +1521,11 @@ impl Session {
             if let Some(handle) = self.handle(flight.server) {
                 handle.cancel(flight.upstream_id, "timed out in mcpgw");
             }
+            if flight.held {
+                // Its client was answered `input_required`; its state now names nothing.
+                self.held.retain(|_, h| h.client_id != id);
+                continue;
+            }
             let failure = Failure::Timeout(now - flight.started);
             let name = self.view.servers[flight.server].config.name.clone();
             let outcome = failure.outcome(flight.answer, &name);
@@ -1510,13 +1541,12 @@ impl Session {
             }
             Done::Reply {
                 seq,
-                id,
                 server,
                 answer,
                 reply,
                 retry,
             } => {
-                let Some(flight) = self.inflight.answered(&id, seq) else {
+                let Some((id, flight)) = self.inflight.answered(seq) else {
                     return; // cancelled by the client, or timed out: it expects no answer
                 };
                 if let (Some(retry), Ok(Ok(result))) = (retry, &reply)
@@ -1551,6 +1581,13 @@ impl Session {
                     }
                     other => other,
                 };
+                if flight.held {
+                    // The client has not come back for it yet: its retry gets it.
+                    if let Some(h) = self.held.values_mut().find(|h| h.client_id == id) {
+                        h.finished = Some(outcome);
+                    }
+                    return;
+                }
                 self.respond(id, outcome);
             }
         }
@@ -1724,16 +1761,7 @@ impl Session {
             return;
         };
         if self.stateless() {
-            // This revision has no requests from server to client; answering the server from
-            // the client's `input_required` round trips is not built yet.
-            let error = ErrorObject::new(
-                code::METHOD_NOT_FOUND,
-                format!(
-                    "mcpgw: the client speaks protocol version 2026-07-28, which cannot be sent `{}`",
-                    request.method
-                ),
-            );
-            return handle.respond(request.id, Err(error));
+            return self.ask_through_input_required(server, handle, request);
         }
         if self.version.is_none() {
             let error = ErrorObject::new(code::INTERNAL_ERROR, "the client has not connected yet");
@@ -1758,6 +1786,115 @@ impl Session {
             method: request.method,
             params: request.params,
         }));
+    }
+}
+
+impl Session {
+    /// A (handshake-era) server asks this stateless client something while serving one of
+    /// its requests: that request is answered `input_required` with the server's request as
+    /// its input request, and held until the client comes back ([`held`]).
+    fn ask_through_input_required(
+        &mut self,
+        server: usize,
+        handle: UpstreamHandle,
+        request: Request,
+    ) {
+        let refuse = |why: String| {
+            let error = ErrorObject::new(code::METHOD_NOT_FOUND, format!("mcpgw: {why}"));
+            handle.respond(request.id.clone(), Err(error));
+        };
+        if let Some(capability) = crate::hub::capability_for(&request.method)
+            && !crate::hub::declares(self.capabilities.as_deref(), capability)
+        {
+            return refuse(format!(
+                "the client did not declare `{capability}`, so `{}` cannot be answered",
+                request.method
+            ));
+        }
+        let askable = self.inflight.askable(server);
+        let [client_id] = askable.as_slice() else {
+            return refuse(format!(
+                "`{}` cannot be passed to a client of protocol version 2026-07-28 unless exactly one of its `tools/call`, `prompts/get` or `resources/read` is in flight at this server ({} are)",
+                request.method,
+                askable.len()
+            ));
+        };
+        let client_id = client_id.clone();
+        self.next_held += 1;
+        let number = self.next_held;
+        let key = format!("mcpgw-{number}");
+        let result = protocol::raw(&json!({
+            "resultType": "input_required",
+            "inputRequests": { key.clone(): { "method": request.method, "params": request.params } },
+            "requestState": held::seal(self.membership.id, number),
+        }));
+        self.inflight.hold(&client_id);
+        self.held.insert(
+            number,
+            held::Held {
+                client_id: client_id.clone(),
+                server,
+                theirs: request.id,
+                key,
+                asked: result.clone(),
+                finished: None,
+            },
+        );
+        self.respond(client_id, Ok(result));
+    }
+
+    /// A stateless client came back with the input a server asked for: `Ok(false)` when its
+    /// `requestState` is not one of ours (the request goes on to its server, whose state it
+    /// may be), `Ok(true)` when it was handled here.
+    fn resume(&mut self, request: &Request) -> Result<bool, ErrorObject> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Retry {
+            request_state: Option<String>,
+            #[serde(default)]
+            input_responses: serde_json::Map<String, Value>,
+        }
+        let invalid =
+            |why: String| ErrorObject::new(code::INVALID_PARAMS, format!("Invalid params: {why}"));
+        let Ok(retry) = parse_params::<Retry>(request.params.as_deref()) else {
+            return Ok(false);
+        };
+        let Some(state) = retry.request_state else {
+            return Ok(false);
+        };
+        let number = match held::open(&state, self.membership.id) {
+            Err(held::Refused::NotOurs) => return Ok(false),
+            Err(why) => return Err(invalid(format!("`requestState` is refused: {why}"))),
+            Ok(n) => n,
+        };
+        let Some(h) = self.held.get(&number) else {
+            return Err(invalid(
+                "`requestState` names no request waiting for input (it was used already, or its request ended)".into(),
+            ));
+        };
+        if let Some(stranger) = retry.input_responses.keys().find(|k| **k != h.key) {
+            return Err(invalid(format!(
+                "`inputResponses` answers `{stranger}`, which was never asked (asked: `{}`)",
+                h.key
+            )));
+        }
+        let Some(response) = retry.input_responses.get(&h.key) else {
+            // Asked again, as the spec says for missing input.
+            let asked = h.asked.clone();
+            self.respond(request.id.clone(), Ok(asked));
+            return Ok(true);
+        };
+        let h = self.held.remove(&number).expect("held");
+        if let Some(handle) = self.handle(h.server) {
+            handle.respond(h.theirs, Ok(protocol::raw(response)));
+        }
+        match h.finished {
+            Some(outcome) => self.respond(request.id.clone(), outcome),
+            None => {
+                self.inflight.rename(&h.client_id, request.id.clone());
+            }
+        }
+        Ok(true)
     }
 }
 

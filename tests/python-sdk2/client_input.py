@@ -1,8 +1,11 @@
 """A real client of the Python `mcp` SDK 2.x that answers elicitation, driving `mcpgw serve`
-whose one server `m` (tests/python-sdk2/server.py) asks for a name: through its SDK
-resolver, and by hand with `input_required` and a `requestState`.
+whose one server asks it for a name:
+- SERVER `sdk`: `m` (tests/python-sdk2/server.py, of 2026-07-28), through its SDK resolver
+  and by hand with `input_required` and a `requestState`;
+- SERVER `everything`: `every` (the reference server, of the handshake era), with an
+  `elicitation/create` request of its own while serving the call.
 
-Usage: client_input.py MODE MCPGW ARGS...   (MODE: 2026-07-28 | auto | legacy)
+Usage: client_input.py MODE SERVER MCPGW ARGS...   (MODE: 2026-07-28 | auto | legacy)
 Prints `OK <protocol version>` last; any failure raises.
 """
 
@@ -20,11 +23,11 @@ asked = []
 
 async def on_elicit(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
     asked.append(params.message)
-    return ElicitResult(action="accept", content={"name": "Ada"})
+    return ElicitResult(action="accept", content={"name": "Ada", "check": True, "email": "ada@example.org"})
 
 
 async def main() -> None:
-    mode, mcpgw, *args = sys.argv[1:]
+    mode, server, mcpgw, *args = sys.argv[1:]
     client = Client(
         StdioServerParameters(command=mcpgw, args=args),
         mode=mode,
@@ -32,6 +35,13 @@ async def main() -> None:
         read_timeout_seconds=30,
     )
     async with client:
+        if server == "everything":
+            result = await client.call_tool("every__trigger-elicitation-request", {})
+            said = " ".join(c.text for c in result.content)
+            assert "Name: Ada" in said, result
+            assert len(asked) == 1, asked
+            print("OK", client.protocol_version)
+            return
         result = await client.call_tool("m__greet_user", {})
         assert result.content[0].text == "Hello, Ada!", result
         result = await client.call_tool("m__greet_raw", {})
