@@ -45,6 +45,21 @@ fn run_client(script: &str, mode: &str, args: &[&str], gateway: &[&str]) -> Stri
         .to_owned()
 }
 
+/// Runs `script` with `server` in each of the SDK's modes, each finding the era it should.
+fn in_each_mode(script: &str, server: &str, gateway: &[&str]) {
+    for (mode, version) in [
+        ("2026-07-28", "2026-07-28"),
+        ("auto", "2026-07-28"),
+        ("legacy", "2025-11-25"),
+    ] {
+        assert_eq!(
+            run_client(script, mode, &[server], gateway),
+            version,
+            "{mode}"
+        );
+    }
+}
+
 fn drive(mode: &str, prefix: &str, gateway: &[&str]) -> String {
     run_client("client.py", mode, &[prefix], gateway)
 }
@@ -264,18 +279,7 @@ fn the_sdk_client_in_each_mode_gives_a_server_of_2026_07_28_the_input_it_asks_fo
     // Stateless client: `input_required` passes through and its retry comes back through.
     // Legacy client: mcpgw asks it with `elicitation/create` and retries for it.
     let (_dir, config) = config_of(Setup::new().server(sdk_server("m", &["--modern-only"])));
-    for (mode, version) in [
-        ("2026-07-28", "2026-07-28"),
-        ("auto", "2026-07-28"),
-        ("legacy", "2025-11-25"),
-    ] {
-        let gateway = ["serve", "--config", config.as_str()];
-        assert_eq!(
-            run_client("client_input.py", mode, &["sdk"], &gateway),
-            version,
-            "{mode}"
-        );
-    }
+    in_each_mode("client_input.py", "sdk", &["serve", "--config", &config]);
 }
 
 #[test]
@@ -283,16 +287,9 @@ fn the_sdk_client_in_each_mode_answers_what_a_handshake_server_asks_while_servin
     // Stateless client: the server's `elicitation/create` becomes `input_required`, and the
     // retry answers it. Legacy client: the request is relayed as it is.
     let (_dir, config) = serve_config();
-    for (mode, version) in [
-        ("2026-07-28", "2026-07-28"),
-        ("auto", "2026-07-28"),
-        ("legacy", "2025-11-25"),
-    ] {
-        let gateway = ["serve", "--config", config.as_str()];
-        assert_eq!(
-            run_client("client_input.py", mode, &["everything"], &gateway),
-            version,
-            "{mode}"
-        );
-    }
+    in_each_mode(
+        "client_input.py",
+        "everything",
+        &["serve", "--config", &config],
+    );
 }
