@@ -293,3 +293,51 @@ fn the_sdk_client_in_each_mode_answers_what_a_handshake_server_asks_while_servin
         &["serve", "--config", &config],
     );
 }
+
+#[tokio::test]
+async fn servers_of_2026_07_28_over_http_are_found_by_the_probe() {
+    let modern = HttpServer::python_sdk2(&["--modern-only"]);
+    let dual = HttpServer::python_sdk2(&[]);
+    let old = HttpServer::everything("streamableHttp");
+    let gw = Setup::new()
+        .server(Server::url("hm", &modern.url("/mcp")))
+        .server(Server::url("hd", &dual.url("/mcp")))
+        .server(Server::url("old", &old.url("/mcp")))
+        .start()
+        .await;
+    let names = gw.tool_names().await;
+    for name in ["hm__add", "hd__add", "old__echo"] {
+        assert!(names.contains(&name.to_owned()), "{name}: {names:?}");
+    }
+    assert_eq!(
+        text(&gw.call("hm__add", json!({ "a": 2, "b": 3 })).await),
+        "5"
+    );
+    // A name HTTP cannot carry as it is still reaches the tool (sent `=?base64?…?=`).
+    assert_eq!(
+        text(&gw.call("hd__echo", json!({ "text": "über" })).await),
+        "über"
+    );
+    assert_eq!(
+        text(&gw.call("old__echo", json!({ "message": "m" })).await),
+        "Echo: m"
+    );
+    gw.call("hm__add_dynamic_tool", json!({})).await;
+    gw.client
+        .wait_for("notifications/tools/list_changed", WAIT)
+        .await
+        .expect("tools/list_changed from the listen stream");
+    let log = gw.log_text();
+    assert!(log.contains("server=hm protocol=2026-07-28"), "{log}");
+    assert!(log.contains("server=hd protocol=2026-07-28"), "{log}");
+    assert!(log.contains("server=old protocol=2025-11-25"), "{log}");
+}
+
+#[test]
+fn the_sdk_client_in_each_mode_through_proxy_to_a_server_of_2026_07_28() {
+    // Stateless client and server: 2026-07-28 end to end, `input_required` included.
+    // Legacy client: bridged.
+    let server = HttpServer::python_sdk2(&["--modern-only"]);
+    let url = server.url("/mcp");
+    in_each_mode("client_input.py", "sdk-proxy", &["proxy", &url]);
+}

@@ -20,10 +20,11 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::mpsc;
 
 use super::life::{self, Cause, Connection, DownReason, End, Life};
+use super::modern::{self, Discovered};
 use super::{CallError, ClientHello, Command, ServerInfo, backoff};
 use crate::auth::{OAuth, Problem};
-use crate::config::{AuthMode, HttpConfig, HttpMode, TransportKind};
-use crate::protocol::{Message, Version};
+use crate::config::{AuthMode, Era, HttpConfig, HttpMode, TransportKind};
+use crate::protocol::{Message, Parsed, Version};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -95,6 +96,8 @@ enum StreamEnd {
 /// A request on its way, kept so it can be sent again.
 struct Outgoing {
     line: String,
+    /// The headers that name it (stateless revision).
+    headers: HeaderMap,
     /// The session it was last sent on: one that failed on a session since replaced is only
     /// sent again, on the new one.
     sent_on: Option<String>,
@@ -157,7 +160,22 @@ impl HttpActor {
             Ok(connected) => connected,
             Err(end) => return end,
         };
+        let listen = life.listen(&info);
         let held = life.ready(generation, info);
+        if let Some(listen) = listen
+            && let Message::Request(r) = &listen
+        {
+            // Its answer is a stream of the server's list changes, for as long as it lasts.
+            let id = super::peer::upstream_id(&r.id).unwrap_or_default();
+            let headers = stateless_headers(&listen);
+            tokio::spawn(post(
+                link.clone(),
+                session.clone(),
+                id,
+                listen.to_line(),
+                headers,
+            ));
+        }
         self.serve(life, &link, inbound, session, &hello, held)
             .await
     }
@@ -233,7 +251,15 @@ impl HttpActor {
         hello: &ClientHello,
     ) -> Result<(Session, ServerInfo), End> {
         self.stop_listeners();
+        life.modern = None;
         let mode = self.config.mode;
+        if life.era != Era::Legacy && !matches!(mode, HttpMode::SseOnly | HttpMode::SseFirst) {
+            match self.connect_modern(life, link, inbound, hello).await {
+                Ok(Some(connected)) => return Ok(connected),
+                Ok(None) => {}
+                Err(reason) => return Err(End::Failed(reason)),
+            }
+        }
         if mode == HttpMode::SseFirst {
             match self.connect_legacy(life, link, inbound, hello).await {
                 Ok(done) => return Ok(done),
@@ -256,27 +282,56 @@ impl HttpActor {
             .map_err(End::Failed)
     }
 
-    /// Waits for the answer to `id`, handling whatever else arrives meanwhile.
+    /// Waits for the answer to `initialize` (request `id`), handling whatever else arrives
+    /// meanwhile.
     async fn answer(
         &mut self,
         life: &mut Life,
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         id: u64,
-        mut answer: tokio::sync::oneshot::Receiver<super::Reply>,
+        answer: tokio::sync::oneshot::Receiver<super::Reply>,
         transport: TransportKind,
     ) -> Result<ServerInfo, DownReason> {
+        let handshake = |m: String| DownReason::new(Cause::HandshakeFailed, m);
+        let wait = life.handshake_timeout;
+        match self
+            .reply(life, inbound, id, answer, "initialize", wait)
+            .await?
+        {
+            Some(reply) => life::server_info(reply, transport).map_err(|end| match end {
+                End::Failed(reason) => reason,
+                _ => handshake("`initialize` got no answer".to_owned()),
+            }),
+            None => Err(handshake(format!(
+                "it did not answer `initialize` within {:?}",
+                life.handshake_timeout
+            ))),
+        }
+    }
+
+    /// Waits up to `wait` for the answer to our request `id` (`method`), handling whatever
+    /// else arrives meanwhile; `None` when none came in time.
+    async fn reply(
+        &mut self,
+        life: &mut Life,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        id: u64,
+        mut answer: tokio::sync::oneshot::Receiver<super::Reply>,
+        method: &str,
+        wait: Duration,
+    ) -> Result<Option<super::Reply>, DownReason> {
         let handshake = |m: String| DownReason::new(Cause::HandshakeFailed, m);
         // Failures and retries of other requests (when a forgotten session is replaced) are
         // handled once the new session is up, not lost.
         let mut later = vec![];
-        let outcome = tokio::time::timeout(life.handshake_timeout, async {
+        let outcome = tokio::time::timeout(wait, async {
             loop {
                 tokio::select! {
-                    r = &mut answer => return r.map_err(|_| handshake("`initialize` got no answer".to_owned())),
+                    r = &mut answer => return r.map_err(|_| handshake(format!("`{method}` got no answer"))),
                     got = inbound.recv() => match got {
                         Some(Inbound::Message { data, on }) => { life.peer.message_on(&data, on); }
                         Some(Inbound::Failed { id: failed, failure }) if failed == id && life.peer.pending.remove(&id).is_some() => {
-                            return Err(DownReason::new(failure.cause(), format!("`initialize` failed: {}", describe(&failure))));
+                            return Err(DownReason::new(failure.cause(), format!("`{method}` failed: {}", describe(&failure))));
                         }
                         Some(other @ (Inbound::Failed { .. } | Inbound::Retry { .. })) => later.push(other),
                         Some(Inbound::StreamEnded(_)) => {}
@@ -290,18 +345,87 @@ impl HttpActor {
             let _ = self.link.inbound.send(inbound);
         }
         match outcome {
-            Ok(Ok(reply)) => life::server_info(reply, transport).map_err(|end| match end {
-                End::Failed(reason) => reason,
-                _ => handshake("`initialize` got no answer".to_owned()),
-            }),
+            Ok(Ok(reply)) => Ok(Some(reply)),
             Ok(Err(e)) => Err(e),
             Err(_) => {
                 life.peer.pending.remove(&id);
-                Err(handshake(format!(
-                    "it did not answer `initialize` within {:?}",
-                    life.handshake_timeout
-                )))
+                Ok(None)
             }
+        }
+    }
+
+    /// The stateless revision, when the server speaks it: a `server/discover` POST. `None`
+    /// when the server is of the handshake era (its refusal carries no error of the stateless
+    /// revision), with `protocol = "auto"`.
+    async fn connect_modern(
+        &mut self,
+        life: &mut Life,
+        link: &Link,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        hello: &ClientHello,
+    ) -> Result<Option<(Session, ServerInfo)>, DownReason> {
+        let probe = life.discover(hello);
+        let (id, line) = (probe.id, probe.message.to_line());
+        let wait = match life.era {
+            Era::Modern => life.handshake_timeout,
+            _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
+        };
+        let response = send(link, || {
+            link.client
+                .post(self.config.url.clone())
+                .headers(link.headers.clone())
+                .header(ACCEPT, "application/json, text/event-stream")
+                .header(CONTENT_TYPE, "application/json")
+                .header(VERSION_HEADER, Version::STATELESS.as_str())
+                .header("mcp-method", "server/discover")
+                .body(line.clone())
+                .timeout(wait)
+        })
+        .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => {
+                life.peer.pending.remove(&id);
+                return Err(e.reason(&self.config.url));
+            }
+        };
+        let status = response.status();
+        let reply = if status.is_success() {
+            tokio::spawn(read_answer(response, link.clone(), id));
+            self.reply(life, inbound, id, probe.answer, "server/discover", wait)
+                .await?
+        } else {
+            // A server of this revision refuses with one of its JSON-RPC errors; a server of
+            // the handshake era with whatever it likes.
+            life.peer.pending.remove(&id);
+            let body = response.text().await.unwrap_or_default();
+            match Message::parse(body.as_bytes()) {
+                Parsed::Message(Message::Response(r)) => Some(Ok(r.outcome)),
+                _ => Some(Ok(Err(crate::protocol::ErrorObject::new(
+                    0,
+                    format!("HTTP {status}"),
+                )))),
+            }
+        };
+        match modern::discovered(reply, TransportKind::StreamableHttp) {
+            Discovered::Modern(info) => {
+                life.modern = Some(modern::Stamp::new(hello));
+                let session = Session {
+                    post_to: self.config.url.clone(),
+                    legacy: false,
+                    id: None,
+                    version: Version::STATELESS,
+                };
+                Ok(Some((session, info)))
+            }
+            Discovered::Legacy(why) if life.era == Era::Auto => {
+                tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
+                Ok(None)
+            }
+            Discovered::Legacy(why) | Discovered::Incompatible(why) => Err(DownReason::new(
+                Cause::HandshakeFailed,
+                format!("it does not speak protocol version 2026-07-28: {why}"),
+            )),
         }
     }
 
@@ -437,7 +561,13 @@ impl HttpActor {
             id: None,
             version: Version::V2024_11_05,
         };
-        tokio::spawn(post(link.clone(), session.clone(), id, line));
+        tokio::spawn(post(
+            link.clone(),
+            session.clone(),
+            id,
+            line,
+            HeaderMap::new(),
+        ));
         let info = self
             .answer(life, inbound, id, init.answer, TransportKind::Sse)
             .await?;
@@ -487,7 +617,7 @@ impl HttpActor {
                     Inbound::Retry { id } => {
                         if let Some(o) = outgoing.get_mut(&id).filter(|_| life.peer.pending.contains_key(&id)) {
                             o.sent_on.clone_from(&session.id);
-                            tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
+                            tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone(), o.headers.clone()));
                         }
                     }
                     Inbound::Failed { id, failure } => {
@@ -500,7 +630,7 @@ impl HttpActor {
                             PostFailure::SessionExpired if o.sent_on != session.id => {
                                 // Sent before the session was replaced: send it on the new one.
                                 o.sent_on.clone_from(&session.id);
-                                tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
+                                tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone(), o.headers.clone()));
                             }
                             PostFailure::SessionExpired if !o.resent_after_expiry && !session.legacy => {
                                 o.resent_after_expiry = true;
@@ -512,7 +642,7 @@ impl HttpActor {
                                 }
                                 let o = outgoing.get_mut(&id).expect("checked above");
                                 o.sent_on.clone_from(&session.id);
-                                tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone()));
+                                tokio::spawn(post(link.clone(), session.clone(), id, o.line.clone(), o.headers.clone()));
                             }
                             PostFailure::Unreachable(why) => {
                                 let since = *o.unreachable_since.get_or_insert_with(tokio::time::Instant::now);
@@ -599,11 +729,23 @@ impl HttpActor {
         };
         let line = message.to_line();
         tracing::trace!(target: "mcpgw::wire", server = %life.peer.name, "→ {}", life.peer.redact(&line));
-        tokio::spawn(post(link.clone(), session.clone(), id, line.clone()));
+        let headers = if session.version.is_stateless() {
+            stateless_headers(&message)
+        } else {
+            HeaderMap::new()
+        };
+        tokio::spawn(post(
+            link.clone(),
+            session.clone(),
+            id,
+            line.clone(),
+            headers.clone(),
+        ));
         outgoing.insert(
             id,
             Outgoing {
                 line,
+                headers,
                 sent_on: session.id.clone(),
                 resent_after_expiry: false,
                 unreachable_since: None,
@@ -615,6 +757,11 @@ impl HttpActor {
 
     /// Sends a notification or an answer; nothing waits for it.
     fn fire(&self, life: &Life, link: &Link, session: &Session, message: Message) {
+        if session.version.is_stateless() {
+            // Over HTTP this revision takes no notifications (a request is cancelled by
+            // closing its stream) and its servers send no requests to answer.
+            return;
+        }
         let line = message.to_line();
         tracing::trace!(target: "mcpgw::wire", server = %life.peer.name, "→ {}", life.peer.redact(&line));
         let (link, session, name) = (link.clone(), session.clone(), life.peer.name.clone());
@@ -707,12 +854,26 @@ fn session_headers(link: &Link, session: &Session) -> HeaderMap {
     h
 }
 
+/// The headers that name a request of the stateless revision (`Mcp-Method`, `Mcp-Name`).
+fn stateless_headers(message: &Message) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Message::Request(r) = message {
+        for (name, value) in modern::http_headers(&r.method, r.params.as_deref()) {
+            if let Ok(v) = HeaderValue::try_from(value) {
+                h.insert(name, v);
+            }
+        }
+    }
+    h
+}
+
 /// POSTs request `id` and passes its answer (a body or a stream) to the actor.
-async fn post(link: Link, session: Session, id: u64, line: String) {
+async fn post(link: Link, session: Session, id: u64, line: String, extra: HeaderMap) {
     let sent = send(&link, || {
         link.client
             .post(session.post_to.clone())
             .headers(session_headers(&link, &session))
+            .headers(extra.clone())
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json")
             .body(line.clone())
@@ -730,6 +891,19 @@ async fn post(link: Link, session: Session, id: u64, line: String) {
             s if s.is_success() && session.legacy => return, // the answer comes on the stream
             StatusCode::ACCEPTED | StatusCode::NO_CONTENT => return,
             s if s.is_success() => return read_answer(response, link, id).await,
+            s if s.is_client_error() && session.version.is_stateless() => {
+                // This revision's servers refuse with a JSON-RPC error in the body: it is the
+                // answer.
+                let body = response.text().await.unwrap_or_default();
+                let failure = PostFailure::Refused(format!("HTTP {s}: {}", snippet(&body)));
+                if let Parsed::Message(Message::Response(_)) = Message::parse(body.as_bytes()) {
+                    let _ = link.inbound.send(Inbound::Message {
+                        data: body.into_bytes(),
+                        on: Some(id),
+                    });
+                }
+                failure
+            }
             StatusCode::NOT_FOUND if session.id.is_some() => PostFailure::SessionExpired,
             StatusCode::BAD_REQUEST => {
                 let body = response.text().await.unwrap_or_default();

@@ -138,6 +138,41 @@ pub fn listen_params(stamp: &Stamp, info: &ServerInfo) -> Option<Box<serde_json:
     Some(stamp.apply(Some(&params)))
 }
 
+/// The standard headers of a request over Streamable HTTP: `Mcp-Method`, and `Mcp-Name`
+/// for the methods that name a tool, prompt or resource. A value HTTP cannot carry as it is
+/// (not visible ASCII, spaces at either end, or looking like an encoded one) is sent as
+/// `=?base64?…?=`.
+pub fn http_headers(
+    method: &str,
+    params: Option<&serde_json::value::RawValue>,
+) -> Vec<(&'static str, String)> {
+    let mut headers = vec![("Mcp-Method", header_value(method))];
+    let name = match method {
+        "tools/call" | "prompts/get" => params.and_then(|p| protocol::param_str(p, "name")),
+        "resources/read" => params.and_then(|p| protocol::param_str(p, "uri")),
+        _ => None,
+    };
+    if let Some(name) = name {
+        headers.push(("Mcp-Name", header_value(&name)));
+    }
+    headers
+}
+
+/// `value` as an MCP header value.
+pub fn header_value(value: &str) -> String {
+    use base64::Engine;
+    let plain = !value.is_empty()
+        && value.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && value.trim() == value
+        && !(value.starts_with("=?") && value.ends_with("?="));
+    if plain {
+        value.to_owned()
+    } else {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(value.as_bytes());
+        format!("=?base64?{encoded}?=")
+    }
+}
+
 /// The `server/discover` probe's params.
 pub fn discover_params(stamp: &Stamp) -> Box<serde_json::value::RawValue> {
     stamp.apply(None)
@@ -267,6 +302,31 @@ mod tests {
             Translated::Answer(Ok(_))
         ));
         assert!(passes("notifications/cancelled") && !passes("notifications/roots/list_changed"));
+    }
+
+    #[test]
+    fn http_requests_name_their_method_and_target_in_headers() {
+        let call = protocol::raw(&json!({ "name": "get_weather", "arguments": {} }));
+        assert_eq!(
+            http_headers("tools/call", Some(&call)),
+            [
+                ("Mcp-Method", "tools/call".to_owned()),
+                ("Mcp-Name", "get_weather".to_owned())
+            ]
+        );
+        let read = protocol::raw(&json!({ "uri": "file:///a b.txt" }));
+        assert_eq!(
+            http_headers("resources/read", Some(&read))[1].1,
+            "file:///a b.txt"
+        );
+        assert_eq!(http_headers("tools/list", None).len(), 1);
+        assert_eq!(header_value("Café"), "=?base64?Q2Fmw6k=?=");
+        assert_eq!(header_value(" padded"), "=?base64?IHBhZGRlZA==?=");
+        assert_eq!(
+            header_value("=?base64?abc?="),
+            "=?base64?PT9iYXNlNjQ/YWJjPz0=?="
+        );
+        assert_eq!(header_value("line\nbreak"), "=?base64?bGluZQpicmVhaw==?=");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 """A real client of the Python `mcp` SDK 2.x that answers elicitation, driving `mcpgw serve`
 whose one server asks it for a name:
 - SERVER `sdk`: `m` (tests/python-sdk2/server.py, of 2026-07-28), through its SDK resolver
-  and by hand with `input_required` and a `requestState`;
+  and by hand with `input_required` and a `requestState` (`sdk-proxy`: the same behind
+  `mcpgw proxy`, its tools not prefixed);
 - SERVER `everything`: `every` (the reference server, of the handshake era), with an
   `elicitation/create` request of its own while serving the call.
 
@@ -42,9 +43,10 @@ async def main() -> None:
             assert len(asked) == 1, asked
             print("OK", client.protocol_version)
             return
-        result = await client.call_tool("m__greet_user", {})
+        prefix = "" if server == "sdk-proxy" else "m__"
+        result = await client.call_tool(prefix + "greet_user", {})
         assert result.content[0].text == "Hello, Ada!", result
-        result = await client.call_tool("m__greet_raw", {})
+        result = await client.call_tool(prefix + "greet_raw", {})
         assert result.content[0].text == "raw hello Ada (state=round-1)", result
         assert asked == ["What is your name?", "Who are you (raw)?"], asked
         print("OK", client.protocol_version)

@@ -1,7 +1,7 @@
-"""Demo MCP server on the real `mcp` 2.3.0 SDK.
+"""An MCP server on the real `mcp` SDK (2.x), for mcpgw's tests of both protocol eras.
 
 Usage:
-  server_demo.py [--modern-only] [--http PORT]
+  server.py [--modern-only] [--http [PORT]]   (PORT: else $PORT)
 
   default        : dual-era (handshake 2024-11-05..2025-11-25 AND 2026-07-28) over stdio
   --modern-only  : refuses `initialize` with -32022 {supported:["2026-07-28"]} (middleware veto)
@@ -10,6 +10,7 @@ Usage:
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -165,7 +166,8 @@ async def complete(ref, argument, context):
 
 if __name__ == "__main__":
     if "--http" in sys.argv:
-        port = int(sys.argv[sys.argv.index("--http") + 1])
+        after = sys.argv[sys.argv.index("--http") + 1 :]
+        port = int(after[0] if after and after[0].isdigit() else os.environ["PORT"])
         # == mcp.run("streamable-http", host=..., port=...); app = mcp.streamable_http_app() is the ASGI app
         anyio.run(lambda: mcp.run_streamable_http_async(host="127.0.0.1", port=port))
     else:
