@@ -371,14 +371,9 @@ impl HttpActor {
             _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
         };
         let response = send(link, || {
-            link.client
-                .post(self.config.url.clone())
-                .headers(link.headers.clone())
-                .header(ACCEPT, "application/json, text/event-stream")
-                .header(CONTENT_TYPE, "application/json")
+            json_post(link, &self.config.url, link.headers.clone(), &line)
                 .header(VERSION_HEADER, Version::STATELESS.as_str())
                 .header("mcp-method", "server/discover")
-                .body(line.clone())
                 .timeout(wait)
         })
         .await;
@@ -440,12 +435,7 @@ impl HttpActor {
         let init = life.initialize(hello);
         let (id, line) = (init.id, init.message.to_line());
         let response = send(link, || {
-            link.client
-                .post(self.config.url.clone())
-                .headers(link.headers.clone())
-                .header(ACCEPT, "application/json, text/event-stream")
-                .header(CONTENT_TYPE, "application/json")
-                .body(line.clone())
+            json_post(link, &self.config.url, link.headers.clone(), &line)
                 .timeout(life.handshake_timeout)
         })
         .await
@@ -854,6 +844,16 @@ fn session_headers(link: &Link, session: &Session) -> HeaderMap {
     h
 }
 
+/// A POST of a JSON-RPC message to `url`, taking a JSON body or an event stream back.
+fn json_post(link: &Link, url: &Url, headers: HeaderMap, line: &str) -> reqwest::RequestBuilder {
+    link.client
+        .post(url.clone())
+        .headers(headers)
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .body(line.to_owned())
+}
+
 /// The headers that name a request of the stateless revision (`Mcp-Method`, `Mcp-Name`).
 fn stateless_headers(message: &Message) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -870,13 +870,13 @@ fn stateless_headers(message: &Message) -> HeaderMap {
 /// POSTs request `id` and passes its answer (a body or a stream) to the actor.
 async fn post(link: Link, session: Session, id: u64, line: String, extra: HeaderMap) {
     let sent = send(&link, || {
-        link.client
-            .post(session.post_to.clone())
-            .headers(session_headers(&link, &session))
-            .headers(extra.clone())
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .body(line.clone())
+        json_post(
+            &link,
+            &session.post_to,
+            session_headers(&link, &session),
+            &line,
+        )
+        .headers(extra.clone())
     })
     .await;
     let failure = match sent {
@@ -925,12 +925,12 @@ async fn post(link: Link, session: Session, id: u64, line: String, extra: Header
 /// POSTs something that gets no answer (a notification, or our answer to the server).
 async fn post_notification(link: &Link, session: &Session, line: String) -> Result<(), String> {
     let response = send(link, || {
-        link.client
-            .post(session.post_to.clone())
-            .headers(session_headers(link, session))
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .body(line.clone())
+        json_post(
+            link,
+            &session.post_to,
+            session_headers(link, session),
+            &line,
+        )
     })
     .await
     .map_err(|e| e.describe(&session.post_to))?;
