@@ -644,13 +644,7 @@ impl Session {
             "logging/setLevel" => self.set_level(request),
             "tasks/get" | "tasks/result" | "tasks/cancel" => self.route_task(request),
             "tasks/list" => self.list_tasks(request),
-            _ => Err((
-                request.id,
-                ErrorObject::new(
-                    code::METHOD_NOT_FOUND,
-                    format!("Method not found: {method}"),
-                ),
-            )),
+            _ => self.route_extension(request),
         };
         if let Err((id, error)) = result {
             self.reject(Some(id), error);
@@ -746,6 +740,15 @@ impl Session {
             "logging": {},
             "completions": {},
         });
+        let mut extensions = serde_json::Map::new();
+        for server in self.view.servers.iter() {
+            for (id, settings) in extensions_of(server) {
+                extensions.entry(id).or_insert(settings);
+            }
+        }
+        if !extensions.is_empty() {
+            capabilities["extensions"] = Value::Object(extensions);
+        }
         if version >= Version::V2025_11_25 {
             // Task-augmented tool calls are relayed, and tasks/* routed by task id; each tool
             // says in `execution.taskSupport` whether its server takes them.
@@ -918,6 +921,12 @@ impl Session {
                 let server = progress_token(n.params.as_deref())
                     .and_then(|t| self.outbound.progress_target(&t));
                 if let Some(handle) = server.and_then(|s| self.handle(s)) {
+                    handle.notify(&n.method, n.params);
+                }
+            }
+            // A proxy passes on what it does not know (an extension's notification, say).
+            _ if self.config.gateway.passthrough => {
+                if let Some(handle) = self.handle(0) {
                     handle.notify(&n.method, n.params);
                 }
             }
@@ -1211,6 +1220,55 @@ impl Session {
             Answer::Relay,
         );
         Ok(())
+    }
+
+    /// A method mcpgw does not know: an extension's (SEP-2133). A proxy passes it to its
+    /// server untouched; `serve` to the one server that declares extensions. With several
+    /// such servers which one a method belongs to cannot be told (extensions name no
+    /// methods), so it is refused, naming them.
+    fn route_extension(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let not_found = |id, why: String| {
+            Err((
+                id,
+                ErrorObject::new(
+                    code::METHOD_NOT_FOUND,
+                    format!("Method not found: {}{why}", request.method),
+                ),
+            ))
+        };
+        if self.config.gateway.passthrough {
+            if self.waits_for(0) {
+                return self.defer(request);
+            }
+            let method = request.method.clone();
+            self.forward(request.id, 0, &method, request.params, Answer::Relay);
+            return Ok(());
+        }
+        let offering: Vec<usize> = (0..self.view.servers.len())
+            .filter(|&i| !extensions_of(&self.view.servers[i]).is_empty())
+            .collect();
+        match offering.as_slice() {
+            [] if self.startup_pending() => self.defer(request),
+            [] => not_found(request.id.clone(), String::new()),
+            [server] => {
+                let (server, method) = (*server, request.method.clone());
+                self.forward(request.id, server, &method, request.params, Answer::Relay);
+                Ok(())
+            }
+            several => {
+                let names: Vec<String> = several
+                    .iter()
+                    .map(|&i| format!("`{}`", self.view.servers[i].config.name))
+                    .collect();
+                not_found(
+                    request.id.clone(),
+                    format!(
+                        " (servers {} all offer extensions; mcpgw cannot tell whose method this is)",
+                        names.join(", ")
+                    ),
+                )
+            }
+        }
     }
 
     /// Answers `id` with what `work` returns, when it is done.
@@ -1896,6 +1954,18 @@ impl Session {
         }
         Ok(true)
     }
+}
+
+/// The extensions a ready server declared (`capabilities.extensions`).
+fn extensions_of(server: &crate::hub::ServerView) -> serde_json::Map<String, Value> {
+    server
+        .info
+        .as_ref()
+        .filter(|_| server.ready())
+        .and_then(|i| i.capabilities.get("extensions"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Whether a client that asked for `wanted` (`logging/setLevel` params, if it did) hears a

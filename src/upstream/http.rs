@@ -41,6 +41,9 @@ pub(super) struct HttpActor {
     /// The tasks reading the server's own stream (GET, or the legacy SSE stream): stopped when
     /// the connection is replaced or ends, so an old session's stream never lingers.
     listeners: Vec<tokio::task::AbortHandle>,
+    /// A stateless server's tools whose parameters are mirrored into headers, from its last
+    /// `tools/list`.
+    header_params: HashMap<String, modern::HeaderParams>,
 }
 
 /// One session with the server: where to POST, and what to say in the headers.
@@ -95,6 +98,7 @@ enum StreamEnd {
 
 /// A request on its way, kept so it can be sent again.
 struct Outgoing {
+    method: String,
     line: String,
     /// The headers that name it (stateless revision).
     headers: HeaderMap,
@@ -204,6 +208,7 @@ impl HttpActor {
             link,
             inbound: Some(inbound),
             listeners: vec![],
+            header_params: HashMap::new(),
         })
     }
     fn stop_listeners(&mut self) {
@@ -251,6 +256,7 @@ impl HttpActor {
         hello: &ClientHello,
     ) -> Result<(Session, ServerInfo), End> {
         self.stop_listeners();
+        self.header_params.clear();
         life.modern = None;
         let mode = self.config.mode;
         if life.era != Era::Legacy && !matches!(mode, HttpMode::SseOnly | HttpMode::SseFirst) {
@@ -364,12 +370,55 @@ impl HttpActor {
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
     ) -> Result<Option<(Session, ServerInfo)>, DownReason> {
-        let probe = life.discover(hello);
-        let (id, line) = (probe.id, probe.message.to_line());
         let wait = match life.era {
             Era::Modern => life.handshake_timeout,
             _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
         };
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let reply = self.probe(life, link, inbound, hello, wait).await?;
+            match modern::discovered(reply, TransportKind::StreamableHttp) {
+                Discovered::Modern(info) => {
+                    life.modern = Some(modern::Stamp::new(hello));
+                    let session = Session {
+                        post_to: self.config.url.clone(),
+                        legacy: false,
+                        id: None,
+                        version: Version::STATELESS,
+                    };
+                    return Ok(Some((session, info)));
+                }
+                Discovered::Again(why) if tries < 2 => {
+                    tracing::debug!(server = %life.peer.name, "{why}: asking again");
+                }
+                Discovered::Legacy(why) if life.era == Era::Auto => {
+                    tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
+                    return Ok(None);
+                }
+                Discovered::Legacy(why)
+                | Discovered::Again(why)
+                | Discovered::Incompatible(why) => {
+                    return Err(DownReason::new(
+                        Cause::HandshakeFailed,
+                        format!("it does not speak protocol version 2026-07-28: {why}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// One `server/discover` POST and its answer (`None`: none in time).
+    async fn probe(
+        &mut self,
+        life: &mut Life,
+        link: &Link,
+        inbound: &mut mpsc::UnboundedReceiver<Inbound>,
+        hello: &ClientHello,
+        wait: Duration,
+    ) -> Result<Option<super::Reply>, DownReason> {
+        let probe = life.discover(hello);
+        let (id, line) = (probe.id, probe.message.to_line());
         let response = send(link, || {
             json_post(link, &self.config.url, link.headers.clone(), &line)
                 .header(VERSION_HEADER, Version::STATELESS.as_str())
@@ -385,43 +434,23 @@ impl HttpActor {
             }
         };
         let status = response.status();
-        let reply = if status.is_success() {
+        if status.is_success() {
             tokio::spawn(read_answer(response, link.clone(), id));
-            self.reply(life, inbound, id, probe.answer, "server/discover", wait)
-                .await?
-        } else {
-            // A server of this revision refuses with one of its JSON-RPC errors; a server of
-            // the handshake era with whatever it likes.
-            life.peer.pending.remove(&id);
-            let body = response.text().await.unwrap_or_default();
-            match Message::parse(body.as_bytes()) {
-                Parsed::Message(Message::Response(r)) => Some(Ok(r.outcome)),
-                _ => Some(Ok(Err(crate::protocol::ErrorObject::new(
-                    0,
-                    format!("HTTP {status}"),
-                )))),
-            }
-        };
-        match modern::discovered(reply, TransportKind::StreamableHttp) {
-            Discovered::Modern(info) => {
-                life.modern = Some(modern::Stamp::new(hello));
-                let session = Session {
-                    post_to: self.config.url.clone(),
-                    legacy: false,
-                    id: None,
-                    version: Version::STATELESS,
-                };
-                Ok(Some((session, info)))
-            }
-            Discovered::Legacy(why) if life.era == Era::Auto => {
-                tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
-                Ok(None)
-            }
-            Discovered::Legacy(why) | Discovered::Incompatible(why) => Err(DownReason::new(
-                Cause::HandshakeFailed,
-                format!("it does not speak protocol version 2026-07-28: {why}"),
-            )),
+            return self
+                .reply(life, inbound, id, probe.answer, "server/discover", wait)
+                .await;
         }
+        // A server of this revision refuses with one of its JSON-RPC errors; a server of the
+        // handshake era with whatever it likes.
+        life.peer.pending.remove(&id);
+        let body = response.text().await.unwrap_or_default();
+        Ok(Some(Ok(match Message::parse(body.as_bytes()) {
+            Parsed::Message(Message::Response(r)) => r.outcome,
+            _ => Err(crate::protocol::ErrorObject::new(
+                0,
+                format!("HTTP {status}"),
+            )),
+        })))
     }
 
     /// `Err((true, why))` when the server does not speak Streamable HTTP at all.
@@ -595,9 +624,13 @@ impl HttpActor {
                     Some(command) => self.command(life, link, &session, &mut outgoing, command),
                 },
                 got = inbound.recv() => match got.expect("the actor holds a sender") {
-                    Inbound::Message { data, on } => {
+                    Inbound::Message { mut data, on } => {
                         if data.is_empty() {
                             life.peer.too_long(b"", life.peer.max_message_bytes + 1);
+                        }
+                        let listed = on.and_then(|id| outgoing.get(&id)).is_some_and(|o| o.method == "tools/list");
+                        if listed && session.version.is_stateless() {
+                            self.screen_tools(life, &mut data);
                         }
                         for answer in life.peer.message_on(&data, on) {
                             self.fire(life, link, &session, answer);
@@ -720,9 +753,15 @@ impl HttpActor {
         let line = message.to_line();
         tracing::trace!(target: "mcpgw::wire", server = %life.peer.name, "→ {}", life.peer.redact(&line));
         let headers = if session.version.is_stateless() {
-            stateless_headers(&message)
+            let mut headers = stateless_headers(&message);
+            headers.extend(self.param_headers(&message));
+            headers
         } else {
             HeaderMap::new()
+        };
+        let method = match &message {
+            Message::Request(r) => r.method.clone(),
+            _ => String::new(),
         };
         tokio::spawn(post(
             link.clone(),
@@ -734,6 +773,7 @@ impl HttpActor {
         outgoing.insert(
             id,
             Outgoing {
+                method,
                 line,
                 headers,
                 sent_on: session.id.clone(),
@@ -743,6 +783,52 @@ impl HttpActor {
                 resumes: 0,
             },
         );
+    }
+
+    /// Leaves out of a stateless server's `tools/list` answer the tools whose `x-mcp-header`
+    /// annotations are invalid (as the spec says a client over HTTP must), and notes which
+    /// parameters of the rest go into headers.
+    fn screen_tools(&mut self, life: &Life, data: &mut Vec<u8>) {
+        let Some((rewritten, kept, dropped)) = modern::screen_tools(data) else {
+            return;
+        };
+        for (tool, why) in dropped {
+            tracing::warn!(server = %life.peer.name, "left out tool `{tool}`: {why}");
+        }
+        self.header_params.extend(kept);
+        if let Some(rewritten) = rewritten {
+            *data = rewritten;
+        }
+    }
+
+    /// The `Mcp-Param-*` headers of a `tools/call` of a tool with mirrored parameters.
+    fn param_headers(&self, message: &Message) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let Message::Request(r) = message else {
+            return h;
+        };
+        #[derive(serde::Deserialize)]
+        struct Call {
+            name: String,
+            #[serde(default)]
+            arguments: serde_json::Value,
+        }
+        let call = r
+            .params
+            .as_deref()
+            .filter(|_| r.method == "tools/call")
+            .and_then(|p| serde_json::from_str::<Call>(p.get()).ok());
+        let Some(call) = call else {
+            return h;
+        };
+        if let Some(params) = self.header_params.get(&call.name) {
+            for (name, value) in modern::param_headers(params, &call.arguments) {
+                if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                    h.insert(n, v);
+                }
+            }
+        }
+        h
     }
 
     /// Sends a notification or an answer; nothing waits for it.

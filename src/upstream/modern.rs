@@ -173,6 +173,147 @@ pub fn header_value(value: &str) -> String {
     }
 }
 
+/// A tool's parameters mirrored into `Mcp-Param-*` headers (`x-mcp-header`): each one's path
+/// of property names from the schema's root, and its header name.
+pub type HeaderParams = Vec<(Vec<String>, String)>;
+
+/// The `x-mcp-header` annotations of a tool's `inputSchema`, checked as the spec says: a
+/// non-empty HTTP token, unique whatever its case, on a string, integer or boolean property
+/// reached from the root through `properties` alone. `Err` says why the tool is invalid.
+pub fn header_params(schema: &Value) -> Result<HeaderParams, String> {
+    fn visit(
+        node: &Value,
+        path: &mut Vec<String>,
+        reachable: bool,
+        found: &mut HeaderParams,
+    ) -> Result<(), String> {
+        let Some(object) = node.as_object() else {
+            if let Some(items) = node.as_array() {
+                for item in items {
+                    visit(item, path, false, found)?;
+                }
+            }
+            return Ok(());
+        };
+        if let Some(header) = object.get("x-mcp-header") {
+            let at = if path.is_empty() {
+                "the schema's root".to_owned()
+            } else {
+                format!("`{}`", path.join("."))
+            };
+            let Some(name) = header.as_str() else {
+                return Err(format!("the `x-mcp-header` of {at} is not a string"));
+            };
+            let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            if name.is_empty() || !name.bytes().all(token) {
+                return Err(format!(
+                    "the `x-mcp-header` of {at} ({name:?}) is not an HTTP token"
+                ));
+            }
+            if !reachable || path.is_empty() {
+                return Err(format!(
+                    "the `x-mcp-header` of {at} is not on a property reached through `properties` alone"
+                ));
+            }
+            if !matches!(
+                object.get("type").and_then(Value::as_str),
+                Some("string" | "integer" | "boolean")
+            ) {
+                return Err(format!(
+                    "the `x-mcp-header` of {at} is on a property that is not a string, integer or boolean"
+                ));
+            }
+            if found.iter().any(|(_, h)| h.eq_ignore_ascii_case(name)) {
+                return Err(format!("the `x-mcp-header` {name:?} is used twice"));
+            }
+            found.push((path.clone(), name.to_owned()));
+        }
+        for (key, value) in object {
+            match key.as_str() {
+                "properties" => {
+                    if let Some(properties) = value.as_object() {
+                        for (name, property) in properties {
+                            path.push(name.clone());
+                            visit(property, path, reachable, found)?;
+                            path.pop();
+                        }
+                    }
+                }
+                // Values, not schemas.
+                "default" | "examples" | "const" | "enum" | "x-mcp-header" => {}
+                _ => visit(value, path, false, found)?,
+            }
+        }
+        Ok(())
+    }
+    let mut found = vec![];
+    visit(schema, &mut vec![], true, &mut found)?;
+    Ok(found)
+}
+
+/// The `Mcp-Param-*` headers of a call with `arguments`: a value absent or null is left out.
+pub fn param_headers(params: &HeaderParams, arguments: &Value) -> Vec<(String, String)> {
+    const SAFE: i64 = (1 << 53) - 1;
+    params
+        .iter()
+        .filter_map(|(path, name)| {
+            let value = path.iter().try_fold(arguments, |v, key| v.get(key))?;
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) if n.as_i64().is_some_and(|i| (-SAFE..=SAFE).contains(&i)) => {
+                    n.to_string()
+                }
+                _ => return None,
+            };
+            Some((format!("Mcp-Param-{name}"), header_value(&text)))
+        })
+        .collect()
+}
+
+/// What [`screen_tools`] found: the answer again if a tool had to go, the mirrored
+/// parameters of each tool kept, and each tool that went with why.
+pub type Screened = (
+    Option<Vec<u8>>,
+    Vec<(String, HeaderParams)>,
+    Vec<(String, String)>,
+);
+
+/// A `tools/list` answer (a JSON-RPC response) with the tools whose `x-mcp-header`
+/// annotations are invalid left out, as the spec says a client over HTTP must: the new
+/// answer (if any tool went), the mirrored parameters of every tool kept, and what went and
+/// why.
+pub fn screen_tools(data: &[u8]) -> Option<Screened> {
+    let mut response: Value = serde_json::from_slice(data).ok()?;
+    let tools = response
+        .get_mut("result")?
+        .get_mut("tools")?
+        .as_array_mut()?;
+    let mut kept = vec![];
+    let mut dropped = vec![];
+    tools.retain(|tool| {
+        let name = tool
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        match header_params(tool.get("inputSchema").unwrap_or(&Value::Null)) {
+            Ok(params) => {
+                if !params.is_empty() {
+                    kept.push((name, params));
+                }
+                true
+            }
+            Err(why) => {
+                dropped.push((name, why));
+                false
+            }
+        }
+    });
+    let rewritten = (!dropped.is_empty()).then(|| serde_json::to_vec(&response).expect("JSON"));
+    Some((rewritten, kept, dropped))
+}
+
 /// The `server/discover` probe's params.
 pub fn discover_params(stamp: &Stamp) -> Box<serde_json::value::RawValue> {
     stamp.apply(None)
@@ -185,6 +326,9 @@ pub enum Discovered {
     Modern(ServerInfo),
     /// One of the handshake era (why it was taken for one, for the debug log).
     Legacy(String),
+    /// A server of the stateless revision that refused this request but names 2026-07-28
+    /// among its versions: worth asking once more.
+    Again(String),
     /// A server of the stateless revision that does not speak 2026-07-28 nor the handshake.
     Incompatible(String),
 }
@@ -241,7 +385,9 @@ pub fn discovered(reply: Option<Reply>, transport: TransportKind) -> Discovered 
                 .and_then(|d| serde_json::from_str::<Unsupported>(d.get()).ok())
                 .map(|u| u.supported)
                 .unwrap_or_default();
-            if supported
+            if supported.iter().any(|v| v == Version::STATELESS.as_str()) {
+                Discovered::Again(format!("it refused 2026-07-28 once, naming {supported:?}"))
+            } else if supported
                 .iter()
                 .any(|v| Version::parse(v).is_some_and(|v| !v.is_stateless()))
             {
@@ -330,6 +476,59 @@ mod tests {
     }
 
     #[test]
+    fn header_annotations_are_checked_and_mirrored() {
+        let schema = json!({ "type": "object", "properties": {
+            "region": { "type": "string", "x-mcp-header": "Region" },
+            "opts": { "type": "object", "properties": { "tenant": { "type": "integer", "x-mcp-header": "Tenant" } } },
+            "query": { "type": "string" },
+        } });
+        let params = header_params(&schema).unwrap();
+        assert_eq!(params.len(), 2);
+        let headers = param_headers(
+            &params,
+            &json!({ "region": "Zürich", "opts": { "tenant": 42 }, "query": "q" }),
+        );
+        assert!(
+            headers.contains(&("Mcp-Param-Region".into(), "=?base64?WsO8cmljaA==?=".into())),
+            "{headers:?}"
+        );
+        assert!(headers.contains(&("Mcp-Param-Tenant".into(), "42".into())));
+        assert!(param_headers(&params, &json!({ "region": null })).is_empty());
+
+        let bad = |property: Value| {
+            header_params(&json!({ "type": "object", "properties": { "p": property } }))
+                .unwrap_err()
+        };
+        bad(json!({ "type": "string", "x-mcp-header": "" }));
+        bad(json!({ "type": "string", "x-mcp-header": "Has Space" }));
+        bad(json!({ "type": "object", "x-mcp-header": "O" }));
+        bad(json!({ "type": "number", "x-mcp-header": "N" }));
+        bad(json!({ "type": "array", "items": { "type": "string", "x-mcp-header": "I" } }));
+        bad(json!({ "anyOf": [{ "type": "string", "x-mcp-header": "A" }] }));
+        let twice = json!({ "type": "object", "properties": {
+            "a": { "type": "string", "x-mcp-header": "Same" },
+            "b": { "type": "string", "x-mcp-header": "same" } } });
+        assert!(header_params(&twice).unwrap_err().contains("twice"));
+
+        let list = serde_json::to_vec(&json!({ "jsonrpc": "2.0", "id": 1, "result": { "tools": [
+            { "name": "ok", "inputSchema": schema },
+            { "name": "bad", "inputSchema": { "type": "object", "properties": { "p": { "type": "number", "x-mcp-header": "N" } } } },
+            { "name": "plain", "inputSchema": { "type": "object" } },
+        ] } })).unwrap();
+        let (rewritten, kept, dropped) = screen_tools(&list).unwrap();
+        let names: Vec<String> =
+            serde_json::from_slice::<Value>(&rewritten.unwrap()).unwrap()["result"]["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect();
+        assert_eq!(names, ["ok", "plain"]);
+        assert_eq!(kept[0].0, "ok");
+        assert_eq!(dropped[0].0, "bad");
+    }
+
+    #[test]
     fn the_probe_tells_the_eras_apart() {
         let t = TransportKind::Stdio;
         let ok = |v: Value| Some(Ok(Ok(protocol::raw(&v))));
@@ -381,6 +580,16 @@ mod tests {
                 t
             ),
             Discovered::Incompatible(_)
+        ));
+        assert!(matches!(
+            discovered(
+                err(
+                    -32022,
+                    json!({ "supported": ["2026-07-28"], "requested": "2026-07-28" })
+                ),
+                t
+            ),
+            Discovered::Again(_)
         ));
         assert!(matches!(
             discovered(ok(json!({ "supportedVersions": ["2025-11-25"] })), t),

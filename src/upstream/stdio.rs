@@ -253,29 +253,39 @@ async fn handshake(
 ) -> Result<ServerInfo, End> {
     life.modern = None;
     if life.era != Era::Legacy {
-        let probe = life.discover(hello);
-        send(&life.peer, run, &probe.message);
         let wait = match life.era {
             Era::Modern => life.handshake_timeout,
             _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
         };
-        let reply = answer_within(life, run, probe.answer, wait).await?;
-        if reply.is_none() {
-            life.peer.pending.remove(&probe.id);
-        }
-        match modern::discovered(reply, TransportKind::Stdio) {
-            Discovered::Modern(info) => {
-                life.modern = Some(modern::Stamp::new(hello));
-                return Ok(info);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let probe = life.discover(hello);
+            send(&life.peer, run, &probe.message);
+            let reply = answer_within(life, run, probe.answer, wait).await?;
+            if reply.is_none() {
+                life.peer.pending.remove(&probe.id);
             }
-            Discovered::Legacy(why) if life.era == Era::Auto => {
-                tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
-            }
-            Discovered::Legacy(why) | Discovered::Incompatible(why) => {
-                return Err(End::failed(
-                    Cause::HandshakeFailed,
-                    format!("it does not speak protocol version 2026-07-28: {why}"),
-                ));
+            match modern::discovered(reply, TransportKind::Stdio) {
+                Discovered::Modern(info) => {
+                    life.modern = Some(modern::Stamp::new(hello));
+                    return Ok(info);
+                }
+                Discovered::Again(why) if tries < 2 => {
+                    tracing::debug!(server = %life.peer.name, "{why}: asking again");
+                }
+                Discovered::Legacy(why) if life.era == Era::Auto => {
+                    tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
+                    break;
+                }
+                Discovered::Legacy(why)
+                | Discovered::Again(why)
+                | Discovered::Incompatible(why) => {
+                    return Err(End::failed(
+                        Cause::HandshakeFailed,
+                        format!("it does not speak protocol version 2026-07-28: {why}"),
+                    ));
+                }
             }
         }
     }
