@@ -1,4 +1,5 @@
-//! The MCP conformance suite's client scenarios, run against `mcpgw proxy` (driven by
+//! The MCP conformance suite's client scenarios, run against `mcpgw proxy` and against
+//! `mcpgw serve` with the scenario's server as its one upstream (driven by
 //! `tests/conformance/driver.mjs`, a complete client application of the scenario's protocol
 //! version). The suite is pinned in tests/npm with the Node 22 it needs; each scenario runs at
 //! every protocol version it is tagged with (`--spec-version`), and extensions at the
@@ -30,6 +31,12 @@ const V2025_11_25: Option<&str> = Some("2025-11-25");
 const V2026_07_28: Option<&str> = Some("2026-07-28");
 
 fn scenario(name: &str, version: Option<&str>) {
+    for face in ["proxy", "serve"] {
+        scenario_through(name, version, face);
+    }
+}
+
+fn scenario_through(name: &str, version: Option<&str>, face: &str) {
     let npm = root().join("tests/npm/node_modules");
     let node = npm.join(".bin/node");
     let suite = npm.join("@modelcontextprotocol/conformance/dist/index.js");
@@ -50,6 +57,7 @@ fn scenario(name: &str, version: Option<&str>) {
         .args(version.map(|v| ["--spec-version", v]).into_iter().flatten())
         .current_dir(root())
         .env("MCPGW_BIN", env!("CARGO_BIN_EXE_mcpgw"))
+        .env("MCPGW_FACE", face)
         .env("MCPGW_LOG", "warn")
         .env("NO_COLOR", "1")
         .env("BROWSER", root().join("tests/conformance/browser.mjs"))
@@ -71,17 +79,17 @@ fn scenario(name: &str, version: Option<&str>) {
         .unwrap_or("no summary");
     assert!(
         out.status.success() && text.contains("OVERALL: PASSED") && summary.contains(" 0 failed"),
-        "{name} at {version:?}: {summary}\n{text}"
+        "{name} at {version:?} through {face}: {summary}\n{text}"
     );
     // Warnings are checks that did not fully pass either (late retry, no Last-Event-ID…).
     assert!(
         summary.contains(" 0 warnings"),
-        "{name} at {version:?}: {summary}\n{text}"
+        "{name} at {version:?} through {face}: {summary}\n{text}"
     );
     // A scenario that does not apply at a version is skipped, which would pass unseen.
     assert!(
         !text.contains("SKIPPED: scenario"),
-        "{name} at {version:?}: {text}"
+        "{name} at {version:?} through {face}: {text}"
     );
 }
 

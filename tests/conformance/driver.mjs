@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The client under test in the MCP conformance suite's client scenarios: `mcpgw proxy URL`,
-// driven through its stdio by this script, which plays the part of a complete AI client
+// The client under test in the MCP conformance suite's client scenarios: `mcpgw proxy URL`
+// (or, with MCPGW_FACE=serve, `mcpgw serve` with the scenario's server as its one upstream,
+// `s`), driven through its stdio by this script, which plays the part of a complete AI client
 // application of the scenario's protocol version (MCP_CONFORMANCE_PROTOCOL_VERSION):
 // - 2025-11-25 and earlier: `initialize`, and answers to the server's own requests;
 // - 2026-07-28: no handshake, the per-request `_meta`, and `input_required` answered and
@@ -11,6 +12,9 @@
 // server URL to the command and names the scenario in MCP_CONFORMANCE_SCENARIO.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const url = process.argv[process.argv.length - 1];
@@ -20,9 +24,23 @@ const stateless = version >= "2026-07-28";
 // OAuth scenarios: a pre-registered client comes in the context; the client ID metadata
 // document's URL is the one the suite expects (mcpgw uses it only where the server takes it).
 const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? "{}");
-const args = ["proxy", url, "--client-metadata-url", "https://conformance-test.local/client-metadata.json"];
-if (context.client_id) args.push("--client-id", context.client_id);
-if (context.client_secret) args.push("--client-secret", context.client_secret);
+const metadataUrl = "https://conformance-test.local/client-metadata.json";
+const serve = process.env.MCPGW_FACE === "serve";
+// Under `serve`, the server's tools and prompts are named `s__…`.
+const prefix = serve ? "s__" : "";
+let args;
+if (serve) {
+  const dir = mkdtempSync(join(tmpdir(), "mcpgw-conformance-"));
+  const lines = ["[servers.s]", `url = ${JSON.stringify(url)}`, "[servers.s.oauth]", `client_metadata_url = ${JSON.stringify(metadataUrl)}`];
+  if (context.client_id) lines.push(`client_id = ${JSON.stringify(context.client_id)}`);
+  if (context.client_secret) lines.push(`client_secret = ${JSON.stringify(context.client_secret)}`);
+  writeFileSync(join(dir, "config.toml"), lines.join("\n") + "\n");
+  args = ["serve", "--config", join(dir, "config.toml")];
+} else {
+  args = ["proxy", url, "--client-metadata-url", metadataUrl];
+  if (context.client_id) args.push("--client-id", context.client_id);
+  if (context.client_secret) args.push("--client-secret", context.client_secret);
+}
 const mcpgw = spawn(process.env.MCPGW_BIN, args, { stdio: ["pipe", "pipe", "inherit"] });
 
 const capabilities = { elicitation: {}, sampling: {}, roots: {} };
@@ -95,6 +113,8 @@ async function withInput(method, params) {
 }
 
 const call = (name, args = {}) => withInput("tools/call", { name, arguments: args });
+// A tool the scenario names, by the name mcpgw shows it under.
+const callNamed = (name, args = {}) => call(prefix + name, args);
 
 // A host loads a skill only if what it reads is what `skills/list` promised.
 async function useSkills() {
@@ -127,25 +147,25 @@ async function main() {
   }
   const { tools } = await request("tools/list", {});
   if (context.toolCalls) {
-    for (const c of context.toolCalls) await call(c.name, c.arguments).catch(() => {});
+    for (const c of context.toolCalls) await callNamed(c.name, c.arguments).catch(() => {});
     return;
   }
   switch (scenario) {
     case "initialize":
       break;
     case "tools_call":
-      await call("add_numbers", { a: 5, b: 3 });
+      await callNamed("add_numbers", { a: 5, b: 3 });
       break;
     case "elicitation-sep1034-client-defaults":
-      await call("test_client_elicitation_defaults");
+      await callNamed("test_client_elicitation_defaults");
       break;
     case "sse-retry":
-      await call("test_reconnection");
+      await callNamed("test_reconnection");
       break;
     case "json-schema-2020-12-preservation": {
       // The application hands the tool's schema back as it got it.
-      const focal = tools.find((t) => t.name !== "json_schema_echo");
-      await call("json_schema_echo", { schema: focal.inputSchema });
+      const focal = tools.find((t) => t.name !== prefix + "json_schema_echo");
+      await callNamed("json_schema_echo", { schema: focal.inputSchema });
       break;
     }
     default:
