@@ -130,6 +130,104 @@ fn stdio_caller(client: Arc<Client>, tool: &'static str) -> Caller {
     })
 }
 
+/// The fields every request of MCP 2026-07-28 carries.
+fn stateless_meta() -> serde_json::Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { "name": "bench", "version": "1" },
+    })
+}
+
+/// `echo` by a client of 2026-07-28 (no handshake; `_meta` on every request).
+fn stateless_caller(client: Arc<Client>, tool: &'static str) -> Caller {
+    Arc::new(move || {
+        let client = client.clone();
+        Box::pin(async move {
+            let r = client
+                .request(
+                    "tools/call",
+                    json!({ "name": tool, "arguments": { "message": "benchmark" }, "_meta": stateless_meta() }),
+                )
+                .await?;
+            anyhow::ensure!(
+                r["content"][0]["text"] == "Echo: benchmark" && r["resultType"] == "complete",
+                "unexpected answer {r}"
+            );
+            Ok(())
+        })
+    })
+}
+
+/// `examples/tiny_server`, built beside this benchmark.
+fn tiny_server() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let tiny = exe
+        .with_file_name("tiny_server")
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    anyhow::ensure!(
+        tiny.exists(),
+        "{} is missing: run `cargo build --release --examples` first",
+        tiny.display()
+    );
+    Ok(tiny)
+}
+
+/// Both protocol eras on one server (`examples/tiny_server`, which speaks either): each era's
+/// client straight to it, and through `mcpgw serve`.
+async fn eras(binary: &Path, dir: &Path, calls: usize) -> anyhow::Result<Vec<Figures>> {
+    let tiny = tiny_server()?;
+    let config = |name: &str, modern: bool| -> anyhow::Result<PathBuf> {
+        let path = dir.join(format!("{name}.toml"));
+        let args = if modern { "[\"--modern\"]" } else { "[]" };
+        std::fs::write(
+            &path,
+            format!(
+                "[servers.t]\ncommand = {:?}\nargs = {args}\n",
+                tiny.display().to_string()
+            ),
+        )?;
+        Ok(path)
+    };
+    let spawn = |command: &mut tokio::process::Command| {
+        command.stderr(std::process::Stdio::null());
+        Client::spawn(command, no_handler())
+    };
+    // The handshake era: initialized clients.
+    let (old_direct, mut c1) = connect(tokio::process::Command::new(&tiny)).await?;
+    let (old_through, mut c2) =
+        connect(gateway_command(binary, &config("eras-old", false)?, dir)).await?;
+    old_through.list_all("tools/list", "tools").await?;
+    // The stateless era: no handshake at all.
+    let mut modern = tokio::process::Command::new(&tiny);
+    modern.arg("--modern");
+    let (new_direct, mut c3) = spawn(&mut modern)?;
+    let (new_through, mut c4) = spawn(&mut gateway_command(
+        binary,
+        &config("eras-new", true)?,
+        dir,
+    ))?;
+    new_through
+        .request("tools/list", json!({ "_meta": stateless_meta() }))
+        .await?;
+    let (new_direct, new_through) = (Arc::new(new_direct), Arc::new(new_through));
+    let paths = [
+        stdio_caller(old_direct.clone(), "echo"),
+        stdio_caller(old_through.clone(), "t__echo"),
+        stateless_caller(new_direct.clone(), "echo"),
+        stateless_caller(new_through.clone(), "t__echo"),
+    ];
+    let figures = compare(&paths, calls).await?;
+    drop((paths, old_direct, old_through, new_direct, new_through));
+    for child in [&mut c1, &mut c3] {
+        child.kill().await?;
+    }
+    for child in [&mut c2, &mut c4] {
+        child.wait().await?;
+    }
+    Ok(figures)
+}
+
 struct Figures {
     p50: Duration,
     p99: Duration,
@@ -541,6 +639,8 @@ async fn bench() -> anyhow::Result<()> {
     direct_child.kill().await?;
     relay_child.kill().await?;
 
+    let era_figures = eras(&binary, dir.path(), calls / 2).await?;
+
     let five = write_config(dir.path(), 5, &everything)?;
     let ready_one = ready_time(&binary, &one, 1, false).await?;
     let ready_five = ready_time(&binary, &five, 5, false).await?;
@@ -644,6 +744,31 @@ async fn bench() -> anyhow::Result<()> {
             before.per_second,
             through.per_second,
             through.per_second / before.per_second
+        );
+    }
+    println!();
+    println!(
+        "Both protocol eras, `echo` on `examples/tiny_server` (which speaks either), {} calls each way:",
+        calls / 2
+    );
+    println!();
+    println!("| era | measure | direct | through mcpgw | mcpgw / direct |");
+    println!("|---|---|---|---|---|");
+    for (era, direct, through) in [
+        ("handshake (2025-11-25)", &era_figures[0], &era_figures[1]),
+        ("stateless (2026-07-28)", &era_figures[2], &era_figures[3]),
+    ] {
+        println!(
+            "| {era} | p50 latency | {} | {} | {:.2}× |",
+            ms(direct.p50),
+            ms(through.p50),
+            ratio(through.p50, direct.p50)
+        );
+        println!(
+            "| {era} | throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.2}× |",
+            direct.per_second,
+            through.per_second,
+            through.per_second / direct.per_second
         );
     }
     println!();

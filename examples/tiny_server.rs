@@ -2,7 +2,11 @@
 //! Node.js is not at hand (the Windows tests under Wine) and as the smallest example of what
 //! mcpgw fronts.
 //!
+//! With `--modern` it speaks only MCP 2026-07-28 (no `initialize`; `server/discover`, and the
+//! per-request `_meta` required); otherwise only the handshake era.
+//!
 //! Tools:
+//! - `echo {message}`: "Echo: " and the message (what the benchmark calls);
 //! - `env {name}`: the value of an environment variable (shows that mcpgw gave the child its
 //!   key);
 //! - `pid`: this process's id;
@@ -26,6 +30,7 @@ fn main() {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     }
+    let modern = std::env::args().any(|a| a == "--modern");
     let mut children = Vec::new();
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
@@ -38,7 +43,25 @@ fn main() {
             continue; // a notification
         };
         let params = message.get("params").cloned().unwrap_or(Value::Null);
-        let answer = match message["method"].as_str().unwrap_or_default() {
+        let method = message["method"].as_str().unwrap_or_default();
+        let stateless = params["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28";
+        let answer = match method {
+            "initialize" if modern => Err(json!({
+                "code": -32022,
+                "message": "this server speaks only 2026-07-28",
+                "data": {"supported": ["2026-07-28"], "requested": params["protocolVersion"]},
+            })),
+            _ if modern && !stateless => Err(json!({
+                "code": -32602,
+                "message": "every request carries _meta[\"io.modelcontextprotocol/protocolVersion\"] = 2026-07-28",
+            })),
+            "server/discover" if modern => Ok(json!({
+                "supportedVersions": ["2026-07-28"],
+                "capabilities": {"tools": {}},
+                "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "tiny", "version": "1.0.0"}},
+                "ttlMs": 0,
+                "cacheScope": "public",
+            })),
             "initialize" => Ok(json!({
                 "protocolVersion": params["protocolVersion"].as_str().unwrap_or("2025-06-18"),
                 "capabilities": {"tools": {}},
@@ -46,6 +69,7 @@ fn main() {
             })),
             "ping" => Ok(json!({})),
             "tools/list" => Ok(json!({"tools": [
+                tool("echo", "Echoes the message", json!({"message": {"type": "string"}})),
                 tool("env", "The value of an environment variable", json!({"name": {"type": "string"}})),
                 tool("pid", "This server's process id", json!({})),
                 tool("spawn", "Starts a grandchild process and returns its id", json!({})),
@@ -53,6 +77,16 @@ fn main() {
             "tools/call" => call(&params, &mut children),
             other => Err(json!({"code": -32601, "message": format!("Method not found: {other}")})),
         };
+        let answer = answer.map(|mut result| {
+            if modern {
+                result["resultType"] = json!("complete");
+                if method == "tools/list" {
+                    result["ttlMs"] = json!(0);
+                    result["cacheScope"] = json!("public");
+                }
+            }
+            result
+        });
         let reply = match answer {
             Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
             Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error}),
@@ -76,6 +110,10 @@ fn tool(name: &str, description: &str, properties: Value) -> Value {
 
 fn call(params: &Value, children: &mut Vec<std::process::Child>) -> Result<Value, Value> {
     let text = match params["name"].as_str().unwrap_or_default() {
+        "echo" => format!(
+            "Echo: {}",
+            params["arguments"]["message"].as_str().unwrap_or_default()
+        ),
         "env" => {
             let name = params["arguments"]["name"].as_str().unwrap_or_default();
             std::env::var(name).unwrap_or_default()

@@ -259,7 +259,7 @@ impl HttpActor {
         self.header_params.clear();
         life.modern = None;
         let mode = self.config.mode;
-        if life.era != Era::Legacy && !matches!(mode, HttpMode::SseOnly | HttpMode::SseFirst) {
+        if life.probes() && !matches!(mode, HttpMode::SseOnly | HttpMode::SseFirst) {
             match self.connect_modern(life, link, inbound, hello).await {
                 Ok(Some(connected)) => return Ok(connected),
                 Ok(None) => {}
@@ -685,6 +685,19 @@ impl HttpActor {
                                     return End::failed(Cause::Unreachable, format!("it could not be reached for {patience:?}: {why}"));
                                 }
                             }
+                            PostFailure::Cut { .. } if o.resumes < 3 && session.version.is_stateless() => {
+                                // This revision resumes nothing: the request is sent again
+                                // under a new id, as the spec says.
+                                o.resumes += 1;
+                                let fresh = life.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(mut o) = outgoing.remove(&id) else { continue };
+                                let Some(waiting) = life.peer.pending.remove(&id) else { continue };
+                                life.peer.pending.insert(fresh, waiting);
+                                o.line = with_id(&o.line, fresh);
+                                tracing::debug!(server = %life.peer.name, "an answer stream broke off; sending request {id} again as {fresh}");
+                                tokio::spawn(post(link.clone(), session.clone(), fresh, o.line.clone(), o.headers.clone()));
+                                outgoing.insert(fresh, o);
+                            }
                             PostFailure::Cut { resume: Some(resume), retry } if o.resumes < 3 && !session.legacy => {
                                 o.resumes += 1;
                                 let delay = retry.unwrap_or(Duration::from_millis(500));
@@ -938,6 +951,17 @@ fn json_post(link: &Link, url: &Url, headers: HeaderMap, line: &str) -> reqwest:
         .header(ACCEPT, "application/json, text/event-stream")
         .header(CONTENT_TYPE, "application/json")
         .body(line.to_owned())
+}
+
+/// A request's line with another id.
+fn with_id(line: &str, id: u64) -> String {
+    match Message::parse(line.as_bytes()) {
+        Parsed::Message(Message::Request(mut r)) => {
+            r.id = id.into();
+            Message::Request(r).to_line()
+        }
+        _ => line.to_owned(),
+    }
 }
 
 /// The headers that name a request of the stateless revision (`Mcp-Method`, `Mcp-Name`).

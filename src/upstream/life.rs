@@ -111,6 +111,9 @@ pub(super) struct Life {
     pub era: Era,
     /// Set while the server speaks the stateless revision: what its requests carry.
     pub modern: Option<Stamp>,
+    /// `protocol = "auto"`: that the last connection found the handshake era, so the next
+    /// one (a restart) shakes hands without a probe; forgotten when a connection fails.
+    pub legacy_found: bool,
     /// Requests that woke the server or came while it started on their account: sent once
     /// it is ready, failed if it cannot start.
     held: Vec<Command>,
@@ -142,6 +145,7 @@ impl Life {
             lazy,
             era,
             modern: None,
+            legacy_found: false,
             held: vec![],
         }
     }
@@ -158,6 +162,11 @@ impl Life {
             let started = Instant::now();
             generation += 1;
             let end = match connection.run_once(&mut self, generation).await {
+                End::Failed(reason) if reason.cause == Cause::HandshakeFailed => {
+                    // Perhaps the server changed eras: the next start probes again.
+                    self.legacy_found = false;
+                    End::Failed(connection.explain(reason).await)
+                }
                 // A child that is dying has usually exited by now, and its last words are on
                 // stderr: both make the reason the client and `mcpgw list` see.
                 End::Failed(reason) => End::Failed(connection.explain(reason).await),
@@ -225,9 +234,19 @@ impl Life {
         }
     }
 
+    /// Whether to probe for the stateless revision before `initialize`.
+    pub fn probes(&self) -> bool {
+        match self.era {
+            Era::Legacy => false,
+            Era::Modern => true,
+            Era::Auto => !self.legacy_found,
+        }
+    }
+
     /// The handshake is done: the hub hears of it, and the held requests are returned to
     /// be sent first.
     pub fn ready(&mut self, generation: u64, info: ServerInfo) -> Vec<Command> {
+        self.legacy_found = !info.protocol_version.is_stateless();
         tracing::info!(
             server = %self.peer.name,
             protocol = %info.protocol_version,

@@ -252,7 +252,7 @@ async fn handshake(
     hello: &ClientHello,
 ) -> Result<ServerInfo, End> {
     life.modern = None;
-    if life.era != Era::Legacy {
+    if life.probes() {
         let wait = match life.era {
             Era::Modern => life.handshake_timeout,
             _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),

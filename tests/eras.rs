@@ -1,9 +1,9 @@
-//! The Python `mcp` SDK's 2.x line as a real client of mcpgw, in each of its modes: pinned to
-//! 2026-07-28 (stateless, no probe), auto (probes with `server/discover`, which mcpgw
-//! answers, so it stays stateless) and legacy (`initialize`). It drives `mcpgw serve` and
-//! `mcpgw proxy`, each in front of the reference server, through
-//! `tests/python-sdk2/client.py`: lists, calls, reads, prompts and, in the stateless era, a
-//! `subscriptions/listen` that hears a resource update.
+//! Both protocol eras between mcpgw and real clients and servers: the Python `mcp` SDK's
+//! 2.x line as a client in each of its modes (pinned to 2026-07-28, auto, which probes with
+//! `server/discover`, and legacy) through `mcpgw serve` and `mcpgw proxy`; the same SDK's
+//! server speaking only 2026-07-28 or both eras, over stdio and Streamable HTTP, next to the
+//! reference server of the handshake era; and the bridges between eras (input asked for by a
+//! server of either era, answered by a client of the other).
 
 mod common;
 
@@ -340,4 +340,34 @@ fn the_sdk_client_in_each_mode_through_proxy_to_a_server_of_2026_07_28() {
     let server = HttpServer::python_sdk2(&["--modern-only"]);
     let url = server.url("/mcp");
     in_each_mode("client_input.py", "sdk-proxy", &["proxy", &url]);
+}
+
+#[tokio::test]
+async fn a_server_found_of_the_handshake_era_is_not_probed_again_when_it_restarts() {
+    let gw = Setup::new().server(Server::fixture("f", &[])).start().await;
+    gw.tools().await;
+    let crashed = gw.call("f__crash", json!({})).await;
+    assert_eq!(crashed["isError"], true);
+    // It comes back, and answers.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let r = gw.call("f__echo", json!({ "message": "again" })).await;
+        if text(&r) == "f: again" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never restarted: {r}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let log = gw.log_text();
+    // What mcpgw sent the server (its own client's `initialize` is logged too).
+    let sent = |method: &str| {
+        log.lines()
+            .filter(|l| l.contains("server=f") && l.contains(&format!("\"method\":\"{method}\"")))
+            .count()
+    };
+    let (probes, handshakes) = (sent("server/discover"), sent("initialize"));
+    assert_eq!((probes, handshakes), (1, 2), "{log}");
 }
