@@ -68,11 +68,7 @@ fn scenario_through(name: &str, version: Option<&str>, face: &str) {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::all_output(&out);
     let summary = text
         .lines()
         .find(|l| l.starts_with("Passed:"))

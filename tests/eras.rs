@@ -29,11 +29,7 @@ fn run_client(script: &str, mode: &str, args: &[&str], gateway: &[&str]) -> Stri
         .env("MCPGW_LOG", "warn")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = all_output(&out);
     assert!(
         out.status.success(),
         "{script} {mode} through {gateway:?}:\n{text}"
@@ -60,10 +56,6 @@ fn in_each_mode(script: &str, server: &str, gateway: &[&str]) {
     }
 }
 
-fn drive(mode: &str, prefix: &str, gateway: &[&str]) -> String {
-    run_client("client.py", mode, &[prefix], gateway)
-}
-
 /// A config file holding `setup`'s servers.
 fn config_of(setup: Setup) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -78,43 +70,17 @@ fn serve_config() -> (tempfile::TempDir, String) {
 }
 
 #[test]
-fn the_sdk_pinned_to_2026_07_28_uses_serve_statelessly() {
+fn the_sdk_in_each_mode_uses_serve() {
+    // Pinned to 2026-07-28 and auto (its probe is answered): stateless. Legacy: `initialize`.
     let (_dir, config) = serve_config();
-    assert_eq!(
-        drive("2026-07-28", "every__", &["serve", "--config", &config]),
-        "2026-07-28"
-    );
-}
-
-#[test]
-fn the_sdk_in_auto_mode_finds_serve_stateless() {
-    let (_dir, config) = serve_config();
-    assert_eq!(
-        drive("auto", "every__", &["serve", "--config", &config]),
-        "2026-07-28"
-    );
-}
-
-#[test]
-fn the_sdk_in_legacy_mode_shakes_hands_with_serve() {
-    let (_dir, config) = serve_config();
-    assert_eq!(
-        drive("legacy", "every__", &["serve", "--config", &config]),
-        "2025-11-25"
-    );
+    in_each_mode("client.py", "every__", &["serve", "--config", &config]);
 }
 
 #[test]
 fn the_sdk_in_each_mode_through_proxy() {
     let server = HttpServer::everything("streamableHttp");
     let url = server.url("/mcp");
-    for (mode, version) in [
-        ("2026-07-28", "2026-07-28"),
-        ("auto", "2026-07-28"),
-        ("legacy", "2025-11-25"),
-    ] {
-        assert_eq!(drive(mode, "", &["proxy", &url]), version, "{mode}");
-    }
+    in_each_mode("client.py", "", &["proxy", &url]);
 }
 
 /// The SDK's server as a child of `mcpgw serve`: `--modern-only` refuses `initialize`.

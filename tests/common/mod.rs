@@ -74,6 +74,15 @@ pub fn python_sdk2() -> String {
     path.display().to_string()
 }
 
+/// What a finished process wrote, stdout then stderr.
+pub fn all_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn fixture_js() -> String {
     root()
         .join("tests/fixtures/fault-server.mjs")
