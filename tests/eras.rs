@@ -337,3 +337,34 @@ async fn a_server_found_of_the_handshake_era_is_not_probed_again_when_it_restart
     let (probes, handshakes) = (sent("server/discover"), sent("initialize"));
     assert_eq!((probes, handshakes), (1, 2), "{log}");
 }
+
+#[tokio::test]
+async fn a_handshake_client_subscribes_to_a_resource_of_a_server_of_2026_07_28() {
+    // The subscription becomes the resource's place in the `subscriptions/listen` mcpgw
+    // holds with the server (over stdio, then over HTTP).
+    let http = HttpServer::python_sdk2(&["--modern-only"]);
+    for server in [
+        sdk_server("m", &["--modern-only"]),
+        Server::url("m", &http.url("/mcp")),
+    ] {
+        let gw = Setup::new().server(server).start().await;
+        gw.tools().await;
+        let subscribed = gw
+            .request("resources/subscribe", json!({ "uri": "demo://info" }))
+            .await;
+        gw.ok(subscribed);
+        // The tool announces an update of `demo://info`.
+        gw.call("m__add_dynamic_tool", json!({})).await;
+        let updated = gw
+            .client
+            .wait_for("notifications/resources/updated", WAIT)
+            .await
+            .expect("resources/updated");
+        let params: serde_json::Value =
+            serde_json::from_str(updated.params.unwrap().get()).unwrap();
+        assert_eq!(params["uri"], "demo://info");
+        gw.ok(gw
+            .request("resources/unsubscribe", json!({ "uri": "demo://info" }))
+            .await);
+    }
+}

@@ -44,6 +44,8 @@ pub(super) struct HttpActor {
     /// A stateless server's tools whose parameters are mirrored into headers, from its last
     /// `tools/list`.
     header_params: HashMap<String, modern::HeaderParams>,
+    /// A stateless server's `subscriptions/listen` POST, reading its stream.
+    listen_task: Option<tokio::task::AbortHandle>,
 }
 
 /// One session with the server: where to POST, and what to say in the headers.
@@ -166,20 +168,7 @@ impl HttpActor {
         };
         let listen = life.listen(&info);
         let held = life.ready(generation, info);
-        if let Some(listen) = listen
-            && let Message::Request(r) = &listen
-        {
-            // Its answer is a stream of the server's list changes, for as long as it lasts.
-            let id = super::peer::upstream_id(&r.id).unwrap_or_default();
-            let headers = stateless_headers(&listen);
-            tokio::spawn(post(
-                link.clone(),
-                session.clone(),
-                id,
-                listen.to_line(),
-                headers,
-            ));
-        }
+        self.listen(&link, &session, listen);
         self.serve(life, &link, inbound, session, &hello, held)
             .await
     }
@@ -209,9 +198,13 @@ impl HttpActor {
             inbound: Some(inbound),
             listeners: vec![],
             header_params: HashMap::new(),
+            listen_task: None,
         })
     }
     fn stop_listeners(&mut self) {
+        if let Some(listen) = self.listen_task.take() {
+            listen.abort();
+        }
         for listener in self.listeners.drain(..) {
             listener.abort();
         }
@@ -757,7 +750,10 @@ impl HttpActor {
             }
             _ => None,
         };
-        let Some(message) = life.message_for(command) else {
+        let message = life.message_for(command);
+        let also = std::mem::take(&mut life.outbox);
+        self.listen(link, session, also);
+        let Some(message) = message else {
             return;
         };
         let Some(id) = request else {
@@ -796,6 +792,36 @@ impl HttpActor {
                 resumes: 0,
             },
         );
+    }
+
+    /// Sends a stateless server's `subscriptions/listen` (its answer is a stream of the
+    /// server's notifications, for as long as it lasts) and stops the one it replaces (over
+    /// HTTP, closing a request's stream cancels it).
+    fn listen(&mut self, link: &Link, session: &Session, messages: Vec<Message>) {
+        for message in messages {
+            match &message {
+                Message::Notification(_) => {
+                    if let Some(old) = self.listen_task.take() {
+                        old.abort();
+                    }
+                }
+                Message::Request(r) => {
+                    let id = super::peer::upstream_id(&r.id).unwrap_or_default();
+                    let headers = stateless_headers(&message);
+                    let task = tokio::spawn(post(
+                        link.clone(),
+                        session.clone(),
+                        id,
+                        message.to_line(),
+                        headers,
+                    ));
+                    if let Some(old) = self.listen_task.replace(task.abort_handle()) {
+                        old.abort();
+                    }
+                }
+                Message::Response(_) => {}
+            }
+        }
     }
 
     /// Leaves out of a stateless server's `tools/list` answer the tools whose `x-mcp-header`

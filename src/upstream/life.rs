@@ -111,6 +111,9 @@ pub(super) struct Life {
     pub era: Era,
     /// Set while the server speaks the stateless revision: what its requests carry.
     pub modern: Option<Stamp>,
+    /// Messages a command gave rise to besides its own (a stateless server's
+    /// `subscriptions/listen` anew): the transport sends them after it.
+    pub outbox: Vec<Message>,
     /// `protocol = "auto"`: that the last connection found the handshake era, so the next
     /// one (a restart) shakes hands without a probe; forgotten when a connection fails.
     pub legacy_found: bool,
@@ -146,6 +149,7 @@ impl Life {
             era,
             modern: None,
             legacy_found: false,
+            outbox: vec![],
             held: vec![],
         }
     }
@@ -356,6 +360,12 @@ impl Life {
                             let _ = reply.send(Ok(outcome));
                             return None;
                         }
+                        Translated::Relisten => {
+                            let _ = reply.send(Ok(Ok(protocol::raw(&serde_json::json!({})))));
+                            let again = self.relisten();
+                            self.outbox.extend(again);
+                            return None;
+                        }
                     }
                 }
                 self.peer
@@ -383,16 +393,42 @@ impl Life {
     }
 
     /// For a stateless server: the `subscriptions/listen` through which it announces list
-    /// changes. Its id is not pending: it is answered only when the server ends it, and it
-    /// must not keep an idle server running.
-    pub fn listen(&mut self, info: &ServerInfo) -> Option<Message> {
-        let params = modern::listen_params(self.modern.as_ref()?, info)?;
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Some(Message::Request(Request {
-            id: id.into(),
-            method: "subscriptions/listen".into(),
-            params: Some(params),
-        }))
+    /// changes (and updates of the resources mcpgw's clients subscribed to).
+    pub fn listen(&mut self, info: &ServerInfo) -> Vec<Message> {
+        match &mut self.modern {
+            Some(stamp) => {
+                stamp.announced(info);
+                self.relisten()
+            }
+            None => vec![],
+        }
+    }
+
+    /// The `subscriptions/listen` again, with what there is to hear now: the one in force is
+    /// cancelled first. Its id is not pending: it is answered only when the server ends it,
+    /// and it must not keep an idle server running.
+    pub fn relisten(&mut self) -> Vec<Message> {
+        let Some(stamp) = &mut self.modern else {
+            return vec![];
+        };
+        let mut messages = vec![];
+        if let Some(old) = stamp.listening.take() {
+            let params = serde_json::json!({ "requestId": old, "reason": "listening anew" });
+            messages.push(Message::Notification(Notification {
+                method: "notifications/cancelled".into(),
+                params: Some(protocol::raw(&params)),
+            }));
+        }
+        if let Some(params) = stamp.listen_params() {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            stamp.listening = Some(id);
+            messages.push(Message::Request(Request {
+                id: id.into(),
+                method: "subscriptions/listen".into(),
+                params: Some(params),
+            }));
+        }
+        messages
     }
 
     /// The `server/discover` probe with the client's capabilities, its answer awaited.

@@ -30,6 +30,12 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct Stamp {
     meta: Map<String, Value>,
+    /// The list changes the server announces (`toolsListChanged`…).
+    lists: Vec<&'static str>,
+    /// The resources mcpgw's clients subscribed to.
+    resources: std::collections::BTreeSet<String>,
+    /// The id of the `subscriptions/listen` in force, if any.
+    pub listening: Option<u64>,
 }
 
 impl Stamp {
@@ -45,7 +51,42 @@ impl Stamp {
         meta.insert(PROTOCOL_VERSION.into(), json!(Version::STATELESS));
         meta.insert(CLIENT_CAPABILITIES.into(), capabilities);
         meta.insert(CLIENT_INFO.into(), client_info);
-        Stamp { meta }
+        Stamp {
+            meta,
+            lists: vec![],
+            resources: Default::default(),
+            listening: None,
+        }
+    }
+
+    /// Notes which list changes `info`'s server announces.
+    pub fn announced(&mut self, info: &ServerInfo) {
+        self.lists = [
+            ("tools", "toolsListChanged"),
+            ("prompts", "promptsListChanged"),
+            ("resources", "resourcesListChanged"),
+        ]
+        .into_iter()
+        .filter(|(kind, _)| info.capabilities[kind]["listChanged"] == json!(true))
+        .map(|(_, field)| field)
+        .collect();
+    }
+
+    /// The params of the `subscriptions/listen` that tells mcpgw of list changes and of the
+    /// subscribed resources' updates; `None` when there is nothing to hear.
+    pub fn listen_params(&self) -> Option<Box<serde_json::value::RawValue>> {
+        let mut filter = Map::new();
+        for field in &self.lists {
+            filter.insert((*field).into(), json!(true));
+        }
+        if !self.resources.is_empty() {
+            filter.insert("resourceSubscriptions".into(), json!(self.resources));
+        }
+        if filter.is_empty() {
+            return None;
+        }
+        let params = protocol::raw(&json!({ "notifications": filter }));
+        Some(self.apply(Some(&params)))
     }
 
     /// Later requests ask for log messages from `level` up (what `logging/setLevel` was).
@@ -81,6 +122,8 @@ pub enum Translated {
     Send(Box<serde_json::value::RawValue>),
     /// Answered here, not sent.
     Answer(Result<Box<serde_json::value::RawValue>, ErrorObject>),
+    /// Answered here; the `subscriptions/listen` changes (a resource (un)subscribed).
+    Relisten,
 }
 
 /// A request of mcpgw's sessions, as a stateless server must get it.
@@ -100,12 +143,18 @@ pub fn translate(
             Translated::Answer(Ok(protocol::raw(&json!({}))))
         }
         "resources/subscribe" | "resources/unsubscribe" => {
-            Translated::Answer(Err(ErrorObject::new(
-                code::METHOD_NOT_FOUND,
-                format!(
-                    "server `{server}` speaks protocol version 2026-07-28, whose resource subscriptions mcpgw does not relay yet"
-                ),
-            )))
+            let Some(uri) = params.and_then(|p| protocol::param_str(p, "uri")) else {
+                return Translated::Answer(Err(ErrorObject::new(
+                    code::INVALID_PARAMS,
+                    format!("Invalid params: `{method}` for server `{server}` names no `uri`"),
+                )));
+            };
+            if method == "resources/subscribe" {
+                stamp.resources.insert(uri);
+            } else {
+                stamp.resources.remove(&uri);
+            }
+            Translated::Relisten
         }
         _ => Translated::Send(stamp.apply(params)),
     }
@@ -115,27 +164,6 @@ pub fn translate(
 /// cancellation does).
 pub fn passes(method: &str) -> bool {
     method == "notifications/cancelled"
-}
-
-/// The `subscriptions/listen` that tells mcpgw when the server's lists change, for the lists
-/// whose changes it said it announces; `None` if it announces none.
-pub fn listen_params(stamp: &Stamp, info: &ServerInfo) -> Option<Box<serde_json::value::RawValue>> {
-    let announces = |kind: &str| info.capabilities[kind]["listChanged"] == json!(true);
-    let mut filter = Map::new();
-    for (kind, field) in [
-        ("tools", "toolsListChanged"),
-        ("prompts", "promptsListChanged"),
-        ("resources", "resourcesListChanged"),
-    ] {
-        if announces(kind) {
-            filter.insert(field.into(), json!(true));
-        }
-    }
-    if filter.is_empty() {
-        return None;
-    }
-    let params = protocol::raw(&json!({ "notifications": filter }));
-    Some(stamp.apply(Some(&params)))
 }
 
 /// The standard headers of a request over Streamable HTTP: `Mcp-Method`, and `Mcp-Name`

@@ -184,8 +184,8 @@ async fn serve(
     for command in life.ready(generation, info) {
         command_to(life, run, subscriptions, command);
     }
-    if let Some(listen) = listen {
-        send(&life.peer, run, &listen);
+    for message in listen {
+        send(&life.peer, run, &message);
     }
     // The idle clock, only with `idle_stop`. Messages just note the time (no timer is
     // touched on the relay path); the one timer wakes once per period and looks.
@@ -356,6 +356,9 @@ fn command_to(
         }
     }
     if let Some(message) = life.message_for(command) {
+        send(&life.peer, run, &message);
+    }
+    for message in std::mem::take(&mut life.outbox) {
         send(&life.peer, run, &message);
     }
 }
