@@ -638,6 +638,21 @@ async fn bench() -> anyhow::Result<()> {
     child.wait().await?;
     direct_child.kill().await?;
     relay_child.kill().await?;
+    // `MCPGW_BENCH_ONLY=relay`: the relay figures alone (a quick before/after).
+    if std::env::var("MCPGW_BENCH_ONLY").is_ok_and(|v| v == "relay") {
+        for (name, f) in [("direct", &direct), ("relay", &relay), ("through", &through)]
+            .into_iter()
+            .chain(before.iter().map(|b| ("before", b)))
+        {
+            println!(
+                "{name}: p50 {} p99 {} {:.0}/s",
+                ms(f.p50),
+                ms(f.p99),
+                f.per_second
+            );
+        }
+        return Ok(());
+    }
 
     let era_figures = eras(&binary, dir.path(), calls / 2).await?;
 
