@@ -640,9 +640,13 @@ async fn bench() -> anyhow::Result<()> {
     relay_child.kill().await?;
     // `MCPGW_BENCH_ONLY=relay`: the relay figures alone (a quick before/after).
     if std::env::var("MCPGW_BENCH_ONLY").is_ok_and(|v| v == "relay") {
-        for (name, f) in [("direct", &direct), ("relay", &relay), ("through", &through)]
-            .into_iter()
-            .chain(before.iter().map(|b| ("before", b)))
+        for (name, f) in [
+            ("direct", &direct),
+            ("relay", &relay),
+            ("through", &through),
+        ]
+        .into_iter()
+        .chain(before.iter().map(|b| ("before", b)))
         {
             println!(
                 "{name}: p50 {} p99 {} {:.0}/s",

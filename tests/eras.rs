@@ -368,3 +368,57 @@ async fn a_handshake_client_subscribes_to_a_resource_of_a_server_of_2026_07_28()
             .await);
     }
 }
+
+#[tokio::test]
+async fn a_cancelled_request_to_a_2026_07_28_http_server_has_its_stream_closed() {
+    // In this revision a request over HTTP is cancelled by closing its answer stream.
+    let marks = tempfile::tempdir().unwrap();
+    let mark = marks.path().join("cancelled");
+    let mark_path = mark.display().to_string();
+    let http =
+        HttpServer::python_sdk2_with(&["--modern-only"], &[("MCPGW_TEST_CANCELLED", &mark_path)]);
+    let gw = Setup::new()
+        .server(Server::url("m", &http.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let id = gw.client.next_id();
+    let call = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                       "params": { "name": "m__slow", "arguments": { "seconds": 30 } } });
+    gw.client.send_line(call.to_string());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    gw.client.notify(
+        "notifications/cancelled",
+        json!({ "requestId": id, "reason": "changed my mind" }),
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&mark).is_ok_and(|t| t.contains("slow cancelled")) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never saw the request cancelled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // And the gateway goes on.
+    assert_eq!(
+        text(&gw.call("m__add", json!({ "a": 1, "b": 1 })).await),
+        "2"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_answer_stream_of_a_2026_07_28_server_is_sent_again_with_a_new_id() {
+    let server = HttpServer::faulty_with(&[("MODERN", "1")]);
+    let gw = Setup::new()
+        .server(Server::url("f", &server.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let answer = gw.call("f__cut-once", json!({ "key": "a" })).await;
+    let said = text(&answer);
+    let ids: Vec<u64> =
+        serde_json::from_str(said.trim_start_matches("answered after ids ")).unwrap();
+    assert_eq!(ids.len(), 2, "{said}");
+    assert_ne!(ids[0], ids[1], "sent again under a new id: {said}");
+    assert!(gw.log_text().contains("server=f protocol=2026-07-28"));
+}

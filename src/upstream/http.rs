@@ -101,6 +101,9 @@ enum StreamEnd {
 /// A request on its way, kept so it can be sent again.
 struct Outgoing {
     method: String,
+    /// The task POSTing it and reading its answer (2026-07-28: closing its stream is how a
+    /// request is cancelled).
+    task: Option<tokio::task::AbortHandle>,
     line: String,
     /// The headers that name it (stateless revision).
     headers: HeaderMap,
@@ -688,7 +691,7 @@ impl HttpActor {
                                 life.peer.pending.insert(fresh, waiting);
                                 o.line = with_id(&o.line, fresh);
                                 tracing::debug!(server = %life.peer.name, "an answer stream broke off; sending request {id} again as {fresh}");
-                                tokio::spawn(post(link.clone(), session.clone(), fresh, o.line.clone(), o.headers.clone()));
+                                o.task = Some(tokio::spawn(post(link.clone(), session.clone(), fresh, o.line.clone(), o.headers.clone())).abort_handle());
                                 outgoing.insert(fresh, o);
                             }
                             PostFailure::Cut { resume: Some(resume), retry } if o.resumes < 3 && !session.legacy => {
@@ -745,7 +748,11 @@ impl HttpActor {
         let request = match &command {
             Command::Request { id, .. } => Some(*id),
             Command::Cancel { id, .. } => {
-                outgoing.remove(id);
+                if let Some(task) = outgoing.remove(id).and_then(|o| o.task)
+                    && session.version.is_stateless()
+                {
+                    task.abort();
+                }
                 None
             }
             _ => None,
@@ -772,7 +779,7 @@ impl HttpActor {
             Message::Request(r) => r.method.clone(),
             _ => String::new(),
         };
-        tokio::spawn(post(
+        let task = tokio::spawn(post(
             link.clone(),
             session.clone(),
             id,
@@ -783,6 +790,7 @@ impl HttpActor {
             id,
             Outgoing {
                 method,
+                task: Some(task.abort_handle()),
                 line,
                 headers,
                 sent_on: session.id.clone(),

@@ -555,13 +555,18 @@ impl HttpServer {
     /// The Python SDK 2.x server of tests/python-sdk2 over Streamable HTTP at `/mcp`
     /// (`--modern-only`: it refuses `initialize`).
     pub fn python_sdk2(flags: &[&str]) -> HttpServer {
+        Self::python_sdk2_with(flags, &[])
+    }
+
+    /// [`HttpServer::python_sdk2`] with extra environment.
+    pub fn python_sdk2_with(flags: &[&str], env: &[(&str, &str)]) -> HttpServer {
         let script = root()
             .join("tests/python-sdk2/server.py")
             .display()
             .to_string();
         let mut args = vec![python_sdk2(), script, "--http".to_owned()];
         args.extend(flags.iter().map(|f| f.to_string()));
-        Self::start(args, free_port(), vec![])
+        Self::start(args, free_port(), owned(env))
     }
 
     /// A Node script of the repo's as an HTTP server, with extra environment.

@@ -133,7 +133,15 @@ async def log_and_progress(ctx: Context) -> str:
 @mcp.tool()
 async def slow(seconds: float) -> str:
     """Sleeps; used to test client timeouts / cancellation."""
-    await anyio.sleep(seconds)
+    try:
+        await anyio.sleep(seconds)
+    except anyio.get_cancelled_exc_class():
+        # For the tests: a file to say the server took the request as cancelled.
+        mark = os.environ.get("MCPGW_TEST_CANCELLED")
+        if mark:
+            with open(mark, "a") as f:
+                f.write("slow cancelled\n")
+        raise
     return "slept"
 
 
