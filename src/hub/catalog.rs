@@ -93,6 +93,9 @@ impl Kind {
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
     lists: [Vec<Arc<Item>>; 4],
+    /// What a server of 2026-07-28 said of each list's lifetime (`None`: nothing, as the
+    /// handshake era and cached lists say).
+    hints: [Option<CacheHint>; 4],
 }
 
 impl Catalog {
@@ -102,6 +105,59 @@ impl Catalog {
 
     pub fn set(&mut self, kind: Kind, items: Vec<Item>) {
         self.lists[kind as usize] = items.into_iter().map(Arc::new).collect();
+        self.hints[kind as usize] = None;
+    }
+
+    /// [`Catalog::set`], with the lifetime its server gave the list.
+    pub fn set_with(&mut self, kind: Kind, items: Vec<Item>, hint: Option<CacheHint>) {
+        self.set(kind, items);
+        self.hints[kind as usize] = hint;
+    }
+
+    pub fn hint(&self, kind: Kind) -> Option<CacheHint> {
+        self.hints[kind as usize]
+    }
+}
+
+/// How long a list may be reused, and by whom (2026-07-28's `ttlMs` and `cacheScope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheHint {
+    pub ttl_ms: u64,
+    pub public: bool,
+}
+
+impl Default for CacheHint {
+    fn default() -> Self {
+        CacheHint::NONE
+    }
+}
+
+impl CacheHint {
+    /// What mcpgw can promise for what a server of the handshake era sent: nothing. Such a
+    /// server gives no lifetime, and its lists may depend on the credentials mcpgw holds.
+    pub const NONE: CacheHint = CacheHint {
+        ttl_ms: 0,
+        public: false,
+    };
+
+    /// What holds for both: the shorter lifetime, `private` if either is.
+    pub fn and(self, other: CacheHint) -> CacheHint {
+        CacheHint {
+            ttl_ms: self.ttl_ms.min(other.ttl_ms),
+            public: self.public && other.public,
+        }
+    }
+
+    /// The hint of a list page, if it has one.
+    fn of(page: &BTreeMap<String, Box<RawValue>>) -> Option<CacheHint> {
+        let ttl_ms = serde_json::from_str::<i64>(page.get("ttlMs")?.get())
+            .ok()?
+            .max(0) as u64;
+        let scope = serde_json::from_str::<String>(page.get("cacheScope")?.get()).ok()?;
+        Some(CacheHint {
+            ttl_ms,
+            public: scope == "public",
+        })
     }
 }
 
@@ -163,12 +219,17 @@ impl serde::Serialize for Exposed {
 const MAX_PAGES: usize = 1000;
 
 /// Fetches one whole list from an upstream, following `nextCursor`.
+/// Its pages' lifetime comes too (the shortest; `None` if a page gave none).
 pub async fn fetch(
     handle: UpstreamHandle,
     kind: Kind,
     timeout: Duration,
-) -> Result<Vec<Item>, String> {
+) -> Result<(Vec<Item>, Option<CacheHint>), String> {
     let mut items = Vec::new();
+    let mut hint = Some(CacheHint {
+        ttl_ms: u64::MAX,
+        public: true,
+    });
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let params = cursor
@@ -205,6 +266,7 @@ pub async fn fetch(
                 ));
             }
         };
+        hint = hint.zip(CacheHint::of(&page)).map(|(a, b)| a.and(b));
         // Entries that are not objects are skipped, as before.
         items.extend(
             list.iter()
@@ -215,7 +277,7 @@ pub async fn fetch(
             .and_then(|c| serde_json::from_str::<String>(c.get()).ok());
         match next_cursor {
             Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
-            _ => return Ok(items),
+            _ => return Ok((items, hint)),
         }
     }
     Err(format!(
@@ -245,6 +307,8 @@ pub struct Merged {
     /// URIs and templates that were rewritten because another server offers them too, with
     /// the server whose they are: (server, exposed URI).
     pub collisions: Vec<(String, String)>,
+    /// How long each merged list holds: never longer than every server's does.
+    pub hints: [CacheHint; 4],
 }
 
 /// Logs the collisions `after` has that `before` had not: one line per server at INFO (a
@@ -365,7 +429,20 @@ impl Merged {
                 ));
             }
         }
+        for kind in Kind::ALL {
+            merged.hints[kind as usize] = servers
+                .iter()
+                .filter_map(|(_, catalog)| *catalog)
+                .map(|c| c.hint(kind).unwrap_or(CacheHint::NONE))
+                .reduce(CacheHint::and)
+                .unwrap_or(CacheHint::NONE);
+        }
         merged
+    }
+
+    /// How long the merged `kind` list holds.
+    pub fn hint(&self, kind: Kind) -> CacheHint {
+        self.hints[kind as usize]
     }
 
     fn expose(&mut self, uri: &str, server: &str, taken: impl Fn(&Self, &str) -> bool) -> String {
@@ -491,6 +568,68 @@ mod tests {
         c.set(Kind::Resources, items("uri", resources));
         c.set(Kind::Templates, items("uriTemplate", templates));
         c
+    }
+
+    #[test]
+    fn merged_lists_hold_no_longer_than_every_server_promised() {
+        let config = Config::parse(
+            std::path::Path::new("t.toml"),
+            "[servers.a]\ncommand='a'\n[servers.b]\ncommand='b'\n[servers.c]\ncommand='c'\n",
+        )
+        .unwrap();
+        let hinted = |ttl_ms, public| {
+            let mut c = catalog(&["t"], &[], &[]);
+            let tools = c.get(Kind::Tools).iter().map(|t| (**t).clone()).collect();
+            c.set_with(Kind::Tools, tools, Some(CacheHint { ttl_ms, public }));
+            c
+        };
+        let (a, b, old) = (
+            hinted(60_000, true),
+            hinted(5_000, true),
+            catalog(&["t"], &[], &[]),
+        );
+        let merge = |cs: &[&Catalog]| {
+            let servers: Vec<_> = cs
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (&config.servers[i], Some(*c)))
+                .collect();
+            Merged::build(&servers, &GatewaySettings::default()).hint(Kind::Tools)
+        };
+        assert_eq!(
+            merge(&[&a]),
+            CacheHint {
+                ttl_ms: 60_000,
+                public: true
+            }
+        );
+        assert_eq!(
+            merge(&[&a, &b]),
+            CacheHint {
+                ttl_ms: 5_000,
+                public: true
+            }
+        );
+        let private = hinted(120_000, false);
+        assert_eq!(
+            merge(&[&a, &private]),
+            CacheHint {
+                ttl_ms: 60_000,
+                public: false
+            }
+        );
+        // A server of the handshake era promises nothing, so neither can the merge.
+        assert_eq!(merge(&[&a, &old]), CacheHint::NONE);
+        // A page's hint, as written.
+        let page: BTreeMap<String, Box<RawValue>> =
+            serde_json::from_str(r#"{"tools":[],"ttlMs":-5,"cacheScope":"public"}"#).unwrap();
+        assert_eq!(
+            CacheHint::of(&page),
+            Some(CacheHint {
+                ttl_ms: 0,
+                public: true
+            })
+        );
     }
 
     #[test]

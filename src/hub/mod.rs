@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use cache::CatalogCache;
-pub use catalog::{Exposed, Kind};
+pub use catalog::{CacheHint, Exposed, Kind};
 pub use names::{NameTable, Target};
 pub use relay::{capability_for, declares, progress_session};
 pub use router::{ServerView, View};
@@ -263,7 +263,7 @@ struct Fetched {
     server: usize,
     generation: u64,
     kind: Kind,
-    items: Result<Vec<catalog::Item>, String>,
+    items: Result<(Vec<catalog::Item>, Option<CacheHint>), String>,
 }
 
 struct Hub {
@@ -797,12 +797,12 @@ impl Hub {
             items,
         } = fetched;
         let slot = &mut self.slots[server];
-        tracing::debug!(server = %slot.config.name, "listed {}: {}", kind.field(), items.as_ref().map_or_else(|e| e.clone(), |i| format!("{} item(s)", i.len())));
+        tracing::debug!(server = %slot.config.name, "listed {}: {}", kind.field(), items.as_ref().map_or_else(|e| e.clone(), |(i, _)| format!("{} item(s)", i.len())));
         if slot.generation != generation || slot.state != ServerState::Ready {
             return;
         }
         match items {
-            Ok(items) => Arc::make_mut(&mut slot.catalog).set(kind, items),
+            Ok((items, hint)) => Arc::make_mut(&mut slot.catalog).set_with(kind, items, hint),
             Err(e) => {
                 tracing::warn!(server = %slot.config.name, "cannot list {}: {e}", kind.field())
             }

@@ -982,8 +982,10 @@ impl Session {
         self.announcer.listed(kind);
         let mut outcome = self.list_page(kind, request.params.as_deref());
         if self.stateless() {
-            // Servers of the handshake era promise nothing about how long their lists hold.
-            outcome = outcome.map(|page| stateless::cacheable(&page, CacheHint::NONE));
+            // Never longer than every server promised (servers of the handshake era promise
+            // nothing).
+            let hint = self.view.merged.hint(kind);
+            outcome = outcome.map(|page| stateless::cacheable(&page, hint));
         }
         self.respond(request.id, outcome);
     }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 
+pub use crate::hub::CacheHint;
 use crate::hub::Kind;
 use crate::protocol::{ErrorObject, RequestId, Version, code, raw};
 
@@ -185,22 +186,6 @@ pub fn with_capabilities(
     let meta = raw(&meta);
     map.insert("_meta", &meta);
     raw(&map)
-}
-
-/// How long a result may be reused, and by whom (`ttlMs`, `cacheScope`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheHint {
-    pub ttl_ms: u64,
-    pub public: bool,
-}
-
-impl CacheHint {
-    /// What mcpgw can promise for what a server of the handshake era sent: nothing. Such a
-    /// server gives no lifetime, and its lists may depend on the credentials mcpgw holds.
-    pub const NONE: CacheHint = CacheHint {
-        ttl_ms: 0,
-        public: false,
-    };
 }
 
 /// `result` (a JSON object) with `members` added where it lacks them.
