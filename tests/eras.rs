@@ -422,3 +422,75 @@ async fn a_broken_answer_stream_of_a_2026_07_28_server_is_sent_again_with_a_new_
     assert_ne!(ids[0], ids[1], "sent again under a new id: {said}");
     assert!(gw.log_text().contains("server=f protocol=2026-07-28"));
 }
+
+#[tokio::test]
+async fn a_2026_07_28_client_with_the_tasks_extension_polls_its_servers_task() {
+    let server = HttpServer::faulty_with(&[("MODERN", "1")]);
+    let gw = Setup::new()
+        .server(Server::url("f", &server.url("/mcp")))
+        .raw()
+        .start()
+        .await;
+    let meta = |tasks: bool| {
+        let mut caps = json!({});
+        if tasks {
+            caps["extensions"] = json!({ "io.modelcontextprotocol/tasks": {} });
+        }
+        json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": caps,
+        })
+    };
+    let ask = |method: &'static str, mut params: serde_json::Value, tasks: bool| {
+        params["_meta"] = meta(tasks);
+        gw.client.request(method, params)
+    };
+    // The server's extension is in mcpgw's capabilities.
+    let found = ask("server/discover", json!({}), true).await.unwrap();
+    assert!(
+        found["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object(),
+        "{found}"
+    );
+    // Without the extension: an answer at once.
+    let plain = ask(
+        "tools/call",
+        json!({ "name": "f__tasked", "arguments": {} }),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(text(&plain), "done at once");
+    // With it: a task, which mcpgw remembers is this server's.
+    let task = ask(
+        "tools/call",
+        json!({ "name": "f__tasked", "arguments": {} }),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(task["resultType"], "task", "{task}");
+    let id = task["taskId"].as_str().unwrap().to_owned();
+    let got = ask("tasks/get", json!({ "taskId": id }), true)
+        .await
+        .unwrap();
+    assert_eq!(got["status"], "completed", "{got}");
+    assert!(
+        got["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&id)
+    );
+    let cancel = ask("tasks/cancel", json!({ "taskId": id }), true)
+        .await
+        .unwrap();
+    assert_eq!(cancel["resultType"], "complete");
+    // Without the extension declared, and for a task nobody made: the spec's errors.
+    match ask("tasks/get", json!({ "taskId": id }), false).await {
+        Err(mcpgw::client::ClientError::Rpc(e)) => assert_eq!(e.code, -32021, "{e}"),
+        other => panic!("{other:?}"),
+    }
+    match ask("tasks/get", json!({ "taskId": "made-up" }), true).await {
+        Err(mcpgw::client::ClientError::Rpc(e)) => assert_eq!(e.code, -32602, "{e}"),
+        other => panic!("{other:?}"),
+    }
+}

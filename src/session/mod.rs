@@ -487,7 +487,24 @@ impl Session {
             // The probe of a client that speaks both eras: answered whatever the connection
             // speaks, and it decides nothing.
             let result = match meta.map(stateless::check) {
-                Some(Ok(_)) => Ok(self.discover_result()),
+                Some(Ok(checked)) => {
+                    // The servers start (their extensions are part of the answer), and the
+                    // answer waits for them as the first lists do.
+                    if self.capabilities.is_none() {
+                        self.capabilities = Some(checked.capabilities.clone());
+                        self.hub
+                            .hello(self.membership.id, checked.capabilities, checked.client_info);
+                    }
+                    if self.startup_deadline.is_none() {
+                        self.startup_deadline =
+                            Some(Instant::now() + self.config.gateway.startup_timeout);
+                    }
+                    if self.startup_pending() {
+                        self.deferred.push(request);
+                        return;
+                    }
+                    Ok(self.discover_result())
+                }
                 Some(Err(e)) => Err(e),
                 None => Err(ErrorObject::new(
                     code::INVALID_PARAMS,
@@ -599,8 +616,8 @@ impl Session {
             "resources/subscribe" | "resources/unsubscribe" => Some(
                 "resource subscriptions are made with `subscriptions/listen` in protocol version 2026-07-28",
             ),
-            m if m.starts_with("tasks/") => Some(
-                "tasks are the `io.modelcontextprotocol/tasks` extension in protocol version 2026-07-28, which mcpgw does not offer yet",
+            "tasks/list" | "tasks/result" => Some(
+                "the tasks extension of protocol version 2026-07-28 has no such method (`tasks/get` polls a task)",
             ),
             _ => None,
         };
@@ -616,6 +633,19 @@ impl Session {
                 format!("Method not found: {} ({why})", request.method)
             };
             return self.reject(Some(request.id), ErrorObject::new(code, message));
+        }
+        if request.method.starts_with("tasks/")
+            && !stateless::declares_extension(self.capabilities.as_deref(), stateless::TASKS)
+        {
+            let error = stateless::missing_capability(
+                &format!(
+                    "`{}` needs the client to declare the `{}` extension",
+                    request.method,
+                    stateless::TASKS
+                ),
+                json!({ "extensions": { stateless::TASKS: {} } }),
+            );
+            return self.reject(Some(request.id), error);
         }
         if request.method == "subscriptions/listen" {
             return self.listen(request);
@@ -642,7 +672,9 @@ impl Session {
             }
             "completion/complete" => self.complete(request),
             "logging/setLevel" => self.set_level(request),
-            "tasks/get" | "tasks/result" | "tasks/cancel" => self.route_task(request),
+            "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update" => {
+                self.route_task(request)
+            }
             "tasks/list" => self.list_tasks(request),
             _ => self.route_extension(request),
         };
@@ -800,7 +832,8 @@ impl Session {
     /// are subscribed at their servers (counted with every session's, by the hub) as soon as
     /// a server offers them.
     fn listen(&mut self, request: Request) {
-        let listen = match Listen::parse(request.id.clone(), request.params.as_deref()) {
+        let tasks = stateless::declares_extension(self.capabilities.as_deref(), stateless::TASKS);
+        let listen = match Listen::parse(request.id.clone(), request.params.as_deref(), tasks) {
             Ok(l) => l,
             Err(e) => return self.reject(Some(request.id), e),
         };
@@ -2064,7 +2097,13 @@ fn created_task(result: &RawValue) -> Option<String> {
         return None;
     }
     let v: Value = serde_json::from_str(result.get()).ok()?;
-    v.get("task")?.get("taskId")?.as_str().map(str::to_owned)
+    // The handshake era nests it; the tasks extension of 2026-07-28 answers with the task.
+    let task = if v["resultType"] == "task" {
+        &v
+    } else {
+        v.get("task")?
+    };
+    task.get("taskId")?.as_str().map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -23,6 +23,20 @@ pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
 pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// The tasks extension (2026-07-28).
+pub const TASKS: &str = "io.modelcontextprotocol/tasks";
+
+/// Whether client `capabilities` declare extension `id`.
+pub fn declares_extension(capabilities: Option<&RawValue>, id: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Caps {
+        #[serde(default)]
+        extensions: BTreeMap<String, serde_json::Value>,
+    }
+    capabilities
+        .and_then(|c| serde_json::from_str::<Caps>(c.get()).ok())
+        .is_some_and(|c| c.extensions.contains_key(id))
+}
 
 /// "Unsupported protocol version" (2026-07-28).
 pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
@@ -252,7 +266,13 @@ pub struct Listen {
 impl Listen {
     /// The request's filter. Kinds the gateway has no notification for are left out, as
     /// the acknowledgement must say.
-    pub fn parse(id: RequestId, params: Option<&RawValue>) -> Result<Listen, ErrorObject> {
+    /// `tasks`: the client declared the tasks extension (whose `taskIds` mcpgw does not
+    /// relay yet, so they are left out of the acknowledgement).
+    pub fn parse(
+        id: RequestId,
+        params: Option<&RawValue>,
+        tasks: bool,
+    ) -> Result<Listen, ErrorObject> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct Filter {
@@ -272,9 +292,9 @@ impl Listen {
             notifications: Filter,
         }
         let p: P = crate::protocol::parse_params(params)?;
-        if p.notifications.task_ids.is_some() {
+        if p.notifications.task_ids.is_some() && !tasks {
             return Err(missing_capability(
-                "`taskIds` needs the tasks extension, which mcpgw does not offer in this protocol version",
+                "`taskIds` needs the client to declare the tasks extension",
                 json!({ "extensions": { "io.modelcontextprotocol/tasks": {} } }),
             ));
         }
@@ -477,6 +497,7 @@ mod tests {
         let l = Listen::parse(
             id.clone(),
             Some(&raw(&json!({ "_meta": {}, "notifications": { "toolsListChanged": true, "resourcesListChanged": false, "resourceSubscriptions": ["a://x"] } }))),
+            false,
         )
         .unwrap();
         assert!(l.hears(Kind::Tools) && !l.hears(Kind::Prompts) && !l.hears(Kind::Templates));
@@ -500,15 +521,20 @@ mod tests {
         let unknown = Listen::parse(
             id.clone(),
             Some(&raw(&json!({ "notifications": { "everything": true } }))),
+            false,
         );
         assert_eq!(unknown.unwrap_err().code, code::INVALID_PARAMS);
-        let missing = Listen::parse(id.clone(), Some(&raw(&json!({}))));
+        let missing = Listen::parse(id.clone(), Some(&raw(&json!({}))), false);
         assert_eq!(missing.unwrap_err().code, code::INVALID_PARAMS);
-        let tasks = Listen::parse(
-            id,
-            Some(&raw(&json!({ "notifications": { "taskIds": ["t"] } }))),
-        );
+        let task_ids = raw(&json!({ "notifications": { "taskIds": ["t"] } }));
+        let tasks = Listen::parse(id.clone(), Some(&task_ids), false);
         assert_eq!(tasks.unwrap_err().code, MISSING_REQUIRED_CLIENT_CAPABILITY);
+        // With the extension declared: accepted, `taskIds` left out of what is agreed.
+        let tasks = Listen::parse(id, Some(&task_ids), true).unwrap();
+        assert_eq!(
+            value(&tasks.acknowledgement(&[]))["notifications"],
+            json!({})
+        );
     }
 
     #[test]
