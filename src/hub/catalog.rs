@@ -162,12 +162,15 @@ impl CacheHint {
 }
 
 /// A server's item as the client sees it: one member (its name, URI or template) replaced,
-/// the rest written from the server's own item, which is shared, never copied.
+/// the rest written from the server's own item, which is shared, never copied — but for a
+/// tool whose `_meta` names a UI resource that is exposed under another URI (MCP Apps), whose
+/// `_meta` is written anew.
 #[derive(Debug, Clone)]
 pub struct Exposed {
     item: Arc<Item>,
     key: &'static str,
     value: String,
+    meta: Option<Box<RawValue>>,
 }
 
 impl Exposed {
@@ -176,7 +179,35 @@ impl Exposed {
             item: item.clone(),
             key,
             value,
+            meta: None,
         }
+    }
+
+    /// A tool's `_meta` with its UI resource (`ui.resourceUri`, or the older
+    /// `ui/resourceUri`) as exposed, when `renamed` exposes it under another URI.
+    fn with_ui(mut self, renamed: &HashMap<String, String>) -> Exposed {
+        if renamed.is_empty() {
+            return self;
+        }
+        let Some(meta) = self.item.get("_meta") else {
+            return self;
+        };
+        let Ok(mut meta) = serde_json::from_str::<serde_json::Value>(meta.get()) else {
+            return self;
+        };
+        let mut changed = false;
+        for pointer in ["/ui/resourceUri", "/ui~1resourceUri"] {
+            if let Some(uri) = meta.pointer_mut(pointer)
+                && let Some(exposed) = uri.as_str().and_then(|u| renamed.get(u))
+            {
+                *uri = serde_json::Value::String(exposed.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            self.meta = Some(protocol::raw(&meta));
+        }
+        self
     }
 
     /// A string member as the client sees it.
@@ -192,6 +223,7 @@ impl PartialEq for Exposed {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
             && self.value == other.value
+            && self.meta.as_deref().map(RawValue::get) == other.meta.as_deref().map(RawValue::get)
             && (Arc::ptr_eq(&self.item, &other.item) || same(&self.item, &other.item))
     }
 }
@@ -207,6 +239,8 @@ impl serde::Serialize for Exposed {
         for (k, v) in self.item.iter() {
             if k == self.key {
                 map.serialize_entry(k, &self.value)?;
+            } else if let (Some(meta), "_meta") = (&self.meta, k.as_str()) {
+                map.serialize_entry(k, meta)?;
             } else {
                 map.serialize_entry(k, v)?;
             }
@@ -356,6 +390,46 @@ impl Merged {
         settings: &GatewaySettings,
     ) -> Merged {
         let mut merged = Merged::default();
+        // Resources first: a tool's UI resource (MCP Apps) is named as it is exposed.
+        let mut renamed: Vec<HashMap<String, String>> = vec![HashMap::new(); servers.len()];
+        for (index, (config, catalog)) in servers.iter().enumerate() {
+            let Some(catalog) = catalog else { continue };
+            for item in catalog.get(Kind::Resources) {
+                let Some(uri) = text(item, "uri") else {
+                    continue;
+                };
+                let uri = uri.as_str();
+                let route = Route {
+                    server: index,
+                    uri: uri.to_owned(),
+                };
+                let exposed = merged.expose(uri, &config.name, |m, u| m.resources.contains_key(u));
+                if exposed != uri {
+                    renamed[index].insert(uri.to_owned(), exposed.clone());
+                }
+                merged.resources.insert(exposed.clone(), route);
+                merged.lists[Kind::Resources as usize].push(Exposed::new(item, "uri", exposed));
+            }
+            for item in catalog.get(Kind::Templates) {
+                let Some(uri) = text(item, "uriTemplate") else {
+                    continue;
+                };
+                let uri = uri.as_str();
+                let route = Route {
+                    server: index,
+                    uri: uri.to_owned(),
+                };
+                let exposed = merged.expose(uri, &config.name, |m, u| {
+                    m.templates.iter().any(|(t, _)| t.source == u)
+                });
+                merged.templates.push((Template::parse(&exposed), route));
+                merged.lists[Kind::Templates as usize].push(Exposed::new(
+                    item,
+                    "uriTemplate",
+                    exposed,
+                ));
+            }
+        }
         for kind in [Kind::Tools, Kind::Prompts] {
             let mut found = vec![];
             for (index, (config, catalog)) in servers.iter().enumerate() {
@@ -378,7 +452,7 @@ impl Merged {
                 .iter()
                 .map(|(index, server, name, _)| (*index, *server, name.as_str()))
                 .collect();
-            let items = found.iter().map(|(.., item)| *item);
+            let items = found.iter().map(|(index, _, _, item)| (*index, *item));
             let (table, names) = if settings.passthrough {
                 NameTable::identity(entries)
             } else {
@@ -387,46 +461,13 @@ impl Merged {
             merged.lists[kind as usize] = items
                 .into_iter()
                 .zip(names)
-                .map(|(item, name)| Exposed::new(item, "name", name))
+                .map(|((index, item), name)| {
+                    Exposed::new(item, "name", name).with_ui(&renamed[index])
+                })
                 .collect();
             match kind {
                 Kind::Tools => merged.tools = table,
                 _ => merged.prompts = table,
-            }
-        }
-        for (index, (config, catalog)) in servers.iter().enumerate() {
-            let Some(catalog) = catalog else { continue };
-            for item in catalog.get(Kind::Resources) {
-                let Some(uri) = text(item, "uri") else {
-                    continue;
-                };
-                let uri = uri.as_str();
-                let route = Route {
-                    server: index,
-                    uri: uri.to_owned(),
-                };
-                let exposed = merged.expose(uri, &config.name, |m, u| m.resources.contains_key(u));
-                merged.resources.insert(exposed.clone(), route);
-                merged.lists[Kind::Resources as usize].push(Exposed::new(item, "uri", exposed));
-            }
-            for item in catalog.get(Kind::Templates) {
-                let Some(uri) = text(item, "uriTemplate") else {
-                    continue;
-                };
-                let uri = uri.as_str();
-                let route = Route {
-                    server: index,
-                    uri: uri.to_owned(),
-                };
-                let exposed = merged.expose(uri, &config.name, |m, u| {
-                    m.templates.iter().any(|(t, _)| t.source == u)
-                });
-                merged.templates.push((Template::parse(&exposed), route));
-                merged.lists[Kind::Templates as usize].push(Exposed::new(
-                    item,
-                    "uriTemplate",
-                    exposed,
-                ));
             }
         }
         for kind in Kind::ALL {
@@ -568,6 +609,55 @@ mod tests {
         c.set(Kind::Resources, items("uri", resources));
         c.set(Kind::Templates, items("uriTemplate", templates));
         c
+    }
+
+    #[test]
+    fn a_tools_ui_resource_is_named_as_it_is_exposed() {
+        let config = Config::parse(
+            std::path::Path::new("t.toml"),
+            "[servers.a]\ncommand='a'\n[servers.b]\ncommand='b'\n",
+        )
+        .unwrap();
+        // Both servers have `ui://widget`; b's is exposed under mcpgw://b/.
+        let app = |new_style: bool| {
+            let meta = if new_style {
+                serde_json::json!({ "ui": { "resourceUri": "ui://widget" }, "other": 1 })
+            } else {
+                serde_json::json!({ "ui/resourceUri": "ui://widget" })
+            };
+            let mut c = Catalog::default();
+            let tool = serde_json::json!({ "name": "show", "_meta": meta });
+            c.set(
+                Kind::Tools,
+                vec![serde_json::from_str(&tool.to_string()).unwrap()],
+            );
+            let resource = serde_json::json!({ "uri": "ui://widget", "name": "w" });
+            c.set(
+                Kind::Resources,
+                vec![serde_json::from_str(&resource.to_string()).unwrap()],
+            );
+            c
+        };
+        let (a, b) = (app(true), app(false));
+        let servers = [
+            (&config.servers[0], Some(&a)),
+            (&config.servers[1], Some(&b)),
+        ];
+        let m = Merged::build(&servers, &GatewaySettings::default());
+        let tools: Vec<serde_json::Value> = m
+            .list(Kind::Tools)
+            .iter()
+            .map(|t| serde_json::to_value(t).unwrap())
+            .collect();
+        assert_eq!(tools[0]["_meta"]["ui"]["resourceUri"], "ui://widget");
+        assert_eq!(tools[0]["_meta"]["other"], 1);
+        assert_eq!(tools[1]["_meta"]["ui/resourceUri"], "mcpgw://b/ui://widget");
+        assert_eq!(
+            m.route_resource("mcpgw://b/ui://widget", &["a", "b"])
+                .unwrap()
+                .server,
+            1
+        );
     }
 
     #[test]

@@ -492,8 +492,11 @@ impl Session {
                     // answer waits for them as the first lists do.
                     if self.capabilities.is_none() {
                         self.capabilities = Some(checked.capabilities.clone());
-                        self.hub
-                            .hello(self.membership.id, checked.capabilities, checked.client_info);
+                        self.hub.hello(
+                            self.membership.id,
+                            checked.capabilities,
+                            checked.client_info,
+                        );
                     }
                     if self.startup_deadline.is_none() {
                         self.startup_deadline =
