@@ -494,3 +494,38 @@ async fn a_2026_07_28_client_with_the_tasks_extension_polls_its_servers_task() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn the_era_is_remembered_with_the_catalog_so_the_next_run_does_not_probe() {
+    let cache = tempfile::tempdir().unwrap();
+    // The same command line both times (a cache entry is for one command line).
+    let everything = everything_js();
+    let setup = || {
+        Setup::new()
+            .server(Server::command("every", &node(), &[&everything, "stdio"]))
+            .cache_dir(cache.path())
+    };
+    let first = setup().start().await;
+    first.tools().await;
+    let file = cache.path().join("mcpgw/catalogs.json");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&file).is_ok_and(|t| t.contains("\"legacy\":true")) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cache never learned the era"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let probed = |log: &str| {
+        log.lines()
+            .any(|l| l.contains("server=every") && l.contains("\"method\":\"server/discover\""))
+    };
+    assert!(probed(&first.log_text()), "the first run probes");
+    first.shutdown().await;
+    let second = setup().start().await;
+    assert_eq!(
+        text(&second.call("every__echo", json!({ "message": "m" })).await),
+        "Echo: m"
+    );
+    assert!(!probed(&second.log_text()), "{}", second.log_text());
+}

@@ -56,6 +56,7 @@ impl Snapshot {
                     c.set(Kind::Prompts, entry.prompts);
                     c.set(Kind::Resources, entry.resources);
                     c.set(Kind::Templates, entry.templates);
+                    c.legacy = entry.legacy;
                     (s.name.clone(), c)
                 })
             })
@@ -71,6 +72,9 @@ struct File {
 #[derive(Serialize, Deserialize)]
 struct Entry {
     fingerprint: String,
+    /// The server spoke the handshake era.
+    #[serde(default)]
+    legacy: bool,
     tools: Vec<Item>,
     prompts: Vec<Item>,
     resources: Vec<Item>,
@@ -149,6 +153,7 @@ impl CatalogCache {
             key(&server.name, capabilities),
             Entry {
                 fingerprint: fingerprint(server),
+                legacy: catalog.legacy,
                 tools: owned(catalog.get(Kind::Tools)),
                 prompts: owned(catalog.get(Kind::Prompts)),
                 resources: owned(catalog.get(Kind::Resources)),

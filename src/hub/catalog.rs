@@ -96,6 +96,9 @@ pub struct Catalog {
     /// What a server of 2026-07-28 said of each list's lifetime (`None`: nothing, as the
     /// handshake era and cached lists say).
     hints: [Option<CacheHint>; 4],
+    /// The server that gave these lists spoke the handshake era (remembered with them, so the
+    /// next run shakes hands without a probe).
+    pub legacy: bool,
 }
 
 impl Catalog {

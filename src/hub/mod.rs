@@ -281,6 +281,8 @@ struct Hub {
     cache: Option<CatalogCache>,
     /// The cache file, read on the blocking pool as the hub starts.
     cached: Cached,
+    /// The first hello, held while the cache file is being read.
+    held_hello: Option<Arc<ClientHello>>,
     fetches: FuturesUnordered<BoxFuture<'static, Fetched>>,
     /// Subscriptions and their ends on their way to a server.
     subscribing: FuturesUnordered<BoxFuture<'static, Subscribed>>,
@@ -365,6 +367,7 @@ pub fn spawn(
         subscriptions: HashMap::new(),
         tasks: HashMap::new(),
         cached,
+        held_hello: None,
         cache: services.cache,
         fetches: FuturesUnordered::new(),
         subscribing: FuturesUnordered::new(),
@@ -400,6 +403,9 @@ impl Hub {
                     if let Some(capabilities) = self.capabilities.clone() {
                         self.load_cache(&capabilities);
                         self.start_unknown_lazy_servers();
+                    }
+                    if let Some(hello) = self.held_hello.take() {
+                        let _ = self.hello.send(Some(hello));
                     }
                 }
                 Some(control) = control.recv() => match control {
@@ -491,10 +497,17 @@ impl Hub {
                 .as_ref()
                 .and_then(|h| h.client_info.clone())
         });
-        let _ = self.hello.send(Some(Arc::new(ClientHello {
+        let hello = Arc::new(ClientHello {
             capabilities: union,
             client_info,
-        })));
+        });
+        if matches!(self.cached, Cached::Reading(_)) {
+            // The servers start once the cache is read (well under a millisecond): it may
+            // know a server's era, which spares it the probe.
+            self.held_hello = Some(hello);
+        } else {
+            let _ = self.hello.send(Some(hello));
+        }
     }
 
     /// What every session's client declared, together: one client's exactly as it wrote them.
@@ -535,6 +548,12 @@ impl Hub {
             if slot.state == ServerState::Starting
                 && let Some(catalog) = cached.remove(&slot.config.name)
             {
+                if catalog.legacy
+                    && let Some(handle) = &slot.handle
+                {
+                    tracing::debug!(server = %slot.config.name, "of the handshake era when it last ran: no probe");
+                    handle.known_legacy();
+                }
                 slot.catalog = Arc::new(catalog);
                 slot.cached = true;
                 if slot.config.start == StartMode::Lazy {
@@ -819,6 +838,13 @@ impl Hub {
     fn fetched_all(&mut self, server: usize) {
         let slot = &mut self.slots[server];
         slot.cached = false;
+        let legacy = slot
+            .info
+            .as_ref()
+            .is_some_and(|i| !i.protocol_version.is_stateless());
+        if slot.catalog.legacy != legacy {
+            Arc::make_mut(&mut slot.catalog).legacy = legacy;
+        }
         if let (Some(cache), Some(capabilities)) = (self.cache.clone(), self.capabilities.clone()) {
             let (config, catalog) = (slot.config.clone(), slot.catalog.clone());
             tokio::task::spawn_blocking(move || cache.store(&config, &capabilities, &catalog));

@@ -117,6 +117,8 @@ pub(super) struct Life {
     /// `protocol = "auto"`: that the last connection found the handshake era, so the next
     /// one (a restart) shakes hands without a probe; forgotten when a connection fails.
     pub legacy_found: bool,
+    /// What the catalog cache remembers of an earlier run: the handshake era.
+    known_legacy: Arc<std::sync::atomic::AtomicBool>,
     /// Requests that woke the server or came while it started on their account: sent once
     /// it is ready, failed if it cannot start.
     held: Vec<Command>,
@@ -129,26 +131,33 @@ pub(super) struct Initialize {
     pub message: Message,
 }
 
+/// What a server's config says of its life.
+pub(super) struct Settings {
+    pub handshake_timeout: Duration,
+    pub lazy: bool,
+    pub era: Era,
+}
+
 impl Life {
     pub fn new(
         peer: Peer,
         commands: mpsc::UnboundedReceiver<Command>,
         hello: watch::Receiver<Option<Arc<ClientHello>>>,
         next_id: Arc<AtomicU64>,
-        handshake_timeout: Duration,
-        lazy: bool,
-        era: Era,
+        settings: Settings,
+        known_legacy: Arc<std::sync::atomic::AtomicBool>,
     ) -> Life {
         Life {
             peer,
             commands,
             hello,
             next_id,
-            handshake_timeout,
-            lazy,
-            era,
+            handshake_timeout: settings.handshake_timeout,
+            lazy: settings.lazy,
+            era: settings.era,
             modern: None,
             legacy_found: false,
+            known_legacy,
             outbox: vec![],
             held: vec![],
         }
@@ -169,6 +178,7 @@ impl Life {
                 End::Failed(reason) if reason.cause == Cause::HandshakeFailed => {
                     // Perhaps the server changed eras: the next start probes again.
                     self.legacy_found = false;
+                    self.known_legacy.store(false, Ordering::Relaxed);
                     End::Failed(connection.explain(reason).await)
                 }
                 // A child that is dying has usually exited by now, and its last words are on
@@ -243,7 +253,7 @@ impl Life {
         match self.era {
             Era::Legacy => false,
             Era::Modern => true,
-            Era::Auto => !self.legacy_found,
+            Era::Auto => !self.legacy_found && !self.known_legacy.load(Ordering::Relaxed),
         }
     }
 

@@ -143,6 +143,9 @@ pub struct UpstreamHandle {
     commands: mpsc::UnboundedSender<Command>,
     next_id: Arc<AtomicU64>,
     in_flight: Arc<AtomicUsize>,
+    /// Set when an earlier run of mcpgw found the server of the handshake era (the catalog
+    /// cache remembers): it then shakes hands without a `server/discover` probe.
+    known_legacy: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A request on its way: `id` is the upstream's id (for cancellation), `reply` its answer.
@@ -152,6 +155,11 @@ pub struct PendingCall {
 }
 
 impl UpstreamHandle {
+    /// An earlier run found the server of the handshake era: no probe at its next start.
+    pub fn known_legacy(&self) {
+        self.known_legacy.store(true, Ordering::Relaxed);
+    }
+
     /// A request of the gateway's own (lists, log levels, …).
     pub fn request(&self, method: &str, params: Option<Box<RawValue>>) -> PendingCall {
         self.request_for(0, method, params)
@@ -257,6 +265,7 @@ pub fn spawn(
         commands: tx,
         next_id: Arc::new(AtomicU64::new(1)),
         in_flight: Arc::default(),
+        known_legacy: Arc::default(),
     };
     let peer = peer::Peer::new(
         index,
@@ -270,9 +279,12 @@ pub fn spawn(
         rx,
         hello,
         handle.next_id.clone(),
-        config.handshake_timeout,
-        config.start == crate::config::StartMode::Lazy,
-        config.era,
+        life::Settings {
+            handshake_timeout: config.handshake_timeout,
+            lazy: config.start == crate::config::StartMode::Lazy,
+            era: config.era,
+        },
+        handle.known_legacy.clone(),
     );
     match &config.transport {
         Transport::Stdio(stdio) => {
