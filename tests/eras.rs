@@ -529,3 +529,63 @@ async fn the_era_is_remembered_with_the_catalog_so_the_next_run_does_not_probe()
     );
     assert!(!probed(&second.log_text()), "{}", second.log_text());
 }
+
+#[tokio::test]
+async fn a_2026_07_28_clients_log_level_brings_a_2026_07_28_servers_log_messages() {
+    let server = HttpServer::faulty_with(&[("MODERN", "1")]);
+    let gw = Setup::new()
+        .server(Server::url("f", &server.url("/mcp")))
+        .raw()
+        .start()
+        .await;
+    let call = |level: Option<&str>| {
+        let mut meta = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        });
+        if let Some(level) = level {
+            meta["io.modelcontextprotocol/logLevel"] = json!(level);
+        }
+        gw.client.request(
+            "tools/call",
+            json!({ "name": "f__logs", "arguments": {}, "_meta": meta }),
+        )
+    };
+    let heard = async || {
+        let mut said = vec![];
+        while let Some(n) = gw
+            .client
+            .notification(std::time::Duration::from_millis(300))
+            .await
+        {
+            if n.method == "notifications/message" {
+                let p: serde_json::Value = serde_json::from_str(n.params.unwrap().get()).unwrap();
+                said.push(p["data"].as_str().unwrap().to_owned());
+            }
+        }
+        said
+    };
+    assert_eq!(text(&call(None).await.unwrap()), "logs done");
+    assert!(heard().await.is_empty());
+    assert_eq!(text(&call(Some("info")).await.unwrap()), "logs done");
+    assert_eq!(heard().await, ["logged at info"]);
+}
+
+#[tokio::test]
+async fn a_strict_server_that_exits_on_the_probe_is_started_again_without_it() {
+    let gw = Setup::new()
+        .server(Server::fixture("f", &["--strict"]))
+        .start()
+        .await;
+    // Its first start ends at the probe; the restart shakes hands at once.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let r = gw.call("f__echo", json!({ "message": "up" })).await;
+        if text(&r) == "f: up" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never came up: {r}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(gw.log_text().contains("at the `server/discover` probe"));
+}

@@ -161,6 +161,7 @@ impl Bridges {
             responses: Map::new(),
         };
         let mut requests = vec![];
+        let mut asks = vec![];
         for (key, input) in asked.input_requests {
             let capability = match input.method.as_str() {
                 "elicitation/create" => "elicitation",
@@ -182,18 +183,17 @@ impl Bridges {
                 return Step::Fail {
                     id: open.id,
                     answer,
-                    error: ErrorObject {
-                        code: -32021,
-                        message: format!(
+                    error: super::stateless::missing_capability(
+                        &format!(
                             "the server needs `{}` from the client, which did not declare `{capability}`",
                             input.method
                         ),
-                        data: Some(raw(&json!({ "requiredCapabilities": { capability: {} } }))),
-                    },
+                        json!({ capability: {} }),
+                    ),
                 };
             }
             let ours = RequestId::String(format!("mcpgw-input-{bridge}-{}", requests.len()).into());
-            self.asks.insert(ours.clone(), (bridge, key));
+            asks.push((ours.clone(), key));
             requests.push(Request {
                 id: ours,
                 method: input.method,
@@ -203,6 +203,10 @@ impl Bridges {
         open.waiting = requests.len();
         if requests.is_empty() {
             return Self::retry(open);
+        }
+        // Only now, with every input request valid: a failed one leaves nothing behind.
+        for (ours, key) in asks {
+            self.asks.insert(ours, (bridge, key));
         }
         self.open.insert(bridge, open);
         Step::Ask(requests)
@@ -388,6 +392,13 @@ mod tests {
         };
         assert_eq!(error.code, -32021);
         assert!(error.message.contains("sampling"), "{}", error.message);
+        // A request asking for something askable and something not leaves no ask behind.
+        let mixed = asking(
+            json!({ "a": { "method": "elicitation/create" }, "b": { "method": "tools/call" } }),
+            None,
+        );
+        assert!(matches!(step(&mut b, 3, &mixed, true), Step::Fail { .. }));
+        assert!(b.asks.is_empty() && b.is_empty());
     }
 
     #[test]

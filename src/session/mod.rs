@@ -1526,14 +1526,14 @@ impl Session {
             ));
         }
         if self.stateless()
-            && !modern_server
             && let Some(p) = params.as_deref()
         {
+            // Whichever era the server is of, the request's log messages are the client's.
             log_from = stateless::read_meta(Some(p))
                 .and_then(|m| m.log_level)
                 .and_then(|l| serde_json::from_str::<String>(l.get()).ok())
                 .and_then(|l| log_rank(&l));
-            if let Some(stripped) = stateless::strip_meta(p) {
+            if !modern_server && let Some(stripped) = stateless::strip_meta(p) {
                 params = Some(stripped);
             }
         }
@@ -1907,6 +1907,13 @@ impl Session {
                 request.method
             ));
         }
+        if request.method == "roots/list" {
+            // Servers ask for roots unprompted, too: taking it for the input of whichever
+            // call is in flight could cost that call its answer.
+            return refuse(
+                "a client of protocol version 2026-07-28 is not asked for its roots outside a request's input".into(),
+            );
+        }
         let askable = self.inflight.askable(server);
         let [client_id] = askable.as_slice() else {
             return refuse(format!(
@@ -1986,8 +1993,11 @@ impl Session {
         }
         match h.finished {
             Some(outcome) => self.respond(request.id.clone(), outcome),
+            None if self.inflight.rename(&h.client_id, request.id.clone()) => {}
             None => {
-                self.inflight.rename(&h.client_id, request.id.clone());
+                return Err(invalid(
+                    "`requestState` names a request that has ended (cancelled or timed out)".into(),
+                ));
             }
         }
         Ok(true)

@@ -158,9 +158,10 @@ pub fn check(meta: RequestMeta) -> Result<Checked, ErrorObject> {
 /// them from `initialize`). Everything else in `_meta` (progress token, trace context,
 /// related task) stays; an emptied `_meta` goes.
 pub fn strip_meta(params: &RawValue) -> Option<Box<RawValue>> {
-    let mut map: BTreeMap<&str, &RawValue> = serde_json::from_str(params.get()).ok()?;
-    let meta: BTreeMap<&str, &RawValue> = serde_json::from_str(map.get("_meta")?.get()).ok()?;
-    let kept: BTreeMap<&str, &RawValue> = meta
+    // Keys owned: a key written with escapes cannot be borrowed from the text.
+    let mut map: BTreeMap<String, &RawValue> = serde_json::from_str(params.get()).ok()?;
+    let meta: BTreeMap<String, &RawValue> = serde_json::from_str(map.get("_meta")?.get()).ok()?;
+    let kept: BTreeMap<String, &RawValue> = meta
         .into_iter()
         .filter(|(k, _)| {
             ![
@@ -169,14 +170,14 @@ pub fn strip_meta(params: &RawValue) -> Option<Box<RawValue>> {
                 CLIENT_INFO,
                 LOG_LEVEL,
             ]
-            .contains(k)
+            .contains(&k.as_str())
         })
         .collect();
     let kept = raw(&kept);
     if kept.get() == "{}" {
         map.remove("_meta");
     } else {
-        map.insert("_meta", &kept);
+        map.insert("_meta".to_owned(), &kept);
     }
     Some(raw(&map))
 }
@@ -189,26 +190,26 @@ pub fn with_capabilities(
 ) -> Box<RawValue> {
     let empty = raw(&json!({}));
     let capabilities = capabilities.unwrap_or(&empty);
-    let mut map: BTreeMap<&str, &RawValue> = params
+    let mut map: BTreeMap<String, &RawValue> = params
         .and_then(|p| serde_json::from_str(p.get()).ok())
         .unwrap_or_default();
-    let mut meta: BTreeMap<&str, &RawValue> = map
+    let mut meta: BTreeMap<String, &RawValue> = map
         .get("_meta")
         .and_then(|m| serde_json::from_str(m.get()).ok())
         .unwrap_or_default();
-    meta.insert(CLIENT_CAPABILITIES, capabilities);
+    meta.insert(CLIENT_CAPABILITIES.to_owned(), capabilities);
     let meta = raw(&meta);
-    map.insert("_meta", &meta);
+    map.insert("_meta".to_owned(), &meta);
     raw(&map)
 }
 
 /// `result` (a JSON object) with `members` added where it lacks them.
 fn with_members(result: &RawValue, members: &[(&str, Box<RawValue>)]) -> Box<RawValue> {
-    let Ok(mut map) = serde_json::from_str::<BTreeMap<&str, &RawValue>>(result.get()) else {
+    let Ok(mut map) = serde_json::from_str::<BTreeMap<String, &RawValue>>(result.get()) else {
         return result.to_owned();
     };
     for (key, value) in members {
-        map.entry(key).or_insert(value);
+        map.entry((*key).to_owned()).or_insert(value);
     }
     raw(&map)
 }
@@ -346,16 +347,16 @@ impl Listen {
     pub fn tag(&self, params: Option<&RawValue>) -> Box<RawValue> {
         let empty = raw(&json!({}));
         let params = params.unwrap_or(&empty);
-        let Ok(mut map) = serde_json::from_str::<BTreeMap<&str, &RawValue>>(params.get()) else {
+        let Ok(mut map) = serde_json::from_str::<BTreeMap<String, &RawValue>>(params.get()) else {
             return params.to_owned();
         };
-        let mut meta: BTreeMap<&str, Box<RawValue>> = map
+        let mut meta: BTreeMap<String, Box<RawValue>> = map
             .get("_meta")
             .and_then(|m| serde_json::from_str(m.get()).ok())
             .unwrap_or_default();
-        meta.insert(SUBSCRIPTION_ID, raw(&self.id));
+        meta.insert(SUBSCRIPTION_ID.to_owned(), raw(&self.id));
         let meta = raw(&meta);
-        map.insert("_meta", &meta);
+        map.insert("_meta".to_owned(), &meta);
         raw(&map)
     }
 
@@ -464,6 +465,15 @@ mod tests {
         assert_eq!(
             value(&strip_meta(&params).unwrap()),
             json!({ "name": "t", "_meta": { "progressToken": 3, "traceparent": "00-ab-cd-01" } })
+        );
+        // A key written with an escape is still a key.
+        let escaped: Box<RawValue> = serde_json::from_str(
+            r#"{"na\u006de":"t","_meta":{"io.modelcontextprotocol\/protocolVersion":"2026-07-28","progressToken":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            value(&strip_meta(&escaped).unwrap()),
+            json!({ "name": "t", "_meta": { "progressToken": 1 } })
         );
         let bare =
             raw(&json!({ "_meta": { PROTOCOL_VERSION: "2026-07-28", CLIENT_CAPABILITIES: {} } }));

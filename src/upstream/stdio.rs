@@ -262,7 +262,21 @@ async fn handshake(
             tries += 1;
             let probe = life.discover(hello);
             send(&life.peer, run, &probe.message);
-            let reply = answer_within(life, run, probe.answer, wait).await?;
+            let reply = match answer_within(life, run, probe.answer, wait).await {
+                Err(End::Failed(reason)) if reason.cause == Cause::Exited => {
+                    // A strict server of the handshake era may end when its first message
+                    // is not `initialize`: its next start shakes hands without the probe.
+                    life.legacy_found = true;
+                    return Err(End::failed(
+                        Cause::Exited,
+                        format!(
+                            "{} (at the `server/discover` probe; it is started again without one)",
+                            reason.message
+                        ),
+                    ));
+                }
+                other => other?,
+            };
             if reply.is_none() {
                 life.peer.pending.remove(&probe.id);
             }
