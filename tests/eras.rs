@@ -83,6 +83,22 @@ fn the_sdk_in_each_mode_through_proxy() {
     in_each_mode("client.py", "", &["proxy", &url]);
 }
 
+/// Calls `f__echo` until the server `f` answers (after a restart).
+async fn until_echoes(gw: &Gateway, message: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let r = gw.call("f__echo", json!({ "message": message })).await;
+        if text(&r) == format!("f: {message}") {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never answered: {r}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// The SDK's server as a child of `mcpgw serve`: `--modern-only` refuses `initialize`.
 fn sdk_server(name: &str, flags: &[&str]) -> Server {
     let script = root()
@@ -315,18 +331,7 @@ async fn a_server_found_of_the_handshake_era_is_not_probed_again_when_it_restart
     let crashed = gw.call("f__crash", json!({})).await;
     assert_eq!(crashed["isError"], true);
     // It comes back, and answers.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let r = gw.call("f__echo", json!({ "message": "again" })).await;
-        if text(&r) == "f: again" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never restarted: {r}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    until_echoes(&gw, "again").await;
     let log = gw.log_text();
     // What mcpgw sent the server (its own client's `initialize` is logged too).
     let sent = |method: &str| {
@@ -578,14 +583,6 @@ async fn a_strict_server_that_exits_on_the_probe_is_started_again_without_it() {
         .start()
         .await;
     // Its first start ends at the probe; the restart shakes hands at once.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let r = gw.call("f__echo", json!({ "message": "up" })).await;
-        if text(&r) == "f: up" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never came up: {r}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    until_echoes(&gw, "up").await;
     assert!(gw.log_text().contains("at the `server/discover` probe"));
 }
