@@ -19,11 +19,11 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use tokio::sync::mpsc;
 
-use super::life::{self, Cause, Connection, DownReason, End, Life};
-use super::modern::{self, Discovered};
+use super::life::{self, Cause, Connection, DownReason, End, Life, Probed};
+use super::modern;
 use super::{CallError, ClientHello, Command, ServerInfo, backoff};
 use crate::auth::{OAuth, Problem};
-use crate::config::{AuthMode, Era, HttpConfig, HttpMode, TransportKind};
+use crate::config::{AuthMode, HttpConfig, HttpMode, TransportKind};
 use crate::protocol::{Message, Parsed, Version};
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -366,17 +366,13 @@ impl HttpActor {
         inbound: &mut mpsc::UnboundedReceiver<Inbound>,
         hello: &ClientHello,
     ) -> Result<Option<(Session, ServerInfo)>, DownReason> {
-        let wait = match life.era {
-            Era::Modern => life.handshake_timeout,
-            _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
-        };
+        let wait = life.probe_wait();
         let mut tries = 0;
         loop {
             tries += 1;
             let reply = self.probe(life, link, inbound, hello, wait).await?;
-            match modern::discovered(reply, TransportKind::StreamableHttp) {
-                Discovered::Modern(info) => {
-                    life.modern = Some(modern::Stamp::new(hello));
+            match life.probed(reply, TransportKind::StreamableHttp, hello, tries) {
+                Probed::Modern(info) => {
                     let session = Session {
                         post_to: self.config.url.clone(),
                         legacy: false,
@@ -385,21 +381,9 @@ impl HttpActor {
                     };
                     return Ok(Some((session, info)));
                 }
-                Discovered::Again(why) if tries < 2 => {
-                    tracing::debug!(server = %life.peer.name, "{why}: asking again");
-                }
-                Discovered::Legacy(why) if life.era == Era::Auto => {
-                    tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
-                    return Ok(None);
-                }
-                Discovered::Legacy(why)
-                | Discovered::Again(why)
-                | Discovered::Incompatible(why) => {
-                    return Err(DownReason::new(
-                        Cause::HandshakeFailed,
-                        format!("it does not speak protocol version 2026-07-28: {why}"),
-                    ));
-                }
+                Probed::Again => {}
+                Probed::Handshake => return Ok(None),
+                Probed::Failed(reason) => return Err(reason),
             }
         }
     }

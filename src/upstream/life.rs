@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::modern::{self, Stamp, Translated};
+use super::modern::{self, Discovered, Stamp, Translated};
 use super::peer::Peer;
 use super::{ClientHello, Command, Event, Reply, ServerInfo, backoff};
 use crate::config::{Era, TransportKind};
@@ -96,6 +96,16 @@ pub(super) trait Connection {
 
     /// Closes what the last run opened.
     async fn close(&mut self);
+}
+
+/// What a `server/discover` probe found, for the transport to act on.
+pub(super) enum Probed {
+    Modern(ServerInfo),
+    /// Probe once more.
+    Again,
+    /// Shake hands (`initialize`).
+    Handshake,
+    Failed(DownReason),
 }
 
 /// What every upstream's life needs, whatever its transport.
@@ -245,6 +255,46 @@ impl Life {
         });
         while let Some(command) = self.commands.recv().await {
             let _ = self.refuse(Some(command), &message);
+        }
+    }
+
+    /// How long the `server/discover` probe waits: the handshake's time when the server must
+    /// be of 2026-07-28, else [`modern::PROBE_TIMEOUT`] at most.
+    pub fn probe_wait(&self) -> Duration {
+        match self.era {
+            Era::Modern => self.handshake_timeout,
+            _ => modern::PROBE_TIMEOUT.min(self.handshake_timeout),
+        }
+    }
+
+    /// What the `tries`th probe's answer means, as `protocol` says to take it; a server of
+    /// 2026-07-28 has its requests stamped from now on.
+    pub fn probed(
+        &mut self,
+        reply: Option<Reply>,
+        transport: TransportKind,
+        hello: &ClientHello,
+        tries: u32,
+    ) -> Probed {
+        match modern::discovered(reply, transport) {
+            Discovered::Modern(info) => {
+                self.modern = Some(Stamp::new(hello));
+                Probed::Modern(info)
+            }
+            Discovered::Again(why) if tries < 2 => {
+                tracing::debug!(server = %self.peer.name, "{why}: asking again");
+                Probed::Again
+            }
+            Discovered::Legacy(why) if self.era == Era::Auto => {
+                tracing::debug!(server = %self.peer.name, "not of 2026-07-28 ({why}): `initialize`");
+                Probed::Handshake
+            }
+            Discovered::Legacy(why) | Discovered::Again(why) | Discovered::Incompatible(why) => {
+                Probed::Failed(DownReason::new(
+                    Cause::HandshakeFailed,
+                    format!("it does not speak protocol version 2026-07-28: {why}"),
+                ))
+            }
         }
     }
 

@@ -17,11 +17,10 @@ use mcpgw_platform::process::{self, ChildWrapper, Program};
 use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 
-use super::life::{self, Cause, Connection, DownReason, End, Life};
-use super::modern::{self, Discovered};
+use super::life::{self, Cause, Connection, DownReason, End, Life, Probed};
 use super::peer::Peer;
 use super::{ClientHello, Command, Reply, ServerInfo};
-use crate::config::{Era, StdioConfig, TransportKind};
+use crate::config::{StdioConfig, TransportKind};
 use crate::protocol::{self, Frame, LineCodec, Message};
 
 const STDERR_TAIL_LINES: usize = 8;
@@ -253,10 +252,7 @@ async fn handshake(
 ) -> Result<ServerInfo, End> {
     life.modern = None;
     if life.probes() {
-        let wait = match life.era {
-            Era::Modern => life.handshake_timeout,
-            _ => modern::PROBE_TIMEOUT.min(life.handshake_timeout),
-        };
+        let wait = life.probe_wait();
         let mut tries = 0;
         loop {
             tries += 1;
@@ -280,26 +276,11 @@ async fn handshake(
             if reply.is_none() {
                 life.peer.pending.remove(&probe.id);
             }
-            match modern::discovered(reply, TransportKind::Stdio) {
-                Discovered::Modern(info) => {
-                    life.modern = Some(modern::Stamp::new(hello));
-                    return Ok(info);
-                }
-                Discovered::Again(why) if tries < 2 => {
-                    tracing::debug!(server = %life.peer.name, "{why}: asking again");
-                }
-                Discovered::Legacy(why) if life.era == Era::Auto => {
-                    tracing::debug!(server = %life.peer.name, "not of 2026-07-28 ({why}): `initialize`");
-                    break;
-                }
-                Discovered::Legacy(why)
-                | Discovered::Again(why)
-                | Discovered::Incompatible(why) => {
-                    return Err(End::failed(
-                        Cause::HandshakeFailed,
-                        format!("it does not speak protocol version 2026-07-28: {why}"),
-                    ));
-                }
+            match life.probed(reply, TransportKind::Stdio, hello, tries) {
+                Probed::Modern(info) => return Ok(info),
+                Probed::Again => {}
+                Probed::Handshake => break,
+                Probed::Failed(reason) => return Err(End::Failed(reason)),
             }
         }
     }
