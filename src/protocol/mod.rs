@@ -87,6 +87,17 @@ impl std::fmt::Display for Version {
     }
 }
 
+/// The `_meta` keys of the stateless revision (2026-07-28), spoken toward clients and servers
+/// alike.
+pub mod meta {
+    pub const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+    pub const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+    pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+    pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+    pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+    pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+}
+
 /// The newest revision, as text: what mcpgw offers servers and CLI clients.
 pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 

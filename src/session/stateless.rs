@@ -17,12 +17,9 @@ pub use crate::hub::CacheHint;
 use crate::hub::Kind;
 use crate::protocol::{ErrorObject, RequestId, Version, code, raw};
 
-pub const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-pub const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
-pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
-pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
-pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
-pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+pub use crate::protocol::meta::{
+    CLIENT_CAPABILITIES, CLIENT_INFO, LOG_LEVEL, PROTOCOL_VERSION, SERVER_INFO, SUBSCRIPTION_ID,
+};
 /// The tasks extension (2026-07-28).
 pub const TASKS: &str = "io.modelcontextprotocol/tasks";
 
@@ -296,7 +293,7 @@ impl Listen {
         if p.notifications.task_ids.is_some() && !tasks {
             return Err(missing_capability(
                 "`taskIds` needs the client to declare the tasks extension",
-                json!({ "extensions": { "io.modelcontextprotocol/tasks": {} } }),
+                json!({ "extensions": { TASKS: {} } }),
             ));
         }
         let f = p.notifications;

@@ -15,11 +15,9 @@ use super::{ClientHello, Reply, ServerInfo};
 use crate::config::TransportKind;
 use crate::protocol::{self, ErrorObject, Version, code};
 
-const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
-const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
-const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
-const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+use crate::protocol::meta::{
+    CLIENT_CAPABILITIES, CLIENT_INFO, LOG_LEVEL, PROTOCOL_VERSION, SERVER_INFO,
+};
 
 /// How long a server gets to answer the probe before it is taken for one of the handshake
 /// era that ignores requests before `initialize`.
