@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use cache::CatalogCache;
-pub use catalog::{CacheHint, Exposed, Kind};
+pub use catalog::{CacheHint, Exposed, Kind, text as item_text};
 pub use names::{NameTable, Target};
 pub use relay::{capability_for, declares, progress_session};
 pub use router::{ServerView, View};

@@ -35,6 +35,8 @@ pub struct Retry {
     pub params: Option<Box<RawValue>>,
     /// Rounds of input so far.
     pub rounds: u32,
+    /// Whether the request declares the tasks extension for the client ([`super::tasks`]).
+    pub tasks: super::tasks::Mode,
 }
 
 /// What the session does next.
@@ -293,6 +295,7 @@ mod tests {
             method: "tools/call".into(),
             params: Some(raw(&json!({ "name": "greet", "arguments": {} }))),
             rounds: 0,
+            tasks: Default::default(),
         }
     }
 

@@ -32,6 +32,7 @@ mod held;
 mod inflight;
 mod outbound;
 mod stateless;
+mod tasks;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -59,6 +60,18 @@ use outbound::Outbound;
 use stateless::{CacheHint, Listen, log_rank};
 
 enum Done {
+    /// A task polled for a handshake-era client ([`tasks`]) ended or needs input.
+    Polled {
+        id: RequestId,
+        polled: Result<Result<serde_json::Map<String, Value>, ErrorObject>, Failure>,
+    },
+    /// mcpgw's `tasks/result` for a task a 2026-07-28 client polls ([`tasks`]).
+    Mirrored {
+        task: String,
+        outcome: Outcome,
+    },
+    /// Work the client cancelled.
+    Aborted,
     Reply {
         /// The request's number in the in-flight table, which knows its client id (a held
         /// request's changes when the client comes back).
@@ -142,8 +155,10 @@ pub struct Session {
     deferred: Vec<Request>,
     startup_deadline: Option<Instant>,
     log_level: Option<Box<RawValue>>,
-    /// The tasks this client created, and their servers.
-    tasks: HashMap<String, usize>,
+    /// The tasks this client created, their servers and how they are reached.
+    tasks: HashMap<String, tasks::Tracked>,
+    /// Requests of a handshake-era client answered by polling a task ([`tasks`]).
+    polls: HashMap<RequestId, tasks::Polling>,
     batch: Option<Batch>,
     /// `mcpgw proxy`: the client's `initialize`, held until its server is known.
     pending_initialize: Option<(RequestId, Version)>,
@@ -175,6 +190,7 @@ impl Session {
             startup_deadline: None,
             log_level: None,
             tasks: HashMap::new(),
+            polls: HashMap::new(),
             batch: None,
             pending_initialize: None,
         }
@@ -836,10 +852,12 @@ impl Session {
     /// a server offers them.
     fn listen(&mut self, request: Request) {
         let tasks = stateless::declares_extension(self.capabilities.as_deref(), stateless::TASKS);
-        let listen = match Listen::parse(request.id.clone(), request.params.as_deref(), tasks) {
+        let mut listen = match Listen::parse(request.id.clone(), request.params.as_deref(), tasks) {
             Ok(l) => l,
             Err(e) => return self.reject(Some(request.id), e),
         };
+        // Task notifications come from handshake-era servers' tasks only (see `tasks`).
+        listen.task_ids.retain(|t| self.relays_task(t));
         self.notify_client(
             "notifications/subscriptions/acknowledged",
             Some(listen.acknowledgement(&listen.resources)),
@@ -933,7 +951,10 @@ impl Session {
                 let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
-                if self.stop_listening(&p.request_id) || self.bridges.cancel(&p.request_id) {
+                if self.stop_listening(&p.request_id)
+                    || self.cancel_poll(&p.request_id)
+                    || self.bridges.cancel(&p.request_id)
+                {
                     return;
                 }
                 if let Some(flight) = self.inflight.remove(&p.request_id)
@@ -1114,6 +1135,11 @@ impl Session {
         if self.waits_for(server) {
             return self.defer(request);
         }
+        let params = if self.stateless() {
+            self.as_task(server, params)
+        } else {
+            params
+        };
         self.forward(request.id, server, "tools/call", Some(params), Answer::Tool);
         Ok(())
     }
@@ -1411,29 +1437,6 @@ impl Session {
         }
     }
 
-    fn route_task(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
-        let task = request
-            .params
-            .as_deref()
-            .and_then(|p| param_str(p, "taskId"));
-        match task.and_then(|t| self.tasks.get(&t).copied()) {
-            Some(server) => {
-                self.forward(
-                    request.id,
-                    server,
-                    &request.method.clone(),
-                    request.params,
-                    Answer::Relay,
-                );
-                Ok(())
-            }
-            None => Err((
-                request.id,
-                ErrorObject::new(code::INVALID_PARAMS, "Invalid params: unknown taskId"),
-            )),
-        }
-    }
-
     /// Every server's tasks that this client created.
     fn list_tasks(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
         let calls: Vec<_> = self
@@ -1448,8 +1451,13 @@ impl Session {
             })
             .collect();
         let own: HashSet<String> = self.tasks.keys().cloned().collect();
+        let modern = self.modern_tasks();
         self.answer_later(request.id, async move {
-            let mut tasks = vec![];
+            let mut tasks: Vec<Value> = futures_util::future::join_all(modern)
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
             for call in calls {
                 if let Ok(Ok(Ok(result))) = call.reply.await
                     && let Ok(Value::Object(mut r)) = serde_json::from_str(result.get())
@@ -1476,10 +1484,13 @@ impl Session {
         params: Option<Box<RawValue>>,
         answer: Answer,
     ) {
-        self.forward_round(id, server, method, params, answer, 0);
+        self.forward_round(id, server, method, params, answer, 0, tasks::Mode::Off);
     }
 
-    /// [`Session::forward`], for the `rounds`th time with the client's input.
+    /// [`Session::forward`], for the `rounds`th time with the client's input; `tasks` says
+    /// whether a handshake-era client's request to a server of 2026-07-28 declares the tasks
+    /// extension (a request asking for a task does).
+    #[allow(clippy::too_many_arguments)]
     fn forward_round(
         &mut self,
         id: RequestId,
@@ -1488,6 +1499,7 @@ impl Session {
         mut params: Option<Box<RawValue>>,
         answer: Answer,
         rounds: u32,
+        mut tasks: tasks::Mode,
     ) {
         let view = &self.view.servers[server];
         // An idle server is started by the request, which its actor holds until it is ready.
@@ -1512,17 +1524,31 @@ impl Session {
             .info
             .as_ref()
             .is_some_and(|i| i.protocol_version.is_stateless());
+        if modern_server
+            && !self.stateless()
+            && method == "tools/call"
+            && let Some(plain) = params.as_deref().and_then(tasks::without_task)
+        {
+            // The client asked for a task: the extension's tasks are shown in its era's shape.
+            params = Some(plain);
+            tasks = tasks::Mode::Asked;
+        }
         let retry = (modern_server && !self.stateless() && bridge::may_ask(method)).then(|| {
             bridge::Retry {
                 method: method.to_owned(),
                 params: params.clone(),
                 rounds,
+                tasks,
             }
         });
         if modern_server && !self.stateless() {
+            let capabilities = match tasks {
+                tasks::Mode::Off => None,
+                _ => Some(tasks::with_extension(self.capabilities.as_deref())),
+            };
             params = Some(stateless::with_capabilities(
                 params.as_deref(),
-                self.capabilities.as_deref(),
+                capabilities.as_deref().or(self.capabilities.as_deref()),
             ));
         }
         if self.stateless()
@@ -1558,7 +1584,10 @@ impl Session {
             progress,
             answer,
             cacheable: self.stateless() && stateless::is_cacheable(method),
-            may_ask: self.stateless() && !modern_server && bridge::may_ask(method),
+            // A task's server asks its questions while its `tasks/result` is open.
+            may_ask: self.stateless()
+                && !modern_server
+                && (bridge::may_ask(method) || method == "tasks/result"),
             log_rank: log_from,
             timeout,
             max_timeout: self.config.gateway.max_timeout,
@@ -1587,6 +1616,9 @@ impl Session {
                     self.send(&Message::Request(request));
                 }
             }
+            bridge::Step::Retry { id, retry, .. } if retry.method == "tasks/update" => {
+                self.update_task(id, retry);
+            }
             bridge::Step::Retry {
                 id,
                 server,
@@ -1599,8 +1631,10 @@ impl Session {
                 retry.params,
                 answer,
                 retry.rounds,
+                retry.tasks,
             ),
             bridge::Step::Fail { id, answer, error } => {
+                self.polls.remove(&id);
                 let outcome = match answer {
                     Answer::Tool => Ok(tool_error(&format!("mcpgw: {}", error.message))),
                     Answer::Relay => Err(error),
@@ -1635,6 +1669,9 @@ impl Session {
                 self.owed_locally -= 1;
                 self.respond(id, outcome);
             }
+            Done::Polled { id, polled } => self.on_polled(id, polled),
+            Done::Mirrored { task, outcome } => self.on_mirrored(&task, outcome),
+            Done::Aborted => {}
             Done::Reply {
                 seq,
                 server,
@@ -1645,6 +1682,9 @@ impl Session {
                 let Some((id, flight)) = self.inflight.answered(seq) else {
                     return; // cancelled by the client, or timed out: it expects no answer
                 };
+                if !flight.held && self.on_task_reply(&id, server, answer, retry.as_ref(), &reply) {
+                    return;
+                }
                 if let (Some(retry), Ok(Ok(result))) = (retry, &reply)
                     && bridge::asks_for_input(result)
                 {
@@ -1662,8 +1702,7 @@ impl Session {
                             && let Ok(result) = &outcome
                             && let Some(task) = created_task(result)
                         {
-                            self.tasks.insert(task.clone(), server);
-                            self.hub.task(self.membership.id, task);
+                            self.track(task, server, tasks::Via::Same);
                         }
                         outcome
                     }
@@ -1845,6 +1884,7 @@ impl Session {
                     }
                 }
             }
+            "notifications/tasks/status" => self.on_task_status(n.params.as_deref()),
             other => tracing::debug!(
                 server = %self.view.servers[server].config.name,
                 "`{other}` is not passed to a client of 2026-07-28"
@@ -1906,6 +1946,9 @@ impl Session {
                 "the client did not declare `{capability}`, so `{}` cannot be answered",
                 request.method
             ));
+        }
+        if self.hold_task_input(&request) {
+            return;
         }
         if request.method == "roots/list" {
             // Servers ask for roots unprompted, too: taking it for the input of whichever

@@ -259,13 +259,15 @@ pub struct Listen {
     pub lists: Vec<Kind>,
     /// The resources to hear `notifications/resources/updated` for, as the client names them.
     pub resources: Vec<String>,
+    /// The tasks to hear `notifications/tasks` for (the tasks extension).
+    pub task_ids: Vec<String>,
 }
 
 impl Listen {
     /// The request's filter. Kinds the gateway has no notification for are left out, as
     /// the acknowledgement must say.
-    /// `tasks`: the client declared the tasks extension (whose `taskIds` mcpgw does not
-    /// relay yet, so they are left out of the acknowledgement).
+    /// `tasks`: the client declared the tasks extension (the session keeps of its `taskIds`
+    /// those it can relay, [`Listen::task_ids`], and the acknowledgement names them).
     pub fn parse(
         id: RequestId,
         params: Option<&RawValue>,
@@ -309,6 +311,7 @@ impl Listen {
             id,
             lists,
             resources: f.resource_subscriptions,
+            task_ids: f.task_ids.unwrap_or_default(),
         })
     }
 
@@ -336,6 +339,9 @@ impl Listen {
         }
         if !self.resources.is_empty() {
             agreed.insert("resourceSubscriptions".into(), json!(resources));
+        }
+        if !self.task_ids.is_empty() {
+            agreed.insert("taskIds".into(), json!(self.task_ids));
         }
         raw(&json!({ "_meta": { SUBSCRIPTION_ID: self.id }, "notifications": agreed }))
     }
@@ -536,8 +542,14 @@ mod tests {
         let task_ids = raw(&json!({ "notifications": { "taskIds": ["t"] } }));
         let tasks = Listen::parse(id.clone(), Some(&task_ids), false);
         assert_eq!(tasks.unwrap_err().code, MISSING_REQUIRED_CLIENT_CAPABILITY);
-        // With the extension declared: accepted, `taskIds` left out of what is agreed.
-        let tasks = Listen::parse(id, Some(&task_ids), true).unwrap();
+        // With the extension declared: accepted; what is agreed names the tasks the session
+        // kept (those it can relay).
+        let mut tasks = Listen::parse(id, Some(&task_ids), true).unwrap();
+        assert_eq!(
+            value(&tasks.acknowledgement(&[]))["notifications"],
+            json!({ "taskIds": ["t"] })
+        );
+        tasks.task_ids.clear();
         assert_eq!(
             value(&tasks.acknowledgement(&[]))["notifications"],
             json!({})
