@@ -485,6 +485,47 @@ async fn a_2026_07_28_client_with_the_tasks_extension_polls_its_servers_task() {
             .unwrap()
             .contains(&id)
     );
+    // Its notifications, through a listen of mcpgw's own at the server, tagged as the
+    // client's; the server's listen ends with the client's.
+    let listen_id = gw.client.next_id();
+    let mut listen = json!({ "notifications": { "taskIds": [id, "made-up"] } });
+    listen["_meta"] = meta(true);
+    gw.client.send_line(
+        json!({ "jsonrpc": "2.0", "id": listen_id, "method": "subscriptions/listen", "params": listen })
+            .to_string(),
+    );
+    let ack = gw
+        .client
+        .wait_for("notifications/subscriptions/acknowledged", WAIT)
+        .await
+        .expect("acknowledged");
+    let ack: serde_json::Value = serde_json::from_str(ack.params.unwrap().get()).unwrap();
+    assert_eq!(ack["notifications"]["taskIds"], json!([id]), "{ack}");
+    let told = gw
+        .client
+        .wait_for("notifications/tasks", WAIT)
+        .await
+        .expect("the task's notification");
+    let told: serde_json::Value = serde_json::from_str(told.params.unwrap().get()).unwrap();
+    assert_eq!(told["taskId"], id.as_str(), "{told}");
+    assert_eq!(told["status"], "completed", "{told}");
+    assert_eq!(
+        told["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        json!(listen_id),
+        "{told}"
+    );
+    assert_eq!(server.stats()["taskListens"], 1);
+    gw.client
+        .notify("notifications/cancelled", json!({ "requestId": listen_id }));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.stats()["taskListens"] != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "mcpgw's listen at the server never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     let cancel = ask("tasks/cancel", json!({ "taskId": id }), true)
         .await
         .unwrap();

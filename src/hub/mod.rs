@@ -41,7 +41,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub use cache::CatalogCache;
 pub use catalog::{CacheHint, Exposed, Kind, text as item_text};
 pub use names::{NameTable, Target};
-pub use relay::{capability_for, declares, progress_session};
+pub use relay::{capability_for, declares, progress_session, related_task};
 pub use router::{ServerView, View};
 pub use state::{Credential, ServerState, ServerStatus};
 

@@ -138,7 +138,8 @@ impl Hub {
                     return;
                 }
             }
-            "notifications/tasks/status" => {
+            // A task's status, in either era's notification.
+            "notifications/tasks/status" | "notifications/tasks" => {
                 // To the session that created the task. One not known yet (its status came
                 // before the result that names it) goes to the session that caused it, when
                 // that is certain: never to every session.
@@ -216,8 +217,9 @@ pub fn progress_session(params: Option<&RawValue>) -> Option<SessionId> {
     token.split_once('.')?.0.parse().ok()
 }
 
-/// The task a server's request is about (`_meta["io.modelcontextprotocol/related-task"]`).
-fn related_task(params: Option<&RawValue>) -> Option<String> {
+/// The task a server's request is about (`_meta["io.modelcontextprotocol/related-task"]`,
+/// handshake era).
+pub fn related_task(params: Option<&RawValue>) -> Option<String> {
     let v: Value = serde_json::from_str(params?.get()).ok()?;
     v.get("_meta")?
         .get("io.modelcontextprotocol/related-task")?

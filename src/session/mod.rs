@@ -117,6 +117,8 @@ struct Listening {
     /// Its resources as the client names them, each with its server and that server's URI
     /// once a server offers it (servers still starting are waited for).
     resources: Vec<(String, Option<(usize, String)>)>,
+    /// mcpgw's own listens for its tasks at servers of 2026-07-28: (server, request id).
+    upstream: Vec<(usize, u64)>,
 }
 
 /// A batch being answered: the ids still owed, and the answers so far.
@@ -286,6 +288,7 @@ impl Session {
         }
         // Subscriptions end cleanly: the client knows it was not a crash.
         for l in std::mem::take(&mut self.listens) {
+            self.stop_task_listens(&l.upstream);
             self.respond(l.listen.id.clone(), Ok(l.listen.closing()));
         }
         // What the hub sent meanwhile: its servers' requests get their answer here.
@@ -867,7 +870,12 @@ impl Session {
             .iter()
             .map(|uri| (uri.clone(), None))
             .collect();
-        self.listens.push(Listening { listen, resources });
+        let upstream = self.listen_for_tasks(&listen.task_ids);
+        self.listens.push(Listening {
+            listen,
+            resources,
+            upstream,
+        });
         self.resolve_listens();
     }
 
@@ -916,6 +924,7 @@ impl Session {
             return false;
         };
         let ended = self.listens.remove(at);
+        self.stop_task_listens(&ended.upstream);
         for (server, uri) in ended.resources.into_iter().filter_map(|(_, at)| at) {
             if !self.listens_to(server, &uri) {
                 let params = protocol::raw(&json!({ "uri": uri }));
@@ -1828,7 +1837,8 @@ impl Session {
                 }
                 return;
             }
-
+            // Of mcpgw's own listens at servers of 2026-07-28, for another era's client.
+            "notifications/subscriptions/acknowledged" | "notifications/tasks" => return,
             _ => {}
         }
         if self.version.is_some() {
@@ -1885,6 +1895,7 @@ impl Session {
                 }
             }
             "notifications/tasks/status" => self.on_task_status(n.params.as_deref()),
+            "notifications/tasks" => self.on_modern_task_notification(n.params.as_deref()),
             other => tracing::debug!(
                 server = %self.view.servers[server].config.name,
                 "`{other}` is not passed to a client of 2026-07-28"

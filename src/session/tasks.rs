@@ -23,6 +23,12 @@
 //!   `tasks/result` as the call's answer.
 //!
 //! Same-era tasks are relayed as they are.
+//!
+//! A 2026-07-28 client's `subscriptions/listen` with `taskIds` hears `notifications/tasks` for
+//! its tasks at handshake-era servers (from their `notifications/tasks/status`, the outcome
+//! inlined once known) and at 2026-07-28 servers (through a listen of mcpgw's own there, which
+//! ends with the client's). A handshake-era client polls a 2026-07-28 server's task; it is not
+//! sent status notifications for it.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -35,7 +41,7 @@ use serde_json::{Map, Value, json};
 use super::inflight::Answer;
 use super::stateless::{self, MISSING_REQUIRED_CLIENT_CAPABILITY, TASKS};
 use super::{Done, Failure, Session, bridge};
-use crate::hub::Kind;
+use crate::hub::{Kind, related_task};
 use crate::protocol::{
     ErrorObject, Outcome, Request, RequestId, code, param_str, parse_params, raw,
 };
@@ -191,28 +197,6 @@ fn inline(task: &mut Map<String, Value>, outcome: &Outcome) {
 pub fn task_support(tool: &BTreeMap<String, Box<RawValue>>) -> Option<String> {
     let execution: Value = serde_json::from_str(tool.get("execution")?.get()).ok()?;
     execution.get("taskSupport")?.as_str().map(str::to_owned)
-}
-
-/// The task a server's request or notification is about (handshake era).
-pub fn related_task(params: Option<&RawValue>) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Related {
-        #[serde(rename = "taskId")]
-        task_id: String,
-    }
-    #[derive(Deserialize)]
-    struct Meta {
-        #[serde(rename = "io.modelcontextprotocol/related-task")]
-        related: Related,
-    }
-    #[derive(Deserialize)]
-    struct P {
-        #[serde(rename = "_meta")]
-        meta: Meta,
-    }
-    serde_json::from_str::<P>(params?.get())
-        .ok()
-        .map(|p| p.meta.related.task_id)
 }
 
 /// Whether a server refused a request because it serves it only as a task of the extension.
@@ -924,15 +908,73 @@ impl Session {
         }
     }
 
-    /// Whether a task's notifications can be relayed to this (2026-07-28) client.
+    /// Whether a task's notifications can be relayed to this (2026-07-28) client: a
+    /// handshake-era server's (its status notifications) or a 2026-07-28 server's (through a
+    /// listen of mcpgw's own there).
     pub(super) fn relays_task(&self, task: &str) -> bool {
-        matches!(
-            self.tasks.get(task),
+        match self.tasks.get(task) {
             Some(Tracked {
                 via: Via::Handshake(_),
                 ..
+            }) => true,
+            Some(Tracked {
+                via: Via::Same,
+                server,
+            }) => self.modern(*server),
+            _ => false,
+        }
+    }
+
+    /// Listens at each 2026-07-28 server for the client's tasks there; the listens made.
+    pub(super) fn listen_for_tasks(&self, tasks: &[String]) -> Vec<(usize, u64)> {
+        let mut by_server: BTreeMap<usize, Vec<&String>> = BTreeMap::new();
+        for task in tasks {
+            if let Some(Tracked {
+                via: Via::Same,
+                server,
+            }) = self.tasks.get(task)
+                && self.modern(*server)
+            {
+                by_server.entry(*server).or_default().push(task);
+            }
+        }
+        by_server
+            .into_iter()
+            .filter_map(|(server, ids)| {
+                let handle = self.handle(server)?;
+                let params = stateless::with_capabilities(
+                    Some(&raw(&json!({ "notifications": { "taskIds": ids } }))),
+                    self.capabilities.as_deref(),
+                );
+                // Its answer is the stream its notifications come on; it ends when cancelled.
+                let call =
+                    handle.request_for(self.membership.id, "subscriptions/listen", Some(params));
+                Some((server, call.id))
             })
-        )
+            .collect()
+    }
+
+    pub(super) fn stop_task_listens(&self, listens: &[(usize, u64)]) {
+        for (server, id) in listens {
+            if let Some(handle) = self.handle(*server) {
+                handle.cancel(*id, "the client's subscription ended");
+            }
+        }
+    }
+
+    /// A 2026-07-28 server's task notification, for this (2026-07-28) client's listens.
+    pub(super) fn on_modern_task_notification(&self, params: Option<&RawValue>) {
+        let Some(task) = params.and_then(|p| param_str(p, "taskId")) else {
+            return;
+        };
+        for l in self
+            .listens
+            .iter()
+            .filter(|l| l.listen.task_ids.contains(&task))
+        {
+            // Tagged with the client's subscription, not mcpgw's own at the server.
+            self.notify_client("notifications/tasks", Some(l.listen.tag(params)));
+        }
     }
 
     /// A handshake-era client's `tasks/list`: a server of 2026-07-28 has none, so its tasks
@@ -1026,11 +1068,7 @@ mod tests {
     }
 
     #[test]
-    fn requests_and_errors_about_tasks_are_recognised() {
-        let related =
-            raw(&json!({ "message": "?", "_meta": { RELATED_TASK: { "taskId": "t-9" } } }));
-        assert_eq!(related_task(Some(&related)).as_deref(), Some("t-9"));
-        assert_eq!(related_task(Some(&raw(&json!({ "message": "?" })))), None);
+    fn errors_asking_for_the_extension_are_recognised() {
         let needs = ErrorObject {
             code: MISSING_REQUIRED_CLIENT_CAPABILITY,
             message: "Missing required client capability".into(),
