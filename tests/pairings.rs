@@ -2,8 +2,9 @@
 //! 2026-07-28, against a server of the handshake era only (the reference server), of
 //! 2026-07-28 only, or of both (the Python SDK 2.x server), over stdio and Streamable HTTP.
 //! Each pairing relays the same things: tools (listed and called), resources, prompts,
-//! completion (where the server offers it), progress, list changes, and elicitation asked by
-//! the server while it serves a call — through whatever bridge the pairing needs.
+//! completion (where the server offers it), progress, list changes, elicitation, sampling and
+//! roots asked by the server while it serves a call, log messages at the level the client
+//! asked for, and cancellation — through whatever bridge the pairing needs.
 
 mod common;
 
@@ -38,31 +39,56 @@ enum Wire {
     Http,
 }
 
-const CAPABILITIES: &str = r#"{"elicitation":{"form":{}}}"#;
+const CAPABILITIES: &str =
+    r#"{"elicitation":{"form":{}},"sampling":{},"roots":{"listChanged":true}}"#;
 
-/// What a host answers when asked for input.
-fn elicited() -> Value {
-    json!({ "action": "accept", "content": { "name": "Ada", "check": true, "email": "ada@example.org" } })
+const HAIKU: &str = "gateways hum softly";
+const ROOT: &str = "file:///tmp/pairings-root";
+
+/// What a host answers when a server asks it `method`.
+fn answer(method: &str) -> Option<Value> {
+    match method {
+        "elicitation/create" => Some(
+            json!({ "action": "accept", "content": { "name": "Ada", "check": true, "email": "ada@example.org" } }),
+        ),
+        "sampling/createMessage" => Some(
+            json!({ "role": "assistant", "content": { "type": "text", "text": HAIKU }, "model": "test-model" }),
+        ),
+        "roots/list" => Some(json!({ "roots": [{ "uri": ROOT, "name": "pairings" }] })),
+        _ => None,
+    }
 }
 
 fn host() -> mcpgw::client::Handler {
     Arc::new(|r: Request| {
         async move {
-            match r.method.as_str() {
-                "elicitation/create" => Ok(mcpgw::protocol::raw(&elicited())),
-                other => Err(ErrorObject::new(
-                    -32601,
-                    format!("Method not found: {other}"),
-                )),
-            }
+            answer(&r.method)
+                .map(|a| mcpgw::protocol::raw(&a))
+                .ok_or_else(|| ErrorObject::new(-32601, format!("Method not found: {}", r.method)))
         }
         .boxed()
     })
 }
 
+fn all_text(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no content in {result}"))
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect()
+}
+
 /// The gateway in front of one server `s` of `kind` over `wire`, with a client of `client`'s
-/// era; the HTTP server lives as long as the gateway is used.
-async fn gateway(client: Client, kind: Kind, wire: Wire) -> (Gateway, Option<HttpServer>) {
+/// era; the HTTP server lives as long as the gateway is used. An SDK server writes to
+/// `cancelled` when it takes a request as cancelled.
+async fn gateway(
+    client: Client,
+    kind: Kind,
+    wire: Wire,
+    cancelled: &std::path::Path,
+) -> (Gateway, Option<HttpServer>) {
+    let mark = cancelled.display().to_string();
     let sdk = root()
         .join("tests/python-sdk2/server.py")
         .display()
@@ -81,10 +107,12 @@ async fn gateway(client: Client, kind: Kind, wire: Wire) -> (Gateway, Option<Htt
         (_, Wire::Stdio) => {
             let mut args = vec![sdk.as_str()];
             args.extend(flags);
-            (Server::command("s", &python_sdk2(), &args), None)
+            let server = Server::command("s", &python_sdk2(), &args)
+                .with(&format!("env = {{ MCPGW_TEST_CANCELLED = {mark:?} }}"));
+            (server, None)
         }
         (_, Wire::Http) => {
-            let http = HttpServer::python_sdk2(flags);
+            let http = HttpServer::python_sdk2_with(flags, &[("MCPGW_TEST_CANCELLED", &mark)]);
             (Server::url("s", &http.url("/mcp")), Some(http))
         }
     };
@@ -135,8 +163,9 @@ impl Asker<'_> {
             }
             let mut responses = serde_json::Map::new();
             for (key, asked) in result["inputRequests"].as_object().unwrap() {
-                assert_eq!(asked["method"], "elicitation/create", "{result}");
-                responses.insert(key.clone(), elicited());
+                let method = asked["method"].as_str().unwrap_or_default();
+                let given = answer(method).unwrap_or_else(|| panic!("asked {method}: {result}"));
+                responses.insert(key.clone(), given);
             }
             extra = json!({ "inputResponses": responses });
             if let Some(state) = result.get("requestState") {
@@ -164,7 +193,9 @@ impl Asker<'_> {
 }
 
 async fn pairing(client: Client, kind: Kind, wire: Wire) {
-    let (gw, _http) = gateway(client, kind, wire).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cancelled = dir.path().join("cancelled");
+    let (gw, _http) = gateway(client, kind, wire, &cancelled).await;
     let a = Asker { gw: &gw, client };
     let sdk = kind != Kind::Everything;
     let names = a.tool_names().await;
@@ -272,6 +303,35 @@ async fn pairing(client: Client, kind: Kind, wire: Wire) {
         .collect();
     assert!(all.contains(answered), "{greeted}");
 
+    // Sampling and roots asked while serving a call.
+    let (tool, arguments) = if sdk {
+        ("s__sample_haiku", json!({}))
+    } else {
+        (
+            "s__trigger-sampling-request",
+            json!({ "prompt": "a haiku", "maxTokens": 20 }),
+        )
+    };
+    let sampled = a
+        .ok(
+            "tools/call",
+            json!({ "name": tool, "arguments": arguments }),
+        )
+        .await;
+    assert!(all_text(&sampled).contains(HAIKU), "{sampled}");
+    let tool = if sdk {
+        "s__roots_seen"
+    } else {
+        "s__get-roots-list"
+    };
+    let rooted = a
+        .ok("tools/call", json!({ "name": tool, "arguments": {} }))
+        .await;
+    assert!(all_text(&rooted).contains(ROOT), "{rooted}");
+
+    logging(&a, sdk).await;
+    cancellation(&a, sdk, &cancelled).await;
+
     // A list change, heard in the client's era's way.
     let listen_id = gw.client.next_id();
     if client == Client::Stateless {
@@ -320,6 +380,108 @@ async fn pairing(client: Client, kind: Kind, wire: Wire) {
             .notify("notifications/cancelled", json!({ "requestId": listen_id }));
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// Log messages reach the client at the level it asked for, in its era's way: `setLevel`
+/// for a client of the handshake era, the request's own `logLevel` in 2026-07-28.
+async fn logging(a: &Asker<'_>, sdk: bool) {
+    let gw = a.gw;
+    // What earlier calls logged is not this check's.
+    while gw
+        .client
+        .wait_for("notifications/message", Duration::from_millis(200))
+        .await
+        .is_some()
+    {}
+    // The SDK server logs at debug and at warning; the reference server at a random level,
+    // once at once and then every five seconds until toggled off.
+    let (tool, level) = if sdk {
+        ("s__log_and_progress", "warning")
+    } else {
+        ("s__toggle-simulated-logging", "debug")
+    };
+    let mut params = json!({ "name": tool, "arguments": {} });
+    if a.client == Client::Handshake {
+        a.ok("logging/setLevel", json!({ "level": level })).await;
+    } else {
+        params["_meta"] = json!({ "io.modelcontextprotocol/logLevel": level });
+    }
+    a.ok("tools/call", params.clone()).await;
+    let mut heard = vec![];
+    while let Some(n) = gw
+        .client
+        .wait_for("notifications/message", Duration::from_millis(500))
+        .await
+    {
+        let p: Value = serde_json::from_str(n.params.unwrap().get()).unwrap();
+        heard.push(p);
+    }
+    if sdk {
+        let said: Vec<&str> = heard.iter().filter_map(|p| p["data"].as_str()).collect();
+        assert_eq!(
+            said,
+            ["a warning line"],
+            "only what was asked for: {heard:?}"
+        );
+    } else {
+        assert!(!heard.is_empty(), "no log message");
+        a.ok("tools/call", params).await; // and off again
+    }
+}
+
+/// A call the client cancels is cancelled at the server, and nothing else is disturbed.
+async fn cancellation(a: &Asker<'_>, sdk: bool, cancelled: &std::path::Path) {
+    let gw = a.gw;
+    let (tool, arguments) = if sdk {
+        ("s__slow", json!({ "seconds": 30 }))
+    } else {
+        (
+            "s__trigger-long-running-operation",
+            json!({ "duration": 30, "steps": 30 }),
+        )
+    };
+    let id = gw.client.next_id();
+    let params = a.params(json!({ "name": tool, "arguments": arguments }));
+    gw.client.send_line(
+        json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params }).to_string(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gw.client.notify(
+        "notifications/cancelled",
+        json!({ "requestId": id, "reason": "changed my mind" }),
+    );
+    // The SDK server says it was cancelled; the reference server cannot, so mcpgw's log of
+    // what it sent must show the cancellation.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = if sdk {
+            std::fs::read_to_string(cancelled).is_ok_and(|t| t.contains("slow cancelled"))
+        } else {
+            gw.log_text().lines().any(|l| {
+                l.contains("server=s") && l.contains("→") && l.contains("notifications/cancelled")
+            })
+        };
+        if seen {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never had the call cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (args, said) = if sdk {
+        (json!({ "text": "after" }), "after")
+    } else {
+        (json!({ "message": "after" }), "Echo: after")
+    };
+    let echo = a
+        .ok(
+            "tools/call",
+            json!({ "name": "s__echo", "arguments": args }),
+        )
+        .await;
+    assert_eq!(text(&echo), said);
 }
 
 macro_rules! pairings {

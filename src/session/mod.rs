@@ -1395,7 +1395,14 @@ impl Session {
         self.view
             .servers
             .iter()
-            .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("logging")))
+            // A server of 2026-07-28 gets the level stamped on later requests, which costs
+            // nothing: some (the Python SDK's) log without declaring `logging`.
+            .filter(|s| {
+                s.ready()
+                    && s.info
+                        .as_ref()
+                        .is_some_and(|i| i.has("logging") || i.protocol_version.is_stateless())
+            })
             .filter_map(|s| {
                 Some((
                     s.config.name.clone(),
@@ -1961,13 +1968,10 @@ impl Session {
         if self.hold_task_input(&request) {
             return;
         }
-        if request.method == "roots/list" {
-            // Servers ask for roots unprompted, too: taking it for the input of whichever
-            // call is in flight could cost that call its answer.
-            return refuse(
-                "a client of protocol version 2026-07-28 is not asked for its roots outside a request's input".into(),
-            );
-        }
+        // A server may ask for roots unprompted (the reference server does, just after it
+        // starts): with no call of this client's in flight it is refused below; with one, it
+        // becomes that call's input, which costs the call a round trip and no more (its answer
+        // goes to the retry), and gives the server the roots it wanted.
         let askable = self.inflight.askable(server);
         let [client_id] = askable.as_slice() else {
             return refuse(format!(

@@ -19,13 +19,16 @@ from pydantic import BaseModel
 
 from mcp import MCPError
 from mcp.server.context import CallNext, ServerRequestContext
-from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
+from mcp.server.mcpserver import Context, Elicit, ListRoots, MCPServer, Resolve, Sample
 from mcp_types import (
     UNSUPPORTED_PROTOCOL_VERSION,
     CallToolResult,
+    CreateMessageResult,
     ElicitRequest,
     ElicitRequestFormParams,
     InputRequiredResult,
+    ListRootsResult,
+    SamplingMessage,
     TextContent,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -79,6 +82,30 @@ def ask_name() -> Elicit[NameForm]:
 def greet_user(form: Annotated[NameForm, Resolve(ask_name)]) -> str:
     """Greets the user after eliciting their name (both eras, framework-driven)."""
     return f"Hello, {form.name}!"
+
+
+def ask_llm() -> Sample:
+    # >=2026-07-28 -> an input request; <=2025-11-25 -> a sampling/createMessage request.
+    return Sample(
+        [SamplingMessage(role="user", content=TextContent(type="text", text="Write a haiku"))],
+        max_tokens=50,
+    )
+
+
+@mcp.tool()
+def sample_haiku(reply: Annotated[CreateMessageResult, Resolve(ask_llm)]) -> str:
+    """Asks the client's LLM for a haiku (sampling, both eras)."""
+    return f"sampled: {reply.content.text}"
+
+
+def ask_roots() -> ListRoots:
+    return ListRoots()
+
+
+@mcp.tool()
+def roots_seen(roots: Annotated[ListRootsResult, Resolve(ask_roots)]) -> str:
+    """Lists the client's roots (roots, both eras)."""
+    return "roots: " + ", ".join(str(r.uri) for r in roots.roots)
 
 
 @mcp.tool()
