@@ -70,15 +70,6 @@ fn host() -> mcpgw::client::Handler {
     })
 }
 
-fn all_text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no content in {result}"))
-        .iter()
-        .filter_map(|c| c["text"].as_str())
-        .collect()
-}
-
 /// The gateway in front of one server `s` of `kind` over `wire`, with a client of `client`'s
 /// era; the HTTP server lives as long as the gateway is used. An SDK server writes to
 /// `cancelled` when it takes a request as cancelled.
@@ -211,18 +202,7 @@ async fn pairing(client: Client, kind: Kind, wire: Wire) {
     }
 
     // Tools.
-    let (args, said) = if sdk {
-        (json!({ "text": "hi" }), "hi")
-    } else {
-        (json!({ "message": "hi" }), "Echo: hi")
-    };
-    let echo = a
-        .ok(
-            "tools/call",
-            json!({ "name": "s__echo", "arguments": args }),
-        )
-        .await;
-    assert_eq!(text(&echo), said);
+    echo(&a, sdk, "hi").await;
 
     // Resources and prompts.
     let uri = if sdk {
@@ -470,10 +450,15 @@ async fn cancellation(a: &Asker<'_>, sdk: bool, cancelled: &std::path::Path) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (args, said) = if sdk {
-        (json!({ "text": "after" }), "after")
+    echo(a, sdk, "after").await;
+}
+
+/// Calls the server's echo tool with `said`.
+async fn echo(a: &Asker<'_>, sdk: bool, said: &str) {
+    let (args, echoed) = if sdk {
+        (json!({ "text": said }), said.to_owned())
     } else {
-        (json!({ "message": "after" }), "Echo: after")
+        (json!({ "message": said }), format!("Echo: {said}"))
     };
     let echo = a
         .ok(
@@ -481,7 +466,7 @@ async fn cancellation(a: &Asker<'_>, sdk: bool, cancelled: &std::path::Path) {
             json!({ "name": "s__echo", "arguments": args }),
         )
         .await;
-    assert_eq!(text(&echo), said);
+    assert_eq!(text(&echo), echoed);
 }
 
 macro_rules! pairings {

@@ -52,15 +52,6 @@ async fn poll_until(gw: &Gateway, task: &str, done: impl Fn(&Value) -> bool) -> 
     }
 }
 
-fn all_text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no content in {result}"))
-        .iter()
-        .filter_map(|c| c["text"].as_str())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_2026_client_polls_a_handshake_servers_task_and_answers_its_question() {
     let gw = Setup::new()

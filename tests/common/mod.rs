@@ -400,6 +400,16 @@ pub fn text(result: &Value) -> &str {
     result["content"][0]["text"].as_str().unwrap_or_default()
 }
 
+/// The text of all of a tool result's content items.
+pub fn all_text(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no content in {result}"))
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect()
+}
+
 /// Pids of processes whose command line contains `needle`.
 pub fn pids_matching(needle: &str) -> Vec<u32> {
     let mut pids = vec![];
