@@ -231,6 +231,42 @@ async fn a_handshake_client_answers_the_input_a_server_of_2026_07_28_asks_for() 
 }
 
 #[tokio::test]
+async fn a_bridged_question_the_client_never_answers_times_out_and_is_withdrawn() {
+    let gw = Setup::new()
+        .server(sdk_server("m", &["--modern-only"]))
+        .gateway(r#"request_timeout = "1s""#)
+        .capabilities(json!({ "elicitation": { "form": {} } }))
+        .handler(Arc::new(|_r: mcpgw::protocol::Request| {
+            futures_util::future::pending::<mcpgw::protocol::Outcome>().boxed()
+        }))
+        .start()
+        .await;
+    gw.tools().await;
+    let started = std::time::Instant::now();
+    // A tool's failure in mcpgw is a tool error, as for any call that timed out.
+    let failed = gw.call("m__greet_user", json!({})).await;
+    assert_eq!(failed["isError"], true, "{failed}");
+    assert!(
+        text(&failed).contains("did not give the input the server asked for within 1s"),
+        "{failed}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The question the client still had is withdrawn.
+    let withdrawn = gw
+        .client
+        .wait_for("notifications/cancelled", WAIT)
+        .await
+        .expect("the ask withdrawn");
+    let p: serde_json::Value = serde_json::from_str(withdrawn.params.unwrap().get()).unwrap();
+    assert!(
+        p["requestId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("mcpgw-input-")),
+        "{p}"
+    );
+}
+
+#[tokio::test]
 async fn a_handshake_client_without_elicitation_declines_what_it_cannot_answer() {
     let asked = Arc::new(AtomicUsize::new(0));
     let gw = Setup::new()

@@ -458,6 +458,13 @@ async fn a_handshake_servers_request_becomes_input_required_and_only_a_true_stat
     let (c, m, _) = code(retry(&state, json!({ "never-asked": accept })).await);
     assert_eq!(c, -32602, "{m}");
     assert!(m.contains("never-asked"), "{m}");
+    // Brought to another method: refused.
+    let mut elsewhere = eliciting(json!({ "name": "every__simple-prompt" }));
+    elsewhere["requestState"] = json!(state);
+    elsewhere["inputResponses"] = json!({ key: accept });
+    let (c, m, _) = code(gw.client.request("prompts/get", elsewhere).await);
+    assert_eq!(c, -32602, "{m}");
+    assert!(m.contains("not to a `prompts/get`"), "{m}");
     // Without the input: asked again, with the same state.
     let again = retry(&state, json!({})).await.unwrap();
     assert_eq!(again["resultType"], "input_required");

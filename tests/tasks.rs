@@ -271,6 +271,19 @@ async fn cancelling_a_call_cancels_the_task_polled_for_it() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The question the client was asked is withdrawn.
+    let withdrawn = gw
+        .client
+        .wait_for("notifications/cancelled", WAIT)
+        .await
+        .expect("the question withdrawn");
+    let p: Value = serde_json::from_str(withdrawn.params.unwrap().get()).unwrap();
+    assert!(
+        p["requestId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("mcpgw-input-")),
+        "{p}"
+    );
     // And the gateway goes on.
     let echo = gw.call("f__echo", json!({ "message": "still here" })).await;
     assert_eq!(text(&echo), "echo: still here");

@@ -9,8 +9,15 @@
 //! An input request the client cannot take (it did not declare the capability) ends the
 //! round: an elicitation is declined, as a person would; sampling or roots fail the request
 //! with the missing capability named.
+//!
+//! The client has the server's request timeout to answer a round; then, or when the client
+//! cancels its request or fails one of the asks, the request ends and the asks still
+//! outstanding are withdrawn (`notifications/cancelled` to the client).
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -51,11 +58,12 @@ pub enum Step {
         answer: Answer,
         retry: Retry,
     },
-    /// Give up on the request.
+    /// Give up on the request, withdrawing the asks the client has not answered.
     Fail {
         id: RequestId,
         answer: Answer,
         error: ErrorObject,
+        withdraw: Vec<RequestId>,
     },
 }
 
@@ -67,6 +75,9 @@ struct Open {
     state: Option<Box<RawValue>>,
     waiting: usize,
     responses: Map<String, Value>,
+    /// When the client's answers are due.
+    deadline: Instant,
+    timeout: Duration,
 }
 
 #[derive(Default)]
@@ -115,8 +126,10 @@ impl Bridges {
         self.asks.contains_key(ours)
     }
 
-    /// A server asked for input to answer request `id`. `declared` tells whether the client
-    /// declared a capability (`elicitation`, `sampling`, `roots`).
+    /// A server asked for input to answer request `id`; the client has `timeout` to give
+    /// it. `declared` tells whether the client declared a capability (`elicitation`,
+    /// `sampling`, `roots`).
+    #[allow(clippy::too_many_arguments)]
     pub fn input_required(
         &mut self,
         id: RequestId,
@@ -124,12 +137,14 @@ impl Bridges {
         answer: Answer,
         mut retry: Retry,
         result: &RawValue,
+        timeout: Duration,
         declared: impl Fn(&str) -> bool,
     ) -> Step {
         let fail = |id, message: String| Step::Fail {
             id,
             answer,
             error: ErrorObject::new(code::INTERNAL_ERROR, message),
+            withdraw: vec![],
         };
         let asked: InputRequired = match serde_json::from_str(result.get()) {
             Ok(a) => a,
@@ -161,6 +176,8 @@ impl Bridges {
             state: asked.request_state,
             waiting: 0,
             responses: Map::new(),
+            deadline: Instant::now() + timeout,
+            timeout,
         };
         let mut requests = vec![];
         let mut asks = vec![];
@@ -192,6 +209,7 @@ impl Bridges {
                         ),
                         json!({ capability: {} }),
                     ),
+                    withdraw: vec![],
                 };
             }
             let ours = RequestId::String(format!("mcpgw-input-{bridge}-{}", requests.len()).into());
@@ -232,7 +250,7 @@ impl Bridges {
                 Some(Some(Self::retry(open)))
             }
             Err(e) => {
-                let open = self.forget(bridge).expect("open");
+                let (open, withdraw) = self.forget(bridge).expect("open");
                 Some(Some(Step::Fail {
                     id: open.id,
                     answer: open.answer,
@@ -240,21 +258,58 @@ impl Bridges {
                         code::INTERNAL_ERROR,
                         format!("the client could not give the input the server asked for: {e}"),
                     ),
+                    withdraw,
                 }))
             }
         }
     }
 
     /// The client cancelled its request `id`: its bridge is forgotten (late answers to what
-    /// was asked of the client are then ignored). False when no bridge was open for it.
-    pub fn cancel(&mut self, id: &RequestId) -> bool {
+    /// was asked of the client are then ignored); the asks to withdraw, or `None` when no
+    /// bridge was open for it.
+    pub fn cancel(&mut self, id: &RequestId) -> Option<Vec<RequestId>> {
         let found = self.open.iter().find(|(_, o)| &o.id == id).map(|(b, _)| *b);
-        found.and_then(|b| self.forget(b)).is_some()
+        found
+            .and_then(|b| self.forget(b))
+            .map(|(_, withdraw)| withdraw)
     }
 
-    fn forget(&mut self, bridge: u64) -> Option<Open> {
+    /// The bridges whose client did not answer in time, each failed.
+    pub fn expired(&mut self, now: Instant) -> Vec<Step> {
+        let late: Vec<u64> = self
+            .open
+            .iter()
+            .filter(|(_, o)| o.deadline <= now)
+            .map(|(b, _)| *b)
+            .collect();
+        late.into_iter()
+            .filter_map(|b| self.forget(b))
+            .map(|(open, withdraw)| Step::Fail {
+                id: open.id,
+                answer: open.answer,
+                error: ErrorObject::new(
+                    code::REQUEST_TIMEOUT,
+                    format!(
+                        "the client did not give the input the server asked for within {}",
+                        humantime::format_duration(open.timeout)
+                    ),
+                ),
+                withdraw,
+            })
+            .collect()
+    }
+
+    /// Closes a bridge: it and the asks the client still owes it (sorted, for tests).
+    fn forget(&mut self, bridge: u64) -> Option<(Open, Vec<RequestId>)> {
+        let mut withdraw: Vec<RequestId> = self
+            .asks
+            .iter()
+            .filter(|(_, (b, _))| *b == bridge)
+            .map(|(ours, _)| ours.clone())
+            .collect();
+        withdraw.sort_by_key(ToString::to_string);
         self.asks.retain(|_, (b, _)| *b != bridge);
-        self.open.remove(&bridge)
+        Some((self.open.remove(&bridge)?, withdraw))
     }
 
     /// The request again, with every answer and the server's state as it sent it.
@@ -290,6 +345,8 @@ mod tests {
         serde_json::from_str(raw.get()).unwrap()
     }
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
     fn first() -> Retry {
         Retry {
             method: "tools/call".into(),
@@ -308,6 +365,7 @@ mod tests {
             Answer::Relay,
             first(),
             result,
+            MINUTE,
             |_| all,
         )
     }
@@ -332,9 +390,15 @@ mod tests {
         );
         assert!(asks_for_input(&result));
         let id = RequestId::from(7);
-        let Step::Ask(asks) =
-            b.input_required(id.clone(), 2, Answer::Tool, first(), &result, |_| true)
-        else {
+        let Step::Ask(asks) = b.input_required(
+            id.clone(),
+            2,
+            Answer::Tool,
+            first(),
+            &result,
+            MINUTE,
+            |_| true,
+        ) else {
             panic!("asks")
         };
         assert_eq!(asks.len(), 2);
@@ -416,26 +480,75 @@ mod tests {
             ..first()
         };
         assert!(matches!(
-            b.input_required(RequestId::from(1), 0, Answer::Relay, tired, &result, |_| {
-                true
-            }),
+            b.input_required(
+                RequestId::from(1),
+                0,
+                Answer::Relay,
+                tired,
+                &result,
+                MINUTE,
+                |_| true
+            ),
             Step::Fail { .. }
         ));
         let Step::Ask(asks) = step(&mut b, 2, &result, true) else {
             panic!("asks")
         };
-        assert!(b.cancel(&RequestId::from(2)));
-        assert!(!b.cancel(&RequestId::from(2)));
+        assert_eq!(
+            b.cancel(&RequestId::from(2)),
+            Some(vec![asks[0].id.clone()])
+        );
+        assert_eq!(b.cancel(&RequestId::from(2)), None);
         assert!(b.is_empty());
         assert!(b.answered(&asks[0].id, Ok(raw(&json!({})))).is_none());
-        // An answer that is an error ends the request.
-        let Step::Ask(asks) = step(&mut b, 3, &result, true) else {
+        // An answer that is an error ends the request, and withdraws what else was asked.
+        let two = asking(
+            json!({ "a": { "method": "elicitation/create" }, "b": { "method": "roots/list" } }),
+            None,
+        );
+        let Step::Ask(asks) = step(&mut b, 3, &two, true) else {
             panic!("asks")
         };
         let error = ErrorObject::new(-1, "no");
-        assert!(matches!(
-            b.answered(&asks[0].id, Err(error)),
-            Some(Some(Step::Fail { .. }))
-        ));
+        let Some(Some(Step::Fail { withdraw, .. })) = b.answered(&asks[0].id, Err(error)) else {
+            panic!("fails")
+        };
+        assert_eq!(withdraw, vec![asks[1].id.clone()]);
+        assert!(b.asks.is_empty());
+    }
+
+    #[test]
+    fn a_client_that_does_not_answer_in_time_fails_the_request() {
+        let mut b = Bridges::default();
+        let result = asking(json!({ "k": { "method": "elicitation/create" } }), None);
+        let Step::Ask(asks) = b.input_required(
+            RequestId::from(5),
+            0,
+            Answer::Tool,
+            first(),
+            &result,
+            Duration::from_millis(10),
+            |_| true,
+        ) else {
+            panic!("asks")
+        };
+        assert!(b.expired(Instant::now()).is_empty());
+        let later = Instant::now() + Duration::from_secs(1);
+        let failed = b.expired(later);
+        let [
+            Step::Fail {
+                id,
+                error,
+                withdraw,
+                ..
+            },
+        ] = failed.as_slice()
+        else {
+            panic!("one failed")
+        };
+        assert_eq!(*id, RequestId::from(5));
+        assert_eq!(error.code, code::REQUEST_TIMEOUT);
+        assert_eq!(*withdraw, vec![asks[0].id.clone()]);
+        assert!(b.is_empty() && b.asks.is_empty());
     }
 }

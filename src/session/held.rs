@@ -25,6 +25,11 @@ pub struct Held {
     /// The client's request the server's call serves (its latest id: the retry's, once
     /// retried).
     pub client_id: RequestId,
+    /// The client's method, which its retry must repeat.
+    pub method: &'static str,
+    /// When the client was asked: a finished call whose client never comes back is
+    /// forgotten after [`EXPIRES`].
+    pub asked_at: tokio::time::Instant,
     pub server: usize,
     /// The server's own request, which the client's input answers.
     pub theirs: RequestId,

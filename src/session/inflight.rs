@@ -40,8 +40,8 @@ pub struct InFlight {
     /// A stateless client's result carries caching hints (lists, `resources/read`).
     pub cacheable: bool,
     /// A request of a stateless client that its (handshake-era) server may interrupt with a
-    /// request for input ([`super::held`]).
-    pub may_ask: bool,
+    /// request for input ([`super::held`]): the client's method, which its retry repeats.
+    pub may_ask: Option<&'static str>,
     /// The client was answered `input_required` and has not come back yet: no answer is
     /// owed to the id it has now.
     pub held: bool,
@@ -62,7 +62,7 @@ pub struct Entry {
     pub progress: Option<(String, Box<RawValue>)>,
     pub answer: Answer,
     pub cacheable: bool,
-    pub may_ask: bool,
+    pub may_ask: Option<&'static str>,
     pub log_rank: Option<usize>,
     pub timeout: Duration,
     pub max_timeout: Duration,
@@ -73,8 +73,9 @@ pub struct Table {
     entries: HashMap<RequestId, InFlight>,
     /// Our progress token → the client id of its request.
     by_token: HashMap<String, RequestId>,
-    /// `seq` → the client id of its request (an id changes when a held request is retried).
-    by_seq: HashMap<u64, RequestId>,
+    /// `seq` → the client id of a held request that was retried under a new id (the rest
+    /// are found by the id they were sent with).
+    renamed: HashMap<u64, RequestId>,
     /// Our token and the client's, of the last requests that ended.
     ended: std::collections::VecDeque<(String, Box<RawValue>)>,
     seq: u64,
@@ -113,7 +114,6 @@ impl Table {
             self.by_token.insert(ours.clone(), id.clone());
         }
         let limit = now + entry.max_timeout;
-        self.by_seq.insert(self.seq, id.clone());
         self.entries.insert(
             id,
             InFlight {
@@ -135,11 +135,15 @@ impl Table {
         self.seq
     }
 
-    /// The answer to request number `seq` arrived: the client's id for it now, and its
-    /// entry, unless it was cancelled or timed out meanwhile (then the client expects no
-    /// answer, or already has one).
-    pub fn answered(&mut self, seq: u64) -> Option<(RequestId, InFlight)> {
-        let id = self.by_seq.get(&seq)?.clone();
+    /// The answer to request number `seq`, sent as `id`, arrived: the client's id for it
+    /// now, and its entry, unless it was cancelled or timed out meanwhile (then the client
+    /// expects no answer, or already has one).
+    pub fn answered(&mut self, seq: u64, id: &RequestId) -> Option<(RequestId, InFlight)> {
+        let id = match self.renamed.get(&seq) {
+            Some(renamed) => renamed.clone(),
+            None if self.entries.get(id).is_some_and(|f| f.seq == seq) => id.clone(),
+            None => return None,
+        };
         self.remove(&id).map(|f| (id, f))
     }
 
@@ -149,7 +153,7 @@ impl Table {
             return false;
         };
         flight.held = false;
-        self.by_seq.insert(flight.seq, to.clone());
+        self.renamed.insert(flight.seq, to.clone());
         if let Some((ours, _)) = &flight.progress {
             self.by_token.insert(ours.clone(), to.clone());
         }
@@ -164,19 +168,20 @@ impl Table {
         }
     }
 
-    /// The requests at `server` that it may be asking for input for (not held already).
-    pub fn askable(&self, server: usize) -> Vec<RequestId> {
+    /// The requests at `server` that it may be asking for input for (not held already),
+    /// each with the client's method.
+    pub fn askable(&self, server: usize) -> Vec<(RequestId, &'static str)> {
         self.entries
             .iter()
-            .filter(|(_, f)| f.server == server && f.may_ask && !f.held)
-            .map(|(id, _)| id.clone())
+            .filter(|(_, f)| f.server == server && !f.held)
+            .filter_map(|(id, f)| Some((id.clone(), f.may_ask?)))
             .collect()
     }
 
     /// Forgets request `id` (cancelled by the client, or the session is ending).
     pub fn remove(&mut self, id: &RequestId) -> Option<InFlight> {
         let mut flight = self.entries.remove(id)?;
-        self.by_seq.remove(&flight.seq);
+        self.renamed.remove(&flight.seq);
         if let Some((ours, theirs)) = flight.progress.take() {
             self.by_token.remove(&ours);
             if self.ended.len() == ENDED_KEPT {
@@ -239,7 +244,7 @@ mod tests {
             progress: token.map(|t| (format!("\"s.{t}\""), crate::protocol::raw(&t))),
             answer: Answer::Relay,
             cacheable: false,
-            may_ask: false,
+            may_ask: None,
             log_rank: None,
             timeout: Duration::from_secs(10),
             max_timeout: Duration::from_secs(25),
@@ -256,9 +261,9 @@ mod tests {
         let now = Instant::now();
         let seq = table.insert(id(1), entry(0, 7, Some("p")), now);
         assert!(table.contains(&id(1)));
-        let (answered, flight) = table.answered(seq).expect("in flight");
+        let (answered, flight) = table.answered(seq, &id(1)).expect("in flight");
         assert_eq!((answered, flight.server, flight.upstream_id), (id(1), 0, 7));
-        assert!(table.answered(seq).is_none(), "answered twice");
+        assert!(table.answered(seq, &id(1)).is_none(), "answered twice");
         assert!(table.is_empty());
         assert_eq!(
             table.progressed("\"s.p\"", now).map(RawValue::get),
@@ -283,8 +288,8 @@ mod tests {
         let first = table.insert(id(1), entry(0, 1, None), now);
         table.remove(&id(1));
         let second = table.insert(id(1), entry(1, 2, None), now);
-        assert!(table.answered(first).is_none());
-        assert_eq!(table.answered(second).unwrap().1.server, 1);
+        assert!(table.answered(first, &id(1)).is_none());
+        assert_eq!(table.answered(second, &id(1)).unwrap().1.server, 1);
     }
 
     #[test]
@@ -292,19 +297,19 @@ mod tests {
         let mut table = Table::default();
         let now = Instant::now();
         let asks = Entry {
-            may_ask: true,
+            may_ask: Some("tools/call"),
             ..entry(0, 1, Some("p"))
         };
         let seq = table.insert(id(1), asks, now);
         table.insert(id(2), entry(0, 2, None), now);
-        assert_eq!(table.askable(0), [id(1)]);
+        assert_eq!(table.askable(0), [(id(1), "tools/call")]);
         table.hold(&id(1));
         assert!(table.askable(0).is_empty(), "held: not asked twice");
         assert!(table.rename(&id(1), id(9)));
         assert!(!table.contains(&id(1)) && table.contains(&id(9)));
-        assert_eq!(table.askable(0), [id(9)]);
+        assert_eq!(table.askable(0), [(id(9), "tools/call")]);
         assert!(table.progressed("\"s.p\"", now).is_some());
-        let (answered, _) = table.answered(seq).expect("in flight");
+        let (answered, _) = table.answered(seq, &id(1)).expect("in flight");
         assert_eq!(answered, id(9));
         assert!(!table.rename(&id(1), id(10)));
     }

@@ -73,9 +73,10 @@ enum Done {
     /// Work the client cancelled.
     Aborted,
     Reply {
-        /// The request's number in the in-flight table, which knows its client id (a held
-        /// request's changes when the client comes back).
+        /// The request's number in the in-flight table, and the client id it was sent for
+        /// (a held request's changes when the client comes back: the table knows).
         seq: u64,
+        sent_as: RequestId,
         server: usize,
         answer: Answer,
         reply: Result<Outcome, Failure>,
@@ -254,7 +255,7 @@ impl Session {
                     tracing::debug!("{} request(s) still unanswered after the input ended", self.inflight.len());
                     break;
                 }
-                _ = ticker.tick(), if !self.inflight.is_empty() => self.expire(),
+                _ = ticker.tick(), if !self.inflight.is_empty() || !self.bridges.is_empty() || !self.held.is_empty() => self.expire(),
                 _ = &mut shutdown => break,
             }
         }
@@ -312,6 +313,7 @@ impl Session {
     fn owes_nothing(&self) -> bool {
         self.inflight.is_empty()
             && self.bridges.is_empty()
+            && self.polls.is_empty()
             && self.deferred.is_empty()
             && self.batch.is_none()
             && self.owed_locally == 0
@@ -962,7 +964,7 @@ impl Session {
                 };
                 if self.stop_listening(&p.request_id)
                     || self.cancel_poll(&p.request_id)
-                    || self.bridges.cancel(&p.request_id)
+                    || self.cancel_bridge(&p.request_id)
                 {
                     return;
                 }
@@ -1601,9 +1603,15 @@ impl Session {
             answer,
             cacheable: self.stateless() && stateless::is_cacheable(method),
             // A task's server asks its questions while its `tasks/result` is open.
-            may_ask: self.stateless()
-                && !modern_server
-                && (bridge::may_ask(method) || method == "tasks/result"),
+            may_ask: match method {
+                _ if !self.stateless() || modern_server => None,
+                // The client's call waits for its task's outcome.
+                "tasks/result" => Some("tools/call"),
+                "tools/call" => Some("tools/call"),
+                "prompts/get" => Some("prompts/get"),
+                "resources/read" => Some("resources/read"),
+                _ => None,
+            },
             log_rank: log_from,
             timeout,
             max_timeout: self.config.gateway.max_timeout,
@@ -1614,6 +1622,7 @@ impl Session {
                 let reply = await_reply(call, &handle).await;
                 Done::Reply {
                     seq,
+                    sent_as: id,
                     server,
                     answer,
                     reply,
@@ -1622,6 +1631,50 @@ impl Session {
             }
             .boxed(),
         );
+    }
+
+    /// A server of 2026-07-28 needs input from this handshake-era client to answer request
+    /// `id` ([`bridge`]): the client has the server's request timeout to give it.
+    fn ask_for_input(
+        &mut self,
+        id: RequestId,
+        server: usize,
+        answer: Answer,
+        retry: bridge::Retry,
+        result: &RawValue,
+    ) {
+        let timeout = self.view.servers[server].config.request_timeout;
+        let capabilities = self.capabilities.clone();
+        let step = self
+            .bridges
+            .input_required(id, server, answer, retry, result, timeout, |c| {
+                crate::hub::declares(capabilities.as_deref(), c)
+            });
+        self.take_step(step);
+    }
+
+    /// The client cancelled request `id` while asked for input for it: what it was asked
+    /// is withdrawn. False when no bridge was open for it.
+    fn cancel_bridge(&mut self, id: &RequestId) -> bool {
+        match self.bridges.cancel(id) {
+            Some(asks) => {
+                self.withdraw(asks, "the request was cancelled");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The client no longer owes these answers to mcpgw's requests.
+    fn withdraw(&self, asks: Vec<RequestId>, reason: &str) {
+        for ask in asks {
+            self.notify_client(
+                "notifications/cancelled",
+                Some(protocol::raw(
+                    &json!({ "requestId": ask, "reason": reason }),
+                )),
+            );
+        }
     }
 
     /// Does what bridging a server's need for input to a handshake-era client says next.
@@ -1649,7 +1702,13 @@ impl Session {
                 retry.rounds,
                 retry.tasks,
             ),
-            bridge::Step::Fail { id, answer, error } => {
+            bridge::Step::Fail {
+                id,
+                answer,
+                error,
+                withdraw,
+            } => {
+                self.withdraw(withdraw, &error.message);
                 self.polls.remove(&id);
                 let outcome = match answer {
                     Answer::Tool => Ok(tool_error(&format!("mcpgw: {}", error.message))),
@@ -1663,6 +1722,26 @@ impl Session {
     /// Answers, and cancels upstream, every request whose deadline has passed.
     fn expire(&mut self) {
         let now = Instant::now();
+        for step in self.bridges.expired(now) {
+            self.take_step(step);
+        }
+        // A call that ended while its client was away, whose client never came back.
+        let stale: Vec<u64> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.finished.is_some() && now >= h.asked_at + held::EXPIRES)
+            .map(|(n, _)| *n)
+            .collect();
+        for n in stale {
+            let h = self.held.remove(&n).expect("held");
+            if let Some(handle) = self.handle(h.server) {
+                let error = ErrorObject::new(
+                    code::INTERNAL_ERROR,
+                    "mcpgw: the client never came back with the input",
+                );
+                handle.respond(h.theirs, Err(error));
+            }
+        }
         for (id, flight) in self.inflight.expired(now) {
             if let Some(handle) = self.handle(flight.server) {
                 handle.cancel(flight.upstream_id, "timed out in mcpgw");
@@ -1690,12 +1769,13 @@ impl Session {
             Done::Aborted => {}
             Done::Reply {
                 seq,
+                sent_as,
                 server,
                 answer,
                 reply,
                 retry,
             } => {
-                let Some((id, flight)) = self.inflight.answered(seq) else {
+                let Some((id, flight)) = self.inflight.answered(seq, &sent_as) else {
                     return; // cancelled by the client, or timed out: it expects no answer
                 };
                 if !flight.held && self.on_task_reply(&id, server, answer, retry.as_ref(), &reply) {
@@ -1704,13 +1784,7 @@ impl Session {
                 if let (Some(retry), Ok(Ok(result))) = (retry, &reply)
                     && bridge::asks_for_input(result)
                 {
-                    let capabilities = self.capabilities.clone();
-                    let step =
-                        self.bridges
-                            .input_required(id, server, answer, retry, result, |c| {
-                                crate::hub::declares(capabilities.as_deref(), c)
-                            });
-                    return self.take_step(step);
+                    return self.ask_for_input(id, server, answer, retry, result);
                 }
                 let outcome = match (reply, answer) {
                     (Ok(outcome), _) => {
@@ -1973,14 +2047,14 @@ impl Session {
         // becomes that call's input, which costs the call a round trip and no more (its answer
         // goes to the retry), and gives the server the roots it wanted.
         let askable = self.inflight.askable(server);
-        let [client_id] = askable.as_slice() else {
+        let [(client_id, method)] = askable.as_slice() else {
             return refuse(format!(
                 "`{}` cannot be passed to a client of protocol version 2026-07-28 unless exactly one of its `tools/call`, `prompts/get` or `resources/read` is in flight at this server ({} are)",
                 request.method,
                 askable.len()
             ));
         };
-        let client_id = client_id.clone();
+        let (client_id, method) = (client_id.clone(), *method);
         self.next_held += 1;
         let number = self.next_held;
         let key = format!("mcpgw-{number}");
@@ -1994,6 +2068,8 @@ impl Session {
             number,
             held::Held {
                 client_id: client_id.clone(),
+                method,
+                asked_at: Instant::now(),
                 server,
                 theirs: request.id,
                 key,
@@ -2033,6 +2109,12 @@ impl Session {
                 "`requestState` names no request waiting for input (it was used already, or its request ended)".into(),
             ));
         };
+        if request.method != h.method {
+            return Err(invalid(format!(
+                "`requestState` was given to a `{}`, not to a `{}`",
+                h.method, request.method
+            )));
+        }
         if let Some(stranger) = retry.input_responses.keys().find(|k| **k != h.key) {
             return Err(invalid(format!(
                 "`inputResponses` answers `{stranger}`, which was never asked (asked: `{}`)",

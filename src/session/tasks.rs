@@ -632,13 +632,7 @@ impl Session {
             rounds: p.rounds,
             tasks: mode,
         };
-        let capabilities = self.capabilities.clone();
-        let step = self
-            .bridges
-            .input_required(id, server, answer, retry, &asked, |c| {
-                crate::hub::declares(capabilities.as_deref(), c)
-            });
-        self.take_step(step);
+        self.ask_for_input(id, server, answer, retry, &asked);
     }
 
     /// Every answer to a task's input is in: the server gets them and polling goes on.
@@ -664,7 +658,7 @@ impl Session {
             return false;
         };
         p.abort.abort();
-        self.bridges.cancel(id);
+        self.cancel_bridge(id);
         if let Some(handle) = self.handle(p.server).cloned() {
             let params = stateless::with_capabilities(
                 Some(&raw(&json!({ "taskId": p.task }))),
