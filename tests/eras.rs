@@ -465,6 +465,57 @@ async fn a_broken_answer_stream_of_a_2026_07_28_server_is_sent_again_with_a_new_
 }
 
 #[tokio::test]
+async fn a_listen_whose_stream_ends_is_sent_again() {
+    let server = HttpServer::faulty_with(&[("MODERN", "1"), ("LISTENS", "1")]);
+    let gw = Setup::new()
+        .server(Server::url("f", &server.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.stats()["listens"].as_u64() < Some(2) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the listen was not sent again: {}",
+            server.stats()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Held open now: no more.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(server.stats()["listens"], 2);
+}
+
+#[tokio::test]
+async fn a_request_sent_again_after_its_stream_broke_is_cancelled_by_the_first_id() {
+    let server = HttpServer::faulty_with(&[("MODERN", "1")]);
+    let gw = Setup::new()
+        .server(Server::url("f", &server.url("/mcp")))
+        .start()
+        .await;
+    gw.tools().await;
+    let id = gw.client.next_id();
+    gw.client.send_line(
+        json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "f__cut-then-hang", "arguments": { "key": "c" } } })
+            .to_string(),
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.stats()["resentOpen"] != 1 {
+        assert!(tokio::time::Instant::now() < deadline, "never sent again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    gw.client
+        .notify("notifications/cancelled", json!({ "requestId": id }));
+    while server.stats()["resentClosed"] != 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the request sent again was not cancelled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_2026_07_28_client_with_the_tasks_extension_polls_its_servers_task() {
     let server = HttpServer::faulty_with(&[("MODERN", "1")]);
     let gw = Setup::new()

@@ -46,6 +46,9 @@ pub(super) struct HttpActor {
     header_params: HashMap<String, modern::HeaderParams>,
     /// A stateless server's `subscriptions/listen` POST, reading its stream.
     listen_task: Option<tokio::task::AbortHandle>,
+    /// Requests sent again under a new id (a broken answer stream, 2026-07-28): the id the
+    /// session knows → the one in flight, so that cancelling the first cancels the second.
+    resent: HashMap<u64, u64>,
 }
 
 /// One session with the server: where to POST, and what to say in the headers.
@@ -68,6 +71,10 @@ enum Inbound {
     Failed { id: u64, failure: PostFailure },
     /// Time to send request `id` again (the server was unreachable).
     Retry { id: u64 },
+    /// The POST of `subscriptions/listen` `id` ended (its answer, if any, came before).
+    ListenEnded { id: u64 },
+    /// Time to listen again.
+    Relisten,
     /// The stream of server-initiated messages ended.
     StreamEnded(StreamEnd),
 }
@@ -202,6 +209,7 @@ impl HttpActor {
             listeners: vec![],
             header_params: HashMap::new(),
             listen_task: None,
+            resent: HashMap::new(),
         })
     }
     fn stop_listeners(&mut self) {
@@ -335,7 +343,7 @@ impl HttpActor {
                         Some(Inbound::Failed { id: failed, failure }) if failed == id && life.peer.pending.remove(&id).is_some() => {
                             return Err(DownReason::new(failure.cause(), format!("`{method}` failed: {}", describe(&failure))));
                         }
-                        Some(other @ (Inbound::Failed { .. } | Inbound::Retry { .. })) => later.push(other),
+                        Some(other @ (Inbound::Failed { .. } | Inbound::Retry { .. } | Inbound::ListenEnded { .. } | Inbound::Relisten)) => later.push(other),
                         Some(Inbound::StreamEnded(_)) => {}
                         None => return Err(DownReason::new(Cause::Unreachable, "the connection closed")),
                     },
@@ -617,6 +625,24 @@ impl HttpActor {
                         }
                         outgoing.retain(|id, _| life.peer.pending.contains_key(id));
                     }
+                    Inbound::ListenEnded { id } => {
+                        let refused = life.peer.unmatched_answer.take().is_some_and(|(answered, error)| answered == id && error);
+                        let wait = life.modern.as_mut().and_then(|m| m.listen_ended(id, refused));
+                        if let Some(wait) = wait {
+                            tracing::debug!(server = %life.peer.name, "the server ended its `subscriptions/listen`; listening again in {wait:?}");
+                            let tx = link.inbound.clone();
+                            tokio::spawn(async move {
+                                tokio::time::sleep(wait).await;
+                                let _ = tx.send(Inbound::Relisten);
+                            });
+                        }
+                    }
+                    Inbound::Relisten => {
+                        if life.modern.as_ref().is_some_and(|m| m.listening.is_none()) {
+                            let again = life.relisten();
+                            self.listen(link, &session, again);
+                        }
+                    }
                     Inbound::Retry { id } => {
                         if let Some(o) = outgoing.get_mut(&id).filter(|_| life.peer.pending.contains_key(&id)) {
                             o.sent_on.clone_from(&session.id);
@@ -674,6 +700,9 @@ impl HttpActor {
                                 let Some(waiting) = life.peer.pending.remove(&id) else { continue };
                                 life.peer.pending.insert(fresh, waiting);
                                 o.line = with_id(&o.line, fresh);
+                                let first = self.resent.iter().find(|(_, now)| **now == id).map_or(id, |(first, _)| *first);
+                                self.resent.retain(|_, now| outgoing.contains_key(now));
+                                self.resent.insert(first, fresh);
                                 tracing::debug!(server = %life.peer.name, "an answer stream broke off; sending request {id} again as {fresh}");
                                 o.task = Some(tokio::spawn(post(link.clone(), session.clone(), fresh, o.line.clone(), o.headers.clone())).abort_handle());
                                 outgoing.insert(fresh, o);
@@ -729,6 +758,13 @@ impl HttpActor {
         outgoing: &mut HashMap<u64, Outgoing>,
         command: Command,
     ) {
+        let command = match command {
+            Command::Cancel { id, reason } => Command::Cancel {
+                id: self.resent.remove(&id).unwrap_or(id),
+                reason,
+            },
+            other => other,
+        };
         let request = match &command {
             Command::Request { id, .. } => Some(*id),
             Command::Cancel { id, .. } => {
@@ -800,13 +836,18 @@ impl HttpActor {
                 Message::Request(r) => {
                     let id = super::peer::upstream_id(&r.id).unwrap_or_default();
                     let headers = stateless_headers(&message);
-                    let task = tokio::spawn(post(
+                    let posted = post(
                         link.clone(),
                         session.clone(),
                         id,
                         message.to_line(),
                         headers,
-                    ));
+                    );
+                    let ended = link.inbound.clone();
+                    let task = tokio::spawn(async move {
+                        posted.await;
+                        let _ = ended.send(Inbound::ListenEnded { id });
+                    });
                     if let Some(old) = self.listen_task.replace(task.abort_handle()) {
                         old.abort();
                     }

@@ -482,6 +482,7 @@ impl Life {
         if let Some(params) = stamp.listen_params() {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
             stamp.listening = Some(id);
+            stamp.listen_since = std::time::Instant::now();
             messages.push(Message::Request(Request {
                 id: id.into(),
                 method: "subscriptions/listen".into(),
@@ -489,6 +490,15 @@ impl Life {
             }));
         }
         messages
+    }
+
+    /// Whether the server answered the listen in force (it ended it): how long to wait
+    /// before listening again ([`Stamp::listen_ended`]).
+    pub fn listen_answered(&mut self) -> Option<std::time::Duration> {
+        let (id, refused) = self.peer.unmatched_answer.take()?;
+        let wait = self.modern.as_mut()?.listen_ended(id, refused)?;
+        tracing::debug!(server = %self.peer.name, "the server ended its `subscriptions/listen`; listening again in {wait:?}");
+        Some(wait)
     }
 
     /// The `server/discover` probe with the client's capabilities, its answer awaited.

@@ -34,6 +34,10 @@ pub struct Stamp {
     resources: std::collections::BTreeSet<String>,
     /// The id of the `subscriptions/listen` in force, if any.
     pub listening: Option<u64>,
+    /// When it was sent, and how many listens in a row ended soon after (for the wait
+    /// before the next).
+    pub listen_since: std::time::Instant,
+    pub listen_quick_ends: u32,
 }
 
 impl Stamp {
@@ -54,7 +58,31 @@ impl Stamp {
             lists: vec![],
             resources: Default::default(),
             listening: None,
+            listen_since: std::time::Instant::now(),
+            listen_quick_ends: 0,
         }
+    }
+
+    /// The listen in force, `id`, ended (its stream closed, or the server answered it:
+    /// `refused` when with an error): how long to wait before listening again, or `None`
+    /// when not to (it was not the one in force, or the server refuses listens).
+    pub fn listen_ended(&mut self, id: u64, refused: bool) -> Option<std::time::Duration> {
+        /// A listen that lasts less than this counts as ended soon after: each such in a row
+        /// doubles the wait (1 s, 2 s, … up to about a minute).
+        const QUICK: std::time::Duration = std::time::Duration::from_secs(10);
+        if self.listening != Some(id) {
+            return None;
+        }
+        self.listening = None;
+        if refused {
+            return None;
+        }
+        if self.listen_since.elapsed() < QUICK {
+            self.listen_quick_ends = (self.listen_quick_ends + 1).min(6);
+        } else {
+            self.listen_quick_ends = 0;
+        }
+        Some(std::time::Duration::from_secs(1 << self.listen_quick_ends) / 2)
     }
 
     /// Notes which list changes `info`'s server announces.
@@ -432,6 +460,36 @@ pub fn discovered(reply: Option<Reply>, transport: TransportKind) -> Discovered 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ended_listen_is_sent_again_after_a_wait_that_grows_while_they_end_at_once() {
+        let hello = ClientHello {
+            capabilities: crate::protocol::raw(&json!({})),
+            client_info: None,
+        };
+        let mut stamp = Stamp::new(&hello);
+        stamp.listening = Some(4);
+        assert_eq!(stamp.listen_ended(3, false), None, "not the one in force");
+        assert_eq!(
+            stamp.listen_ended(4, false),
+            Some(std::time::Duration::from_secs(1))
+        );
+        assert_eq!(stamp.listening, None);
+        stamp.listening = Some(5);
+        assert_eq!(
+            stamp.listen_ended(5, false),
+            Some(std::time::Duration::from_secs(2))
+        );
+        stamp.listening = Some(6);
+        stamp.listen_since -= std::time::Duration::from_secs(60);
+        assert_eq!(
+            stamp.listen_ended(6, false),
+            Some(std::time::Duration::from_millis(500)),
+            "a listen that lasted starts the count again"
+        );
+        stamp.listening = Some(7);
+        assert_eq!(stamp.listen_ended(7, true), None, "refused: not again");
+    }
     use serde_json::value::RawValue;
 
     fn hello() -> ClientHello {

@@ -87,6 +87,8 @@ pub(super) struct Peer {
     ignored: u64,
     /// The secret this server was given: a server may echo it, and logs must not.
     pub secret: Option<crate::secrets::Secret>,
+    /// The last answer to no pending request: its id, and whether it was an error.
+    pub unmatched_answer: Option<(u64, bool)>,
 }
 
 impl Peer {
@@ -105,6 +107,7 @@ impl Peer {
             pending: Pending::new(in_flight),
             ignored: 0,
             secret: None,
+            unmatched_answer: None,
         }
     }
 
@@ -179,7 +182,9 @@ impl Peer {
                     let _ = waiting.reply.send(Ok(r.outcome));
                 }
                 None => {
-                    tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request")
+                    tracing::debug!(server = %self.name, id = %r.id, "answer to no pending request");
+                    // A `subscriptions/listen` the server ended, maybe ([`Life::listen_answered`]).
+                    self.unmatched_answer = upstream_id(&r.id).map(|id| (id, r.outcome.is_err()));
                 }
             },
             Parsed::Message(Message::Request(r)) if r.method == "ping" => {

@@ -191,6 +191,10 @@ async fn serve(
     let mut used = Instant::now();
     let check = tokio::time::sleep(idle.unwrap_or(Duration::MAX / 4));
     tokio::pin!(check);
+    // A `subscriptions/listen` the server ended is sent again after a wait.
+    let relisten = tokio::time::sleep(Duration::MAX / 4);
+    tokio::pin!(relisten);
+    let mut relisten_armed = false;
     loop {
         tokio::select! {
             command = life.commands.recv() => match command {
@@ -208,10 +212,22 @@ async fn serve(
                         used = Instant::now();
                     }
                     answer_frame(life, run, frame);
+                    if let Some(wait) = life.listen_answered() {
+                        relisten.as_mut().reset((Instant::now() + wait).into());
+                        relisten_armed = true;
+                    }
                 }
                 Some(Err(e)) => return End::failed(Cause::Exited, format!("reading its stdout failed: {e}")),
                 None => return End::failed(Cause::Exited, "it closed its stdout"),
             },
+            _ = &mut relisten, if relisten_armed => {
+                relisten_armed = false;
+                if life.modern.as_ref().is_some_and(|m| m.listening.is_none()) {
+                    for message in life.relisten() {
+                        send(&life.peer, run, &message);
+                    }
+                }
+            }
             _ = &mut check, if idle.is_some() => {
                 let period = idle.unwrap_or_default();
                 let quiet = life.peer.pending.is_empty() && subscriptions.is_empty();
