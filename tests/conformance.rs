@@ -10,10 +10,9 @@
 //! go to an encrypted secret file of the test's own.
 //!
 //! Not run here, and why:
-//! - `auth/authorization-server-migration` (2026-07-28) and the OAuth extensions
-//!   (`auth/client-credentials-*`, `enterprise-managed-authorization`, `dpop*`,
-//!   `wif-jwt-bearer`): issuer-bound credentials and the machine grants are the work of the
-//!   OAuth issue, not yet done.
+//! - The OAuth extensions (`auth/client-credentials-*`, `enterprise-managed-authorization`,
+//!   `dpop*`, `wif-jwt-bearer`): the machine grants are the work of the OAuth issue, not yet
+//!   done.
 //! - Where a scenario checks the end application rather than the gateway, the driver does the
 //!   application's part: `json-schema-2020-12-preservation` (handing a tool's schema back),
 //!   `http-custom-headers` (the calls its context names), the `sep-2640-*` skills scenarios
@@ -157,4 +156,5 @@ scenarios! {
     auth_iss_unexpected_2026 => "auth/iss-unexpected" at V2026_07_28,
     auth_iss_normalized_2026 => "auth/iss-normalized" at V2026_07_28,
     auth_metadata_issuer_mismatch_2026 => "auth/metadata-issuer-mismatch" at V2026_07_28,
+    auth_authorization_server_migration_2026 => "auth/authorization-server-migration" at V2026_07_28,
 }
