@@ -165,6 +165,8 @@ pub struct Session {
     batch: Option<Batch>,
     /// `mcpgw proxy`: the client's `initialize`, held until its server is known.
     pending_initialize: Option<(RequestId, Version)>,
+    /// A hub message is being handled ([`Session::catch_up`] waits).
+    in_hub: bool,
 }
 
 impl Session {
@@ -196,6 +198,7 @@ impl Session {
             polls: HashMap::new(),
             batch: None,
             pending_initialize: None,
+            in_hub: false,
         }
     }
 
@@ -225,11 +228,11 @@ impl Session {
             let deadline = self
                 .startup_deadline
                 .filter(|_| !self.deferred.is_empty() || self.pending_initialize.is_some());
+            // Fair: a server flooding notifications cannot keep the client's input waiting.
+            // A request's own notifications still reach the client before its answer, which
+            // travels apart from them: answers first take what the hub has sent
+            // ([`Session::catch_up`]).
             tokio::select! {
-                // The hub's messages first: a server's notifications about a request (its
-                // log messages, its progress) then reach the client before its answer, which
-                // travels apart from them.
-                biased;
                 message = self.membership.events.recv() => match message {
                     Some(message) => self.on_hub(message),
                     None => break,
@@ -344,6 +347,7 @@ impl Session {
     }
 
     fn respond(&mut self, id: RequestId, outcome: Outcome) {
+        self.catch_up();
         let outcome = if self.stateless() {
             match outcome {
                 Ok(result) => Ok(stateless::complete(&result)),
@@ -361,6 +365,7 @@ impl Session {
     }
 
     fn reject(&mut self, id: Option<RequestId>, error: ErrorObject) {
+        self.catch_up();
         let error = if self.stateless() {
             stateless::modern_error(error)
         } else {
@@ -1775,6 +1780,9 @@ impl Session {
                 reply,
                 retry,
             } => {
+                // What the server said about the request before answering it, while it is
+                // still in flight (a stateless client hears a server's logs only then).
+                self.catch_up();
                 let Some((id, flight)) = self.inflight.answered(seq, &sent_as) else {
                     return; // cancelled by the client, or timed out: it expects no answer
                 };
@@ -1821,6 +1829,24 @@ impl Session {
     // ---- messages from the hub ----------------------------------------------------------
 
     fn on_hub(&mut self, message: ToSession) {
+        self.in_hub = true;
+        self.on_hub_message(message);
+        self.in_hub = false;
+    }
+
+    /// Handles what the hub has sent so far, before an answer goes out: a server's log
+    /// messages and progress about a request then come before its answer. Not from within
+    /// the handling of a hub message.
+    fn catch_up(&mut self) {
+        if self.in_hub {
+            return;
+        }
+        while let Ok(message) = self.membership.events.try_recv() {
+            self.on_hub(message);
+        }
+    }
+
+    fn on_hub_message(&mut self, message: ToSession) {
         match message {
             ToSession::View { view, changed } => {
                 self.view = view;
