@@ -59,6 +59,12 @@ async fn a_2026_client_polls_a_handshake_servers_task_and_answers_its_question()
         .raw()
         .start()
         .await;
+    // mcpgw offers the extension for the server's tasks.
+    let found = ask(&gw, "server/discover", json!({}), true).await;
+    assert!(
+        found["capabilities"]["extensions"][TASKS].is_object(),
+        "{found}"
+    );
     let created = ask(
         &gw,
         "tools/call",

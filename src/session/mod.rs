@@ -765,6 +765,10 @@ impl Session {
     }
 
     fn initialize_result(&self, version: Version) -> Box<RawValue> {
+        protocol::raw(&self.initialize_value(version))
+    }
+
+    fn initialize_value(&self, version: Version) -> Value {
         if self.config.gateway.passthrough
             && let Some(info) = self.view.servers.first().and_then(|s| s.info.as_ref())
         {
@@ -776,7 +780,7 @@ impl Session {
             if let Some(instructions) = &info.instructions {
                 result["instructions"] = json!(instructions);
             }
-            return protocol::raw(&result);
+            return result;
         }
         let servers: Vec<String> = self
             .view
@@ -816,12 +820,12 @@ impl Session {
             capabilities["tasks"] =
                 json!({ "list": {}, "cancel": {}, "requests": { "tools": { "call": {} } } });
         }
-        protocol::raw(&json!({
+        json!({
             "protocolVersion": version,
             "capabilities": capabilities,
             "serverInfo": { "name": "mcpgw", "title": "mcpgw MCP gateway", "version": env!("CARGO_PKG_VERSION") },
             "instructions": instructions,
-        }))
+        })
     }
 
     /// The answer to `server/discover`: what `initialize` would say, in that method's shape.
@@ -829,12 +833,27 @@ impl Session {
         /// How long a client may keep it: mcpgw's capabilities and servers are fixed for the
         /// life of the process; a proxy's are its server's, which a restart may change.
         const TTL_MS: u64 = 3_600_000;
-        let init: Value = serde_json::from_str(self.initialize_result(Version::LATEST).get())
-            .expect("our own JSON");
-        let mut capabilities = init["capabilities"].clone();
+        let mut init = self.initialize_value(Version::LATEST);
+        let mut capabilities = init["capabilities"].take();
         if let Some(c) = capabilities.as_object_mut() {
-            // Tasks are an extension in this revision, which mcpgw does not offer yet.
+            // Tasks are an extension in this revision: offered when a server of the
+            // handshake era runs tools as tasks (mcpgw bridges them, see `tasks`); a server of
+            // this revision declares it itself.
             c.remove("tasks");
+            let bridged = self.view.servers.iter().any(|s| {
+                s.info.as_ref().is_some_and(|i| {
+                    !i.protocol_version.is_stateless()
+                        && i.capabilities
+                            .pointer("/tasks/requests/tools/call")
+                            .is_some()
+                })
+            });
+            if bridged {
+                let extensions = c.entry("extensions").or_insert_with(|| json!({}));
+                if let Some(e) = extensions.as_object_mut() {
+                    e.entry(stateless::TASKS).or_insert_with(|| json!({}));
+                }
+            }
         }
         let ttl = if self.config.gateway.passthrough {
             0
@@ -847,10 +866,10 @@ impl Session {
             "capabilities": capabilities,
             "ttlMs": ttl,
             "cacheScope": "private",
-            "_meta": { stateless::SERVER_INFO: init["serverInfo"] },
+            "_meta": { stateless::SERVER_INFO: init["serverInfo"].take() },
         });
-        if let Some(instructions) = init.get("instructions") {
-            result["instructions"] = instructions.clone();
+        if let Some(instructions) = init.get_mut("instructions") {
+            result["instructions"] = instructions.take();
         }
         protocol::raw(&result)
     }

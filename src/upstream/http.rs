@@ -107,7 +107,9 @@ enum StreamEnd {
 
 /// A request on its way, kept so it can be sent again.
 struct Outgoing {
-    method: String,
+    /// A stateless server's `tools/list`: `Some(true)` for its first page (whose answer
+    /// starts the tools' header parameters afresh).
+    tools_page: Option<bool>,
     /// The task POSTing it and reading its answer (2026-07-28: closing its stream is how a
     /// request is cancelled).
     task: Option<tokio::task::AbortHandle>,
@@ -616,9 +618,8 @@ impl HttpActor {
                         if data.is_empty() {
                             life.peer.too_long(b"", life.peer.max_message_bytes + 1);
                         }
-                        let listed = on.and_then(|id| outgoing.get(&id)).is_some_and(|o| o.method == "tools/list");
-                        if listed && session.version.is_stateless() {
-                            self.screen_tools(life, &mut data);
+                        if let Some(first) = on.and_then(|id| outgoing.get(&id)).and_then(|o| o.tools_page) {
+                            self.screen_tools(life, &mut data, first);
                         }
                         for answer in life.peer.message_on(&data, on) {
                             self.fire(life, link, &session, answer);
@@ -795,9 +796,11 @@ impl HttpActor {
         } else {
             HeaderMap::new()
         };
-        let method = match &message {
-            Message::Request(r) => r.method.clone(),
-            _ => String::new(),
+        let tools_page = match &message {
+            Message::Request(r) if r.method == "tools/list" && session.version.is_stateless() => {
+                Some(!line.contains("\"cursor\""))
+            }
+            _ => None,
         };
         let task = tokio::spawn(post(
             link.clone(),
@@ -809,7 +812,7 @@ impl HttpActor {
         outgoing.insert(
             id,
             Outgoing {
-                method,
+                tools_page,
                 task: Some(task.abort_handle()),
                 line,
                 headers,
@@ -860,12 +863,17 @@ impl HttpActor {
     /// Leaves out of a stateless server's `tools/list` answer the tools whose `x-mcp-header`
     /// annotations are invalid (as the spec says a client over HTTP must), and notes which
     /// parameters of the rest go into headers.
-    fn screen_tools(&mut self, life: &Life, data: &mut Vec<u8>) {
+    /// `first`: the list's first page, which starts the header parameters afresh (a tool the
+    /// server no longer lists keeps none).
+    fn screen_tools(&mut self, life: &Life, data: &mut Vec<u8>, first: bool) {
         let Some((rewritten, kept, dropped)) = modern::screen_tools(data) else {
             return;
         };
         for (tool, why) in dropped {
             tracing::warn!(server = %life.peer.name, "left out tool `{tool}`: {why}");
+        }
+        if first {
+            self.header_params.clear();
         }
         self.header_params.extend(kept);
         if let Some(rewritten) = rewritten {
