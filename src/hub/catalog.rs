@@ -96,6 +96,9 @@ pub struct Catalog {
     /// What a server of 2026-07-28 said of each list's lifetime (`None`: nothing, as the
     /// handshake era and cached lists say).
     hints: [Option<CacheHint>; 4],
+    /// Which lists the server gave (one that offers no prompts, say, has no say in how long
+    /// the merged prompts hold).
+    given: [bool; 4],
     /// The server that gave these lists spoke the handshake era (remembered with them, so the
     /// next run shakes hands without a probe).
     pub legacy: bool,
@@ -109,6 +112,14 @@ impl Catalog {
     pub fn set(&mut self, kind: Kind, items: Vec<Item>) {
         self.lists[kind as usize] = items.into_iter().map(Arc::new).collect();
         self.hints[kind as usize] = None;
+        self.given[kind as usize] = true;
+    }
+
+    /// The server offers no such list.
+    pub fn absent(&mut self, kind: Kind) {
+        self.lists[kind as usize] = vec![];
+        self.hints[kind as usize] = None;
+        self.given[kind as usize] = false;
     }
 
     /// [`Catalog::set`], with the lifetime its server gave the list.
@@ -477,6 +488,7 @@ impl Merged {
             merged.hints[kind as usize] = servers
                 .iter()
                 .filter_map(|(_, catalog)| *catalog)
+                .filter(|c| c.given[kind as usize])
                 .map(|c| c.hint(kind).unwrap_or(CacheHint::NONE))
                 .reduce(CacheHint::and)
                 .unwrap_or(CacheHint::NONE);
@@ -713,6 +725,10 @@ mod tests {
         );
         // A server of the handshake era promises nothing, so neither can the merge.
         assert_eq!(merge(&[&a, &old]), CacheHint::NONE);
+        // One that gave no such list has no say.
+        let mut none = catalog(&["t"], &[], &[]);
+        none.absent(Kind::Tools);
+        assert_eq!(merge(&[&a, &none]), merge(&[&a]));
         // A page's hint, as written.
         let page: BTreeMap<String, Box<RawValue>> =
             serde_json::from_str(r#"{"tools":[],"ttlMs":-5,"cacheScope":"public"}"#).unwrap();

@@ -726,7 +726,7 @@ impl Hub {
                     if info.has(kind.capability()) {
                         self.fetch(server, kind);
                     } else {
-                        Arc::make_mut(&mut self.slots[server].catalog).set(kind, vec![]);
+                        Arc::make_mut(&mut self.slots[server].catalog).absent(kind);
                     }
                 }
                 if self.slots[server].fetching == 0 {
