@@ -592,6 +592,24 @@ async fn bench() -> anyhow::Result<()> {
     let everything = everything()?;
     let binary = mcpgw_binary()?;
     let dir = tempfile::tempdir()?;
+    // `MCPGW_BENCH_ONLY=lazy`: the lazy start alone, 1 and 5 servers in turn.
+    if std::env::var("MCPGW_BENCH_ONLY").is_ok_and(|v| v == "lazy") {
+        let mut ratios = vec![];
+        for _ in 0..3 {
+            let one = used_one_of(1, &binary, dir.path(), &everything, "lazy").await?;
+            let five = used_one_of(5, &binary, dir.path(), &everything, "lazy").await?;
+            let r = five.first_list.as_secs_f64() / one.first_list.as_secs_f64();
+            println!(
+                "lazy start to tool list: 1 server {}, 5 servers {} ({r:.2}×)",
+                ms(one.first_list),
+                ms(five.first_list),
+            );
+            ratios.push(r);
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!("median 5 / 1: {:.2}×", ratios[1]);
+        return Ok(());
+    }
 
     let mut direct = tokio::process::Command::new(node()?);
     direct.arg(&everything).arg("stdio");
