@@ -545,12 +545,16 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__serve)
-            opts="-v -q -h --config --verbose --quiet --log-file --help"
+            opts="-v -q -h --listen --config --verbose --quiet --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpgw;serve'= {
+            cand --listen 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address, such as 127.0.0.1:8080)'
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
             cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'

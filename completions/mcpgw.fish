@@ -42,6 +42,7 @@ complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "logout" -d 'Forget a se
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "import" -d 'Bring an AI client\'s MCP servers into mcpgw: config into the config, secrets into the store'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l listen -d 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address, such as 127.0.0.1:8080)' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l log-file -d 'Write the log to this file instead of stderr' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'

@@ -36,7 +36,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP on stdin/stdout: the command an AI client launches
-    Serve,
+    Serve {
+        /// Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a
+        /// loopback address, such as 127.0.0.1:8080)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`
     Proxy(Box<ProxyArgs>),
     /// Show each configured server: transport, state, and what it offers

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Completions { shell } = cli.command {
         return completions::run(shell);
     }
-    let default_level = if matches!(cli.command, Command::Serve | Command::Proxy(_)) {
+    let default_level = if matches!(cli.command, Command::Serve { .. } | Command::Proxy(_)) {
         "info"
     } else {
         "warn"
@@ -65,7 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Serve => serve::run(ctx).await,
+            Command::Serve { listen } => serve::run(ctx, listen).await,
             Command::Import { file, dry_run } => {
                 import::run(ctx, cli.config.clone(), file, dry_run).await
             }

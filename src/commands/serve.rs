@@ -1,12 +1,16 @@
-//! `mcpgw serve`: the gateway on stdin/stdout, until stdin ends or SIGTERM/SIGINT arrives.
+//! `mcpgw serve`: the gateway on stdin/stdout, until stdin ends or SIGTERM/SIGINT arrives;
+//! with `--listen ADDR`, on HTTP (`face::http`) until SIGTERM/SIGINT.
 
 use std::process::ExitCode;
 
-use super::{Ask, Context};
+use super::{Ask, Context, UsageError};
 use crate::hub;
 
-pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, listen: Option<std::net::SocketAddr>) -> anyhow::Result<ExitCode> {
     let config = ctx.config.clone();
+    if let Some(addr) = listen {
+        crate::face::http::allowed(&addr).map_err(UsageError)?;
+    }
     tracing::info!(
         "serving {} server(s) from {}",
         config.servers.iter().filter(|s| s.enabled).count(),
@@ -26,6 +30,15 @@ pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
         secrets: ctx.gateway_secrets().await,
         prompt: ctx.prompt(Ask::Serve),
     };
+    if let Some(addr) = listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr()?;
+        tracing::info!("serving MCP at http://{bound}/mcp");
+        crate::face::http::run(config, listener, services, shutdown_signal()).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     crate::face::run(
         config,
         crate::stdio::stdin(),

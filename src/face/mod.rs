@@ -1,6 +1,8 @@
-//! The gateway's faces towards clients. Today: one client on a byte stream (stdin/stdout for
+//! The gateway's faces towards clients: one client on a byte stream (stdin/stdout for
 //! `mcpgw serve` and `mcpgw proxy`, an in-memory pipe for the CLI commands), as one session
-//! on a hub.
+//! on a hub; and many clients over HTTP ([`http`]).
+
+pub mod http;
 
 use std::sync::Arc;
 

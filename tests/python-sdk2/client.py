@@ -2,7 +2,7 @@
 SDK's modes: "2026-07-28" (stateless, no probe), "auto" (probes with server/discover, falls
 back to initialize) or "legacy" (initialize only).
 
-Usage: client.py MODE PREFIX MCPGW ARGS...
+Usage: client.py MODE PREFIX MCPGW ARGS...   (or MODE PREFIX URL: the gateway's HTTP face)
 The gateway's one server is the reference server, its tools and prompts named PREFIX + name
 (`every__` under `mcpgw serve`, nothing under `mcpgw proxy`). Prints what it did and, last,
 `OK <protocol version>`; any failure raises (exit status 1).
@@ -20,11 +20,8 @@ DOC = "demo://resource/static/document/architecture.md"
 
 async def main() -> None:
     mode, prefix, mcpgw, *args = sys.argv[1:]
-    client = Client(
-        StdioServerParameters(command=mcpgw, args=args),
-        mode=mode,
-        read_timeout_seconds=30,
-    )
+    server = mcpgw if mcpgw.startswith("http") else StdioServerParameters(command=mcpgw, args=args)
+    client = Client(server, mode=mode, read_timeout_seconds=30)
     async with client:
         version = client.protocol_version
         print("protocol", version)

@@ -1,0 +1,640 @@
+//! The HTTP face (`mcpgw serve --listen ADDR`): Streamable HTTP at `/mcp` for any number of
+//! clients at once, each a session on the one hub.
+//!
+//! - **Handshake era.** An `initialize` POST without `Mcp-Session-Id` makes a session; its id
+//!   comes back in that header and every later request names it (none: 400; an unknown one:
+//!   404, as the spec says, so that the client starts again). A POST's requests are answered
+//!   on its own response, an SSE stream; `GET /mcp` opens the session's stream for what the
+//!   servers send on their own (notifications, their requests to the client), which otherwise
+//!   goes on the newest POST stream open; `DELETE /mcp` ends the session. Events carry no id:
+//!   nothing is resumed (`Last-Event-ID`).
+//! - **2026-07-28.** Requests name their version in `_meta` and need no session. They share one
+//!   session on the hub, which keeps what outlives a request (input held for a retry, tasks);
+//!   their ids are made unique on the way in and put back on the way out. Each is answered on
+//!   its POST's stream, its progress and log messages before its answer;
+//!   `subscriptions/listen` keeps its stream open until the client closes it, and closing a
+//!   stream cancels what it was waiting for.
+//! - **Guards.** Loopback addresses only, until the face has authentication; an `Origin`, when
+//!   sent, must be a loopback one (DNS rebinding); bodies are bounded by `max_message_size`
+//!   (413); at most [`MAX_SESSIONS`] sessions of the handshake era (503), and one unused for
+//!   [`IDLE`] is ended. `GET /health` says how many servers are ready.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::hub::{self, Control, HubHandle, ServerState, Services};
+use crate::protocol::{
+    self, ErrorObject, Frame, Message, Notification, Parsed, Request, RequestId, Response as Rpc,
+    code,
+};
+use crate::session::Session;
+
+/// Sessions of the handshake era at once.
+pub const MAX_SESSIONS: usize = 256;
+/// A session of the handshake era unused this long is ended.
+pub const IDLE: Duration = Duration::from_secs(60 * 60);
+
+const SESSION_ID: &str = "mcp-session-id";
+
+/// Serves MCP over HTTP on `listener` until `shutdown` completes, then ends every session and
+/// stops the servers.
+pub async fn run(
+    config: Arc<Config>,
+    listener: tokio::net::TcpListener,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (control, control_rx) = mpsc::unbounded_channel();
+    let (hub, hub_task) = hub::spawn(config.clone(), services, control_rx);
+    let (stop, stopped) = watch::channel(false);
+    let face = Arc::new(Face {
+        stateless: Pool::spawn(&config, &hub, &stopped, true),
+        config: config.clone(),
+        hub: hub.clone(),
+        control,
+        sessions: Mutex::default(),
+        stopped,
+    });
+    let sweeper = tokio::spawn(sweep(face.clone()));
+    let app = axum::Router::new()
+        .route("/mcp", axum::routing::post(post).get(get).delete(delete))
+        .route("/health", axum::routing::get(health))
+        .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
+        .with_state(face.clone());
+    let closing = face.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Sessions end (answering what they can), and every stream with them.
+            let _ = stop.send(true);
+            for pool in closing.sessions.lock().expect("sessions").drain() {
+                pool.1.close();
+            }
+            closing.stateless.close();
+        })
+        .await;
+    sweeper.abort();
+    // Every session's input ends: each answers what it owes, then leaves the hub.
+    face.sessions.lock().expect("sessions").clear();
+    drop(face);
+    drop(hub);
+    let _ = hub_task.await;
+    served
+}
+
+/// Whether the face may listen on `addr` (loopback only, until it authenticates clients).
+pub fn allowed(addr: &SocketAddr) -> Result<(), String> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing to listen on {addr}: mcpgw's HTTP face has no authentication yet, so it listens on loopback addresses only (127.0.0.1, [::1])"
+        ))
+    }
+}
+
+struct Face {
+    config: Arc<Config>,
+    hub: HubHandle,
+    control: mpsc::UnboundedSender<Control>,
+    /// Sessions of the handshake era, by `Mcp-Session-Id`.
+    sessions: Mutex<HashMap<String, Arc<Pool>>>,
+    /// The one session of the 2026-07-28 requests.
+    stateless: Arc<Pool>,
+    stopped: watch::Receiver<bool>,
+}
+
+/// A session on the hub and the way its messages find their HTTP streams.
+struct Pool {
+    input: mpsc::UnboundedSender<std::io::Result<Frame>>,
+    routes: Arc<Mutex<Routes>>,
+    /// 2026-07-28: ids are made unique (clients number their requests alike).
+    stateless: bool,
+    next: AtomicU64,
+    used: Mutex<Instant>,
+}
+
+/// Where a session's messages go.
+#[derive(Default)]
+struct Routes {
+    /// A request in flight, by its id as the session knows it (JSON text): the client's id
+    /// and the POST it came on.
+    pending: HashMap<String, (RequestId, Post)>,
+    /// A request's progress token (JSON text) → its POST.
+    tokens: HashMap<String, u64>,
+    /// The POSTs open, oldest first.
+    open: Vec<Post>,
+    /// The GET stream.
+    stream: Option<mpsc::UnboundedSender<Out>>,
+}
+
+#[derive(Clone)]
+struct Post {
+    no: u64,
+    tx: mpsc::UnboundedSender<Out>,
+}
+
+/// A message for a stream; `answers`: it is the answer to one of the stream's requests.
+struct Out {
+    line: String,
+    answers: bool,
+}
+
+static NEXT_POST: AtomicU64 = AtomicU64::new(1);
+
+impl Pool {
+    fn spawn(
+        config: &Arc<Config>,
+        hub: &HubHandle,
+        stopped: &watch::Receiver<bool>,
+        stateless: bool,
+    ) -> Arc<Pool> {
+        let (input, mut input_rx) = mpsc::unbounded_channel();
+        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+        let session = Session::new(config.clone(), hub.clone(), out);
+        let frames = futures_util::stream::poll_fn(move |cx| input_rx.poll_recv(cx));
+        let mut stopped = stopped.clone();
+        tokio::spawn(session.run(frames, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
+        let routes = Arc::new(Mutex::new(Routes::default()));
+        let routing = routes.clone();
+        tokio::spawn(async move {
+            while let Some(line) = out_rx.recv().await {
+                crate::logging::client_wire("←", line.as_bytes());
+                route(&routing, line);
+            }
+        });
+        Arc::new(Pool {
+            input,
+            routes,
+            stateless,
+            next: AtomicU64::new(1),
+            used: Mutex::new(Instant::now()),
+        })
+    }
+
+    fn feed(&self, line: String) {
+        crate::logging::client_wire("→", line.as_bytes());
+        let _ = self.input.send(Ok(Frame::Line(Bytes::from(line))));
+    }
+
+    /// Ends every stream of its (the server is stopping).
+    fn close(&self) {
+        let mut r = self.routes.lock().expect("routes");
+        r.pending.clear();
+        r.open.clear();
+        r.stream = None;
+    }
+
+    /// Whether nothing is open on it (no POST, no GET stream).
+    fn quiet(&self) -> bool {
+        let r = self.routes.lock().expect("routes");
+        r.open.is_empty() && r.stream.as_ref().is_none_or(|s| s.is_closed())
+    }
+}
+
+/// Sends one of the session's messages where it belongs.
+fn route(routes: &Mutex<Routes>, line: String) {
+    let mut r = routes.lock().expect("routes");
+    match Message::parse(line.as_bytes()) {
+        Parsed::Message(Message::Response(answer)) => {
+            let key = serde_json::to_string(&answer.id).unwrap_or_default();
+            if let Some((theirs, post)) = r.pending.remove(&key) {
+                let line = Message::Response(Rpc {
+                    id: theirs,
+                    outcome: answer.outcome,
+                })
+                .to_line();
+                let _ = post.tx.send(Out {
+                    line,
+                    answers: true,
+                });
+                return;
+            }
+        }
+        Parsed::Message(Message::Notification(n)) => {
+            // A listen's notification names its subscription: the listen's own id, put back.
+            if let Some(sub) = subscription(&n)
+                && let Some((theirs, post)) = r.pending.get(&sub)
+            {
+                let line = retagged(&n, theirs);
+                let _ = post.tx.send(Out {
+                    line,
+                    answers: false,
+                });
+                return;
+            }
+            if let Some(token) = protocol::progress_token(n.params.as_deref())
+                && let Some(no) = r.tokens.get(&token).copied()
+                && let Some(post) = r.open.iter().find(|p| p.no == no)
+            {
+                let _ = post.tx.send(Out {
+                    line,
+                    answers: false,
+                });
+                return;
+            }
+        }
+        _ => {}
+    }
+    // About nothing in particular: the GET stream, else the newest POST open.
+    let out = Out {
+        line,
+        answers: false,
+    };
+    let out = match &r.stream {
+        Some(stream) => match stream.send(out) {
+            Ok(()) => return,
+            Err(mpsc::error::SendError(out)) => {
+                r.stream = None;
+                out
+            }
+        },
+        None => out,
+    };
+    match r.open.last() {
+        Some(post) => drop(post.tx.send(out)),
+        None => tracing::debug!("no stream open for a message of the gateway's: dropped"),
+    }
+}
+
+/// The subscription a notification names (`_meta`), as JSON text.
+fn subscription(n: &Notification) -> Option<String> {
+    let params: Value = serde_json::from_str(n.params.as_deref()?.get()).ok()?;
+    let id = params.get("_meta")?.get(protocol::meta::SUBSCRIPTION_ID)?;
+    serde_json::to_string(id).ok()
+}
+
+/// `n` with its subscription id made the client's again.
+fn retagged(n: &Notification, theirs: &RequestId) -> String {
+    let mut params: Value = n
+        .params
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p.get()).ok())
+        .unwrap_or_else(|| json!({}));
+    params["_meta"][protocol::meta::SUBSCRIPTION_ID] = json!(theirs);
+    Message::Notification(Notification {
+        method: n.method.clone(),
+        params: Some(protocol::raw(&params)),
+    })
+    .to_line()
+}
+
+/// Ends a POST's routes when its stream ends: what it still waited for is cancelled.
+struct PostGuard {
+    pool: Arc<Pool>,
+    no: u64,
+}
+
+impl Drop for PostGuard {
+    fn drop(&mut self) {
+        let cancelled: Vec<String> = {
+            let mut r = self.pool.routes.lock().expect("routes");
+            r.open.retain(|p| p.no != self.no);
+            r.tokens.retain(|_, no| *no != self.no);
+            let ids: Vec<String> = r
+                .pending
+                .iter()
+                .filter(|(_, (_, post))| post.no == self.no)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &ids {
+                r.pending.remove(id);
+            }
+            ids
+        };
+        for id in cancelled {
+            let id: Value = serde_json::from_str(&id).unwrap_or(Value::Null);
+            let n = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled",
+                "params": { "requestId": id, "reason": "the client closed the stream" } });
+            self.pool.feed(n.to_string());
+        }
+    }
+}
+
+fn rpc_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        protocol::error_line(id.as_ref(), &error),
+    )
+        .into_response()
+}
+
+fn refused(status: StatusCode, message: impl Into<String>) -> Response {
+    rpc_error(
+        status,
+        None,
+        ErrorObject::new(code::INVALID_REQUEST, message.into()),
+    )
+}
+
+/// A browser page of another origin must not reach a server on this machine.
+fn origin_refused(headers: &HeaderMap) -> Option<Response> {
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("");
+    let host = url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    let local = matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    (!local).then(|| {
+        refused(
+            StatusCode::FORBIDDEN,
+            format!("Forbidden: origin {origin} may not use this gateway"),
+        )
+    })
+}
+
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(SESSION_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// A request of 2026-07-28: its `_meta` names the version (or the header does).
+fn is_stateless(request: &Request, headers: &HeaderMap) -> bool {
+    let header = headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(protocol::Version::parse)
+        .is_some_and(protocol::Version::is_stateless);
+    header
+        || request
+            .params
+            .as_deref()
+            .is_some_and(|p| p.get().contains(protocol::meta::PROTOCOL_VERSION))
+}
+
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refusal) = origin_refused(&headers) {
+        return refusal;
+    }
+    let items: Vec<Box<RawValue>> = match Message::parse(&body) {
+        Parsed::Batch(items) if !items.is_empty() => items,
+        Parsed::Batch(_) => {
+            return refused(StatusCode::BAD_REQUEST, "Invalid request: an empty batch");
+        }
+        Parsed::Rejected(r) => return rpc_error(StatusCode::BAD_REQUEST, r.id, r.error),
+        Parsed::Message(_) => vec![],
+    };
+    let messages: Vec<Message> = if items.is_empty() {
+        match Message::parse(&body) {
+            Parsed::Message(m) => vec![m],
+            _ => unreachable!("parsed above"),
+        }
+    } else {
+        let mut messages = vec![];
+        for item in items {
+            match Message::parse(item.get().as_bytes()) {
+                Parsed::Message(m) => messages.push(m),
+                Parsed::Rejected(r) => return rpc_error(StatusCode::BAD_REQUEST, r.id, r.error),
+                Parsed::Batch(_) => {
+                    return refused(
+                        StatusCode::BAD_REQUEST,
+                        "Invalid request: a batch in a batch",
+                    );
+                }
+            }
+        }
+        messages
+    };
+    let requests: Vec<&Request> = messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Request(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let initialize = requests.iter().any(|r| r.method == "initialize");
+    let stateless = requests.iter().any(|r| is_stateless(r, &headers));
+    let (pool, made) = match session_id(&headers) {
+        Some(id) => match face.sessions.lock().expect("sessions").get(&id) {
+            Some(pool) => (pool.clone(), None),
+            None => {
+                return refused(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "Session not found: {id} (it ended, or mcpgw restarted): initialize again"
+                    ),
+                );
+            }
+        },
+        None if initialize => {
+            if messages.len() > 1 {
+                return refused(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid request: `initialize` must come alone",
+                );
+            }
+            let mut sessions = face.sessions.lock().expect("sessions");
+            if sessions.len() >= MAX_SESSIONS {
+                return refused(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("mcpgw serves at most {MAX_SESSIONS} sessions at once"),
+                );
+            }
+            let pool = Pool::spawn(&face.config, &face.hub, &face.stopped, false);
+            let id = new_session_id();
+            sessions.insert(id.clone(), pool.clone());
+            (pool, Some(id))
+        }
+        None if stateless || requests.iter().any(|r| r.method == "server/discover") => {
+            (face.stateless.clone(), None)
+        }
+        None if requests.is_empty() => (face.stateless.clone(), None),
+        None => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "Bad request: no Mcp-Session-Id (send `initialize` first), and not a request of protocol version 2026-07-28",
+            );
+        }
+    };
+    *pool.used.lock().expect("used") = Instant::now();
+    if requests.is_empty() {
+        for m in messages {
+            pool.feed(m.to_line());
+        }
+        return StatusCode::ACCEPTED.into_response();
+    }
+    // The POST's stream: its requests' answers, and what is said about them meanwhile.
+    let (tx, rx) = mpsc::unbounded_channel::<Out>();
+    let no = NEXT_POST.fetch_add(1, Ordering::Relaxed);
+    let post = Post { no, tx };
+    let mut lines = vec![];
+    let mut expected = 0;
+    {
+        let mut r = pool.routes.lock().expect("routes");
+        // A client's id already in flight in its session cannot be told apart from it.
+        if !pool.stateless
+            && let Some(dup) = requests.iter().find(|q| {
+                r.pending
+                    .contains_key(&serde_json::to_string(&q.id).unwrap_or_default())
+            })
+        {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                Some(dup.id.clone()),
+                ErrorObject::new(
+                    code::INVALID_REQUEST,
+                    "Invalid request: this id is already in flight",
+                ),
+            );
+        }
+        r.open.push(post.clone());
+        for m in messages {
+            let Message::Request(request) = m else {
+                lines.push(m.to_line());
+                continue;
+            };
+            let theirs = request.id.clone();
+            let ours = if pool.stateless {
+                RequestId::String(format!("h{}", pool.next.fetch_add(1, Ordering::Relaxed)).into())
+            } else {
+                theirs.clone()
+            };
+            if let Some(token) = protocol::progress_token(request.params.as_deref()) {
+                r.tokens.insert(token, no);
+            }
+            let key = serde_json::to_string(&ours).unwrap_or_default();
+            r.pending.insert(key, (theirs, post.clone()));
+            expected += 1;
+            lines.push(
+                Message::Request(Request {
+                    id: ours,
+                    ..request
+                })
+                .to_line(),
+            );
+        }
+    }
+    for line in lines {
+        pool.feed(line);
+    }
+    let guard = PostGuard {
+        pool: pool.clone(),
+        no,
+    };
+    let events =
+        futures_util::stream::unfold((rx, expected, guard), |(mut rx, left, guard)| async move {
+            if left == 0 {
+                return None;
+            }
+            let out = rx.recv().await?;
+            let left = if out.answers { left - 1 } else { left };
+            let event = Bytes::from(format!("event: message\ndata: {}\n\n", out.line));
+            Some((Ok::<_, Infallible>(event), (rx, left, guard)))
+        });
+    let mut response = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache");
+    if let Some(id) = made {
+        response = response.header(SESSION_ID, id);
+    }
+    response
+        .body(Body::from_stream(events))
+        .unwrap_or_else(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// The session's stream of what servers send on their own.
+async fn get(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = origin_refused(&headers) {
+        return refusal;
+    }
+    let Some(id) = session_id(&headers) else {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "no stream without a session (protocol version 2026-07-28 has none: use subscriptions/listen)",
+        )
+            .into_response();
+    };
+    let Some(pool) = face.sessions.lock().expect("sessions").get(&id).cloned() else {
+        return refused(StatusCode::NOT_FOUND, format!("Session not found: {id}"));
+    };
+    let (tx, rx) = mpsc::unbounded_channel::<Out>();
+    pool.routes.lock().expect("routes").stream = Some(tx);
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        let out = rx.recv().await?;
+        let event = Bytes::from(format!("event: message\ndata: {}\n\n", out.line));
+        Some((Ok::<_, Infallible>(event), rx))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(events))
+        .unwrap_or_else(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn delete(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = origin_refused(&headers) {
+        return refusal;
+    }
+    let Some(id) = session_id(&headers) else {
+        return refused(StatusCode::BAD_REQUEST, "Bad request: no Mcp-Session-Id");
+    };
+    match face.sessions.lock().expect("sessions").remove(&id) {
+        // Its input ends: the session answers what it owes, then leaves the hub.
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => refused(StatusCode::NOT_FOUND, format!("Session not found: {id}")),
+    }
+}
+
+/// Open to anyone (load balancers): whether mcpgw runs, and how many servers are ready.
+async fn health(State(face): State<Arc<Face>>) -> Response {
+    let (tx, rx) = oneshot::channel();
+    let _ = face.control.send(Control::Status(tx));
+    let statuses = rx.await.unwrap_or_default();
+    let ready = statuses
+        .iter()
+        .filter(|s| matches!(s.state, ServerState::Ready))
+        .count();
+    let body = json!({
+        "status": "ok",
+        "servers": { "ready": ready, "total": statuses.len() },
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Ends sessions unused for [`IDLE`].
+async fn sweep(face: Arc<Face>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        face.sessions.lock().expect("sessions").retain(|id, pool| {
+            let idle = pool.used.lock().expect("used").elapsed() >= IDLE && pool.quiet();
+            if idle {
+                tracing::info!(
+                    "ended HTTP session {id}, unused for {}",
+                    humantime::format_duration(IDLE)
+                );
+            }
+            !idle
+        });
+    }
+}

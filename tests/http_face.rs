@@ -1,0 +1,305 @@
+//! `mcpgw serve --listen`: the HTTP face, driven by real clients (the Python `mcp` SDK 2.x in
+//! each of its modes, and mcp-remote) and by hand for what it must refuse.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// `mcpgw serve --listen` in front of server-everything (`every`); stopped when dropped.
+struct Face {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Face {
+    async fn start() -> Face {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            Setup::new()
+                .gateway(r#"max_message_size = "1MiB""#)
+                .server(Server::everything("every"))
+                .config_text(),
+        )
+        .unwrap();
+        let port = free_port();
+        let child = std::process::Command::new(mcpgw_bin())
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--config",
+            ])
+            .arg(&config)
+            .env("MCPGW_LOG", "trace")
+            .env("XDG_CACHE_HOME", dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("mcpgw.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let face = Face { child, port, dir };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while face.health().await.is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the face never listened: {}",
+                face.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        face
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mcpgw.log")).unwrap_or_default()
+    }
+
+    async fn health(&self) -> Option<Value> {
+        let got = reqwest::get(format!("http://127.0.0.1:{}/health", self.port))
+            .await
+            .ok()?;
+        got.json().await.ok()
+    }
+
+    /// A POST by hand: the status, the headers and the body.
+    async fn post(
+        &self,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut request = reqwest::Client::new()
+            .post(self.url())
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let got = request.send().await.unwrap();
+        let status = got.status().as_u16();
+        let headers = got.headers().clone();
+        (status, headers, got.text().await.unwrap_or_default())
+    }
+}
+
+impl Drop for Face {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        assert!(!self.log().contains(CANARY), "a secret reached the log");
+    }
+}
+
+fn client_script() -> PathBuf {
+    root().join("tests/python-sdk2/client.py")
+}
+
+#[tokio::test]
+async fn the_python_sdk_in_each_mode_uses_the_http_face() {
+    // A face each: the script toggles the reference server's resource updates.
+    for mode in ["2026-07-28", "auto", "legacy"] {
+        let face = Face::start().await;
+        let health = face.health().await.unwrap();
+        assert_eq!(health["status"], "ok");
+        assert_eq!(health["servers"]["total"], 1, "{health}");
+        let out = std::process::Command::new(python_sdk2())
+            .arg(client_script())
+            .args([mode, "every__", &face.url()])
+            .output()
+            .unwrap();
+        let text = all_output(&out);
+        assert!(
+            out.status.success() && text.contains("OK "),
+            "{mode}: {text}\n{}",
+            face.log()
+        );
+        // Nothing on stdout, ever.
+        assert_eq!(
+            std::fs::read_to_string(face.dir.path().join("stdout")).unwrap(),
+            ""
+        );
+    }
+}
+
+#[tokio::test]
+async fn mcp_remote_reaches_the_servers_through_the_http_face() {
+    let face = Face::start().await;
+    let installed = root().join("tests/npm/node_modules/mcp-remote/dist/proxy.js");
+    assert!(
+        installed.exists(),
+        "mcp-remote is not installed: run `scripts/test` once (npm ci in tests/npm)"
+    );
+    let (client, _child) = remote(&face, "one", mcpgw::client::no_handler()).await;
+    let tools = client.list_all("tools/list", "tools").await.unwrap();
+    assert!(
+        tools.iter().any(|t| t["name"] == "every__echo"),
+        "{tools:?}"
+    );
+    let echo = client
+        .request(
+            "tools/call",
+            json!({ "name": "every__echo", "arguments": { "message": "through two gateways" } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(text(&echo), "Echo: through two gateways");
+}
+
+#[tokio::test]
+async fn what_the_face_refuses_it_refuses_clearly() {
+    let face = Face::start().await;
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+    // No session and not of 2026-07-28.
+    let (status, _, body) = face.post(&[], call).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Mcp-Session-Id"), "{body}");
+    // A session that does not exist: 404, so that the client starts again.
+    let (status, _, body) = face.post(&[("mcp-session-id", "nope")], call).await;
+    assert_eq!(status, 404, "{body}");
+    // Another origin (DNS rebinding).
+    let (status, _, body) = face.post(&[("origin", "http://evil.example")], call).await;
+    assert_eq!(status, 403, "{body}");
+    // Not JSON.
+    let (status, _, body) = face.post(&[], "{nope").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("-32700"), "{body}");
+    // Larger than max_message_size (1 MiB here).
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"x","params":{{"p":"{}"}}}}"#,
+        "a".repeat(2 << 20)
+    );
+    let (status, _, _) = face.post(&[], &huge).await;
+    assert_eq!(status, 413);
+    // And a session still works after all that, answered on its POST's stream.
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"by hand","version":"1"}}}"#;
+    let (status, headers, body) = face.post(&[], init).await;
+    assert_eq!(status, 200, "{body}");
+    let session = headers
+        .get("mcp-session-id")
+        .expect("a session id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(body.contains("\"serverInfo\""), "{body}");
+    let named = [("mcp-session-id", session.as_str())];
+    let (status, _, _) = face
+        .post(
+            &named,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        )
+        .await;
+    assert_eq!(status, 202);
+    let (status, _, body) = face.post(&named, call).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("every__echo"), "{body}");
+    // Ended with DELETE: gone.
+    let deleted = reqwest::Client::new()
+        .delete(face.url())
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    let (status, _, _) = face.post(&named, call).await;
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn only_loopback_addresses_are_listened_on_without_authentication() {
+    let out = Cli::new(&["serve", "--listen", "0.0.0.0:0"]).run();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(
+        all_output(&out).contains("loopback addresses only"),
+        "{}",
+        all_output(&out)
+    );
+}
+
+/// mcp-remote in front of the face, its client answering what servers ask with `handler`.
+async fn remote(
+    face: &Face,
+    name: &str,
+    handler: mcpgw::client::Handler,
+) -> (mcpgw::client::Client, tokio::process::Child) {
+    let mut command = tokio::process::Command::new(node());
+    command
+        .arg(root().join("tests/npm/node_modules/mcp-remote/dist/proxy.js"))
+        .args([&face.url(), "--allow-http", "--transport", "http-only"])
+        .env("MCP_REMOTE_CONFIG_DIR", face.dir.path().join(name))
+        .stderr(std::process::Stdio::null());
+    let (client, child) = mcpgw::client::Client::spawn(&mut command, handler).unwrap();
+    client
+        .initialize_as("2025-06-18", json!({ "elicitation": {} }))
+        .await
+        .expect("initialize through mcp-remote");
+    (client, child)
+}
+
+#[tokio::test]
+async fn two_clients_share_the_servers_and_each_is_asked_only_what_its_own_call_needs() {
+    use futures_util::FutureExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let face = Face::start().await;
+    let counter = |asked: Arc<AtomicUsize>| -> mcpgw::client::Handler {
+        Arc::new(move |r: mcpgw::protocol::Request| {
+            let asked = asked.clone();
+            async move {
+                assert_eq!(r.method, "elicitation/create");
+                asked.fetch_add(1, Ordering::SeqCst);
+                Ok(mcpgw::protocol::raw(
+                    &json!({ "action": "accept", "content": { "name": "Ada", "check": true, "email": "ada@example.org" } }),
+                ))
+            }
+            .boxed()
+        })
+    };
+    // The servers are initialized with the capabilities of the first client to connect (and
+    // mcp-remote first connects with none, to test the transport): one that can be asked
+    // comes first.
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"first","version":"1"}}}"#;
+    assert_eq!(face.post(&[], init).await.0, 200);
+    let (a_asked, b_asked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (a, _a) = remote(&face, "a", counter(a_asked.clone())).await;
+    let (b, _b) = remote(&face, "b", counter(b_asked.clone())).await;
+    let tools = b.list_all("tools/list", "tools").await.unwrap();
+    assert!(
+        tools
+            .iter()
+            .any(|t| t["name"] == "every__trigger-elicitation-request"),
+        "{tools:?}"
+    );
+    let (asked, echoed) = tokio::join!(
+        a.request(
+            "tools/call",
+            json!({ "name": "every__trigger-elicitation-request", "arguments": {} }),
+        ),
+        b.request(
+            "tools/call",
+            json!({ "name": "every__echo", "arguments": { "message": "b" } }),
+        ),
+    );
+    let asked = asked.unwrap();
+    assert!(all_text(&asked).contains("Ada"), "{asked}");
+    assert_eq!(text(&echoed.unwrap()), "Echo: b");
+    assert_eq!(
+        (
+            a_asked.load(Ordering::SeqCst),
+            b_asked.load(Ordering::SeqCst)
+        ),
+        (1, 0)
+    );
+    let health = face.health().await.unwrap();
+    assert_eq!(health["servers"]["ready"], 1, "{health}");
+}
