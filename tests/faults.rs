@@ -259,6 +259,39 @@ async fn a_server_slower_than_the_startup_wait_is_announced_when_it_arrives() {
 }
 
 #[tokio::test]
+async fn a_request_cancelled_while_its_server_starts_is_never_sent() {
+    let gw = Setup::new()
+        .server(Server::fixture("slow", &["--init-delay-ms", "1500"]))
+        .start()
+        .await;
+    gw.client.send_line(
+        json!({ "jsonrpc": "2.0", "id": 77, "method": "tools/call", "params": { "name": "slow__echo", "arguments": { "message": "never" } } })
+            .to_string(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    gw.client
+        .notify("notifications/cancelled", json!({ "requestId": 77 }));
+    // The server comes up and lists; the cancelled call neither reaches it nor is answered.
+    assert_eq!(
+        text(&gw.call("slow__echo", json!({ "message": "after" })).await),
+        "slow: after"
+    );
+    assert!(
+        gw.client
+            .unmatched(std::time::Duration::from_millis(300))
+            .await
+            .is_none(),
+        "a cancelled request was answered"
+    );
+    let log = gw.log_text();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("server=slow") && l.contains("→") && l.contains("never")),
+        "{log}"
+    );
+}
+
+#[tokio::test]
 async fn requests_from_a_server_that_dies_are_cancelled_at_the_client() {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
     let record = seen.clone();

@@ -303,3 +303,143 @@ async fn two_clients_share_the_servers_and_each_is_asked_only_what_its_own_call_
     let health = face.health().await.unwrap();
     assert_eq!(health["servers"]["ready"], 1, "{health}");
 }
+
+/// The JSON-RPC messages of an SSE body.
+fn events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str(d).ok())
+        .collect()
+}
+
+/// A 2026-07-28 request's params: `params` with the era's `_meta`.
+fn modern(mut params: Value) -> Value {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
+        "io.modelcontextprotocol/clientInfo": { "name": "by hand", "version": "1" },
+    });
+    params
+}
+
+fn request(id: u64, method: &str, params: Value) -> String {
+    json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": modern(params) }).to_string()
+}
+
+#[tokio::test]
+async fn requests_of_2026_07_28_from_several_clients_keep_their_own_ids_and_state() {
+    let face = Face::start().await;
+    // Two clients, both numbering from 1, at once: each gets its own answer under its id.
+    let echo = |m: &str| {
+        request(
+            1,
+            "tools/call",
+            json!({ "name": "every__echo", "arguments": { "message": m } }),
+        )
+    };
+    let (one, two) = (echo("one"), echo("two"));
+    let ((_, _, a), (_, _, b)) = tokio::join!(face.post(&[], &one), face.post(&[], &two));
+    let (a, b) = (events(&a), events(&b));
+    assert_eq!(a.last().unwrap()["id"], 1, "{a:?}");
+    assert_eq!(b.last().unwrap()["id"], 1, "{b:?}");
+    assert_eq!(text(&a.last().unwrap()["result"]), "Echo: one");
+    assert_eq!(text(&b.last().unwrap()["result"]), "Echo: two");
+    // A server's question comes back as `input_required`; the retry, on another POST, is
+    // answered with the call's result: what is held between requests outlives them.
+    let call = json!({ "name": "every__trigger-elicitation-request", "arguments": {} });
+    let (_, _, body) = face
+        .post(&[], &request(7, "tools/call", call.clone()))
+        .await;
+    let asked = events(&body).pop().unwrap();
+    assert_eq!(asked["result"]["resultType"], "input_required", "{asked}");
+    let key = asked["result"]["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let mut retry = call;
+    retry["requestState"] = asked["result"]["requestState"].clone();
+    retry["inputResponses"] = json!({ key: { "action": "accept", "content": { "name": "Ada", "check": true, "email": "ada@example.org" } } });
+    let (_, _, body) = face.post(&[], &request(8, "tools/call", retry)).await;
+    let done = events(&body).pop().unwrap();
+    assert_eq!(done["id"], 8, "{done}");
+    assert!(all_text(&done["result"]).contains("Ada"), "{done}");
+}
+
+#[tokio::test]
+async fn closing_a_post_stream_cancels_its_request() {
+    let face = Face::start().await;
+    let call = request(
+        3,
+        "tools/call",
+        json!({ "name": "every__trigger-long-running-operation", "arguments": { "duration": 30, "steps": 30 } }),
+    );
+    let sent = reqwest::Client::new()
+        .post(face.url())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(call)
+        .send();
+    // Let it reach the server (started by this first request), then hang up.
+    let response = sent.await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !face
+        .log()
+        .contains("\"name\":\"trigger-long-running-operation\"")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never sent: {}",
+            face.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(response);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !face.log().lines().any(|l| {
+        l.contains("server=every") && l.contains("→") && l.contains("notifications/cancelled")
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never had the call cancelled: {}",
+            face.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_face_stops_on_sigterm_with_streams_open() {
+    let mut face = Face::start().await;
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"by hand","version":"1"}}}"#;
+    let (_, headers, _) = face.post(&[], init).await;
+    let session = headers["mcp-session-id"].to_str().unwrap().to_owned();
+    // A GET stream, held open.
+    let stream = reqwest::Client::new()
+        .get(face.url())
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    // SAFETY: signalling a child process of ours.
+    unsafe { libc::kill(face.child.id() as i32, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = face.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}: {}", face.log());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM: {}",
+            face.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(stream);
+}

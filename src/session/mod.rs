@@ -992,6 +992,12 @@ impl Session {
                 {
                     return;
                 }
+                // One still waiting for its server to start is simply never sent.
+                let waiting = self.deferred.len();
+                self.deferred.retain(|r| r.id != p.request_id);
+                if self.deferred.len() < waiting {
+                    return;
+                }
                 if let Some(flight) = self.inflight.remove(&p.request_id)
                     && let Some(handle) = self.handle(flight.server)
                 {
