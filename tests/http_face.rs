@@ -265,21 +265,29 @@ async fn two_clients_share_the_servers_and_each_is_asked_only_what_its_own_call_
             .boxed()
         })
     };
-    // The servers are initialized with the capabilities of the first client to connect (and
-    // mcp-remote first connects with none, to test the transport): one that can be asked
-    // comes first.
-    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"first","version":"1"}}}"#;
-    assert_eq!(face.post(&[], init).await.0, 200);
     let (a_asked, b_asked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (a, _a) = remote(&face, "a", counter(a_asked.clone())).await;
     let (b, _b) = remote(&face, "b", counter(b_asked.clone())).await;
-    let tools = b.list_all("tools/list", "tools").await.unwrap();
-    assert!(
-        tools
+    // mcp-remote first connects with no capabilities (to try the transport), so the server
+    // was initialized without elicitation; once clients that declare it have come, and
+    // nothing is in flight, it shakes hands again and offers its elicitation tool.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let tools = b.list_all("tools/list", "tools").await.unwrap();
+        if tools
             .iter()
-            .any(|t| t["name"] == "every__trigger-elicitation-request"),
-        "{tools:?}"
-    );
+            .any(|t| t["name"] == "every__trigger-elicitation-request")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never offered: {tools:?}\n{}",
+            face.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(face.log().contains("shaking hands again"));
     let (asked, echoed) = tokio::join!(
         a.request(
             "tools/call",

@@ -488,7 +488,7 @@ impl Hub {
             self.start_unknown_lazy_servers();
         } else if !first {
             tracing::debug!(
-                "the clients' capabilities grew; servers get them from their next start"
+                "the clients' capabilities grew; servers of the handshake era shake hands again once nothing is in flight"
             );
         }
         let client_info = client_info.or_else(|| {

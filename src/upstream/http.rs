@@ -611,8 +611,24 @@ impl HttpActor {
                         close(link, &session).await;
                         return End::Shutdown;
                     }
-                    Some(command) => self.command(life, link, &session, &mut outgoing, command),
+                    Some(command) => {
+                        self.command(life, link, &session, &mut outgoing, command);
+                        if life.regreet(hello) {
+                            close(link, &session).await;
+                            return End::Regreet;
+                        }
+                    }
                 },
+                changed = life.hello.changed(), if life.modern.is_none() => {
+                    if changed.is_err() {
+                        close(link, &session).await;
+                        return End::Shutdown;
+                    }
+                    if life.regreet(hello) {
+                        close(link, &session).await;
+                        return End::Regreet;
+                    }
+                }
                 got = inbound.recv() => match got.expect("the actor holds a sender") {
                     Inbound::Message { mut data, on } => {
                         if data.is_empty() {
@@ -625,6 +641,10 @@ impl HttpActor {
                             self.fire(life, link, &session, answer);
                         }
                         outgoing.retain(|id, _| life.peer.pending.contains_key(id));
+                        if life.regreet(hello) {
+                            close(link, &session).await;
+                            return End::Regreet;
+                        }
                     }
                     Inbound::ListenEnded { id } => {
                         let refused = life.peer.unmatched_answer.take().is_some_and(|(answered, error)| answered == id && error);

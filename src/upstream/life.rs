@@ -71,6 +71,10 @@ pub(super) enum End {
     Shutdown,
     /// Unused for `idle_stop`: stopped until the next request.
     Idle,
+    /// Clients that declare more than this server was initialized with have come (a server
+    /// of the handshake era hears capabilities only in `initialize`): it shakes hands again,
+    /// now that nothing is in flight, so that it offers them what it offers such clients.
+    Regreet,
     Failed(DownReason),
 }
 
@@ -132,6 +136,9 @@ pub(super) struct Life {
     /// Requests that woke the server or came while it started on their account: sent once
     /// it is ready, failed if it cannot start.
     held: Vec<Command>,
+    /// Requests are held while the server starts again for clients that declare more (the
+    /// hub still takes it for ready).
+    holding: bool,
 }
 
 /// The `initialize` request on its way: its id, its answer, and the message to send.
@@ -170,6 +177,7 @@ impl Life {
             known_legacy,
             outbox: vec![],
             held: vec![],
+            holding: false,
         }
     }
 
@@ -199,6 +207,7 @@ impl Life {
             let reason = match &end {
                 End::Shutdown => "the gateway is shutting down",
                 End::Idle => "it was stopped for being unused",
+                End::Regreet => "it is started again for clients that declare more",
                 End::Failed(r) => r.message.as_str(),
             }
             .to_owned();
@@ -214,6 +223,12 @@ impl Life {
                     if !self.wait_for_use().await {
                         return;
                     }
+                    attempt = 0;
+                    continue;
+                }
+                End::Regreet => {
+                    tracing::info!(server = %self.peer.name, "clients that declare more have come: shaking hands again");
+                    self.holding = true;
                     attempt = 0;
                     continue;
                 }
@@ -323,6 +338,7 @@ impl Life {
             generation,
             info: Arc::new(info),
         });
+        self.holding = false;
         std::mem::take(&mut self.held)
     }
 
@@ -363,7 +379,7 @@ impl Life {
     pub fn refuse(&mut self, command: Option<Command>, reason: &str) -> Result<(), End> {
         match command {
             None => Err(End::Shutdown),
-            Some(request @ Command::Request { .. }) if !self.held.is_empty() => {
+            Some(request @ Command::Request { .. }) if self.holding || !self.held.is_empty() => {
                 self.held.push(request);
                 Ok(())
             }
@@ -382,6 +398,7 @@ impl Life {
 
     /// Fails the held requests: the start they waited for did not come off.
     pub fn fail_held(&mut self, reason: &str) {
+        self.holding = false;
         for command in self.held.drain(..) {
             if let Command::Request { reply, .. } = command {
                 let _ = reply.send(Err(self.peer.unavailable(reason)));
@@ -490,6 +507,18 @@ impl Life {
             }));
         }
         messages
+    }
+
+    /// Whether a server of the handshake era, initialized with `hello`, should shake hands
+    /// again: the clients' capabilities have grown since, and nothing is in flight.
+    pub fn regreet(&self, hello: &ClientHello) -> bool {
+        self.modern.is_none()
+            && self.peer.pending.is_empty()
+            && self
+                .hello
+                .borrow()
+                .as_ref()
+                .is_some_and(|h| h.capabilities.get() != hello.capabilities.get())
     }
 
     /// Whether the server answered the listen in force (it ended it): how long to wait

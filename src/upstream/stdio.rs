@@ -204,14 +204,28 @@ async fn serve(
                         used = Instant::now();
                     }
                     command_to(life, run, subscriptions, command);
+                    if life.regreet(&hello) {
+                        return End::Regreet;
+                    }
                 }
             },
+            changed = life.hello.changed(), if life.modern.is_none() => {
+                if changed.is_err() {
+                    return End::Shutdown;
+                }
+                if life.regreet(&hello) {
+                    return End::Regreet;
+                }
+            }
             frame = run.stdout.next() => match frame {
                 Some(Ok(frame)) => {
                     if idle.is_some() {
                         used = Instant::now();
                     }
                     answer_frame(life, run, frame);
+                    if life.regreet(&hello) {
+                        return End::Regreet;
+                    }
                     if let Some(wait) = life.listen_answered() {
                         relisten.as_mut().reset((Instant::now() + wait).into());
                         relisten_armed = true;
