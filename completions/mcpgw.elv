@@ -33,6 +33,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand list 'Show each configured server: transport, state, and what it offers'
             cand tools 'Show the tools exactly as an AI client sees them'
             cand call 'Call one tool through the gateway and print its result'
+            cand keys 'The HTTP face''s API keys: who may use `mcpgw serve --listen`'
             cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
             cand remove-key 'Forget a server''s API key'
             cand login 'Log in to a remote server with OAuth; the tokens go to the secret store'
@@ -111,6 +112,66 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcpgw;keys'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand create 'Make a key; it is printed once, and only its hash is kept'
+            cand list 'The keys: name, first characters, made, expires, revoked (never the key)'
+            cand revoke 'Revoke a key: a running gateway refuses it from its next request'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;keys;create'= {
+            cand --expires 'How long it works, e.g. 30d or 12h [default: until revoked]'
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;keys;list'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand --json 'Print JSON instead of a table'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;keys;revoke'= {
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpgw;keys;help'= {
+            cand create 'Make a key; it is printed once, and only its hash is kept'
+            cand list 'The keys: name, first characters, made, expires, revoked (never the key)'
+            cand revoke 'Revoke a key: a running gateway refuses it from its next request'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;keys;help;create'= {
+        }
+        &'mcpgw;keys;help;list'= {
+        }
+        &'mcpgw;keys;help;revoke'= {
+        }
+        &'mcpgw;keys;help;help'= {
+        }
         &'mcpgw;add-key'= {
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
@@ -182,6 +243,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand list 'Show each configured server: transport, state, and what it offers'
             cand tools 'Show the tools exactly as an AI client sees them'
             cand call 'Call one tool through the gateway and print its result'
+            cand keys 'The HTTP face''s API keys: who may use `mcpgw serve --listen`'
             cand add-key 'Store a server''s API key in the secret store (it replaces `{secret}` in its config)'
             cand remove-key 'Forget a server''s API key'
             cand login 'Log in to a remote server with OAuth; the tokens go to the secret store'
@@ -199,6 +261,17 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         &'mcpgw;help;tools'= {
         }
         &'mcpgw;help;call'= {
+        }
+        &'mcpgw;help;keys'= {
+            cand create 'Make a key; it is printed once, and only its hash is kept'
+            cand list 'The keys: name, first characters, made, expires, revoked (never the key)'
+            cand revoke 'Revoke a key: a running gateway refuses it from its next request'
+        }
+        &'mcpgw;help;keys;create'= {
+        }
+        &'mcpgw;help;keys;list'= {
+        }
+        &'mcpgw;help;keys;revoke'= {
         }
         &'mcpgw;help;add-key'= {
         }

@@ -69,6 +69,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The HTTP face's API keys: who may use `mcpgw serve --listen`
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Store a server's API key in the secret store (it replaces `{secret}` in its config)
     AddKey {
         /// The server, as named in the config
@@ -184,4 +189,24 @@ pub struct ProxyArgs {
     pub static_oauth_client_info: Option<String>,
     #[arg(long, hide = true, value_name = "VALUE")]
     pub resource: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysAction {
+    /// Make a key; it is printed once, and only its hash is kept
+    Create {
+        /// What the key is for (shown by `keys list`, used to revoke it)
+        name: String,
+        /// How long it works, e.g. 30d or 12h [default: until revoked]
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<String>,
+    },
+    /// The keys: name, first characters, made, expires, revoked (never the key)
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: a running gateway refuses it from its next request
+    Revoke { name: String },
 }

@@ -18,7 +18,13 @@ struct Face {
 
 impl Face {
     async fn start() -> Face {
+        Face::start_with_keys(None).await
+    }
+
+    /// With the API keys of `keys` (a keys file), or none.
+    async fn start_with_keys(keys: Option<&std::path::Path>) -> Face {
         let dir = tempfile::tempdir().unwrap();
+        let keys = keys.map_or_else(|| dir.path().join("api-keys.json"), |k| k.to_owned());
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
@@ -39,6 +45,7 @@ impl Face {
             .arg(&config)
             .env("MCPGW_LOG", "trace")
             .env("XDG_CACHE_HOME", dir.path())
+            .env("MCPGW_KEYS_FILE", &keys)
             .stdin(std::process::Stdio::null())
             .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
             .stderr(std::fs::File::create(dir.path().join("mcpgw.log")).unwrap())
@@ -217,7 +224,13 @@ async fn what_the_face_refuses_it_refuses_clearly() {
 
 #[test]
 fn only_loopback_addresses_are_listened_on_without_authentication() {
-    let out = Cli::new(&["serve", "--listen", "0.0.0.0:0"]).run();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Cli::new(&["serve", "--listen", "0.0.0.0:0"])
+        .env(
+            "MCPGW_KEYS_FILE",
+            dir.path().join("none.json").to_str().unwrap(),
+        )
+        .run();
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     assert!(
         all_output(&out).contains("loopback addresses only"),
@@ -456,4 +469,68 @@ async fn the_face_stops_on_sigterm_with_streams_open() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     drop(stream);
+}
+
+/// `mcpgw keys …` on the keys file `keys`.
+fn keys_cli(keys: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["keys"];
+    all.extend(args);
+    Cli::new(&all)
+        .env("MCPGW_KEYS_FILE", keys.to_str().unwrap())
+        .run()
+}
+
+#[tokio::test]
+async fn api_keys_are_made_shown_once_demanded_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("api-keys.json");
+    let made = keys_cli(&file, &["create", "ci", "--expires", "30d"]);
+    assert!(made.status.success(), "{}", all_output(&made));
+    let key = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("mcpgw_") && key.len() > 40, "{key}");
+    let list = keys_cli(&file, &["list", "--json"]);
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        !listed.contains(&key),
+        "the key is never shown again: {listed}"
+    );
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["name"], "ci");
+    assert!(key.starts_with(listed[0]["prefix"].as_str().unwrap()));
+    assert!(listed[0]["expires"].is_u64(), "{listed}");
+    let table = keys_cli(&file, &["list"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("active"));
+    assert!(!std::fs::read_to_string(&file).unwrap().contains(&key));
+
+    let face = Face::start_with_keys(Some(&file)).await;
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"by hand","version":"1"}}}"#;
+    // None: 401, with exactly this body.
+    let (status, headers, body) = face.post(&[], init).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "error": "Unauthorized", "message": "API key required" })
+    );
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    // A wrong one: 403.
+    let (status, _, body) = face
+        .post(&[("authorization", "Bearer mcpgw_wrong")], init)
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "error": "Forbidden", "message": "Invalid API key" })
+    );
+    // The right one, either way; /health stays open.
+    let bearer = format!("Bearer {key}");
+    let (status, _, body) = face.post(&[("authorization", &bearer)], init).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = face.post(&[("x-api-key", &key)], init).await;
+    assert_eq!(status, 200);
+    assert!(face.health().await.is_some());
+    // Revoked: refused from the next request on.
+    assert!(keys_cli(&file, &["revoke", "ci"]).status.success());
+    let (status, _, _) = face.post(&[("authorization", &bearer)], init).await;
+    assert_eq!(status, 403);
+    assert!(!face.log().contains(&key), "the key reached the log");
 }

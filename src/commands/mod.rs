@@ -1,5 +1,6 @@
 //! One file per subcommand, each with a `run`; this file dispatches and holds what they share.
 
+mod api_keys;
 mod auth;
 mod call;
 mod completions;
@@ -37,6 +38,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => (cli.verbose, cli.quiet),
     };
     crate::logging::init(verbose, quiet, default_level, cli.log_file.as_deref())?;
+    // The gateway's own keys need no config.
+    if let Command::Keys { action } = &cli.command {
+        return api_keys::run(action);
+    }
     let context = Context::new(match &cli.command {
         Command::Proxy(args) => proxy::config(args)?,
         Command::Login { server, .. } | Command::Logout { server } if server.contains("://") => {
@@ -97,7 +102,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 arguments,
                 json,
             } => call::run(ctx, tool, arguments, json).await,
-            Command::Completions { .. } | Command::AddKey { .. } | Command::RemoveKey { .. } => {
+            Command::Completions { .. }
+            | Command::Keys { .. }
+            | Command::AddKey { .. }
+            | Command::RemoveKey { .. } => {
                 unreachable!("handled above")
             }
         }

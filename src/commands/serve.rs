@@ -8,9 +8,14 @@ use crate::hub;
 
 pub async fn run(ctx: &Context, listen: Option<std::net::SocketAddr>) -> anyhow::Result<ExitCode> {
     let config = ctx.config.clone();
-    if let Some(addr) = listen {
-        crate::face::http::allowed(&addr).map_err(UsageError)?;
-    }
+    let keys = match listen {
+        Some(addr) => {
+            let keys = super::api_keys::store()?;
+            crate::face::http::allowed(&addr, &keys).map_err(UsageError)?;
+            Some(keys)
+        }
+        None => None,
+    };
     tracing::info!(
         "serving {} server(s) from {}",
         config.servers.iter().filter(|s| s.enabled).count(),
@@ -30,13 +35,13 @@ pub async fn run(ctx: &Context, listen: Option<std::net::SocketAddr>) -> anyhow:
         secrets: ctx.gateway_secrets().await,
         prompt: ctx.prompt(Ask::Serve),
     };
-    if let Some(addr) = listen {
+    if let (Some(addr), Some(keys)) = (listen, keys) {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr()?;
         tracing::info!("serving MCP at http://{bound}/mcp");
-        crate::face::http::run(config, listener, services, shutdown_signal()).await?;
+        crate::face::http::run(config, listener, keys, services, shutdown_signal()).await?;
         return Ok(ExitCode::SUCCESS);
     }
     crate::face::run(

@@ -14,7 +14,10 @@
 //!   its POST's stream, its progress and log messages before its answer;
 //!   `subscriptions/listen` keeps its stream open until the client closes it, and closing a
 //!   stream cancels what it was waiting for.
-//! - **Guards.** Loopback addresses only, until the face has authentication; an `Origin`, when
+//! - **Keys** ([`keys`]). Once any API key exists, `/mcp` wants one (`Authorization: Bearer`
+//!   or `X-API-Key`): none gets 401 `{"error":"Unauthorized","message":"API key required"}`,
+//!   a wrong, expired or revoked one 403 `{"error":"Forbidden","message":"Invalid API key"}`.
+//! - **Guards.** Loopback addresses only, unless keys are configured; an `Origin`, when
 //!   sent, must be a loopback one (DNS rebinding); bodies are bounded by `max_message_size`
 //!   (413); at most [`MAX_SESSIONS`] sessions of the handshake era (503), and one unused for
 //!   [`IDLE`] is ended. `GET /health` says how many servers are ready.
@@ -43,6 +46,8 @@ use crate::protocol::{
 };
 use crate::session::Session;
 
+use super::keys::{Keys, Verdict, Verifier};
+
 /// Sessions of the handshake era at once.
 pub const MAX_SESSIONS: usize = 256;
 /// A session of the handshake era unused this long is ended.
@@ -55,6 +60,7 @@ const SESSION_ID: &str = "mcp-session-id";
 pub async fn run(
     config: Arc<Config>,
     listener: tokio::net::TcpListener,
+    keys: Keys,
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -68,6 +74,7 @@ pub async fn run(
         control,
         sessions: Mutex::default(),
         stopped,
+        keys: Verifier::new(keys),
     });
     let sweeper = tokio::spawn(sweep(face.clone()));
     let app = axum::Router::new()
@@ -96,13 +103,14 @@ pub async fn run(
     served
 }
 
-/// Whether the face may listen on `addr` (loopback only, until it authenticates clients).
-pub fn allowed(addr: &SocketAddr) -> Result<(), String> {
-    if addr.ip().is_loopback() {
+/// Whether the face may listen on `addr`: a loopback address, or any once clients must
+/// present an API key.
+pub fn allowed(addr: &SocketAddr, keys: &Keys) -> Result<(), String> {
+    if addr.ip().is_loopback() || Verifier::new(Keys::new(keys.path().to_owned())).configured() {
         Ok(())
     } else {
         Err(format!(
-            "refusing to listen on {addr}: mcpgw's HTTP face has no authentication yet, so it listens on loopback addresses only (127.0.0.1, [::1])"
+            "refusing to listen on {addr}: without API keys (`mcpgw keys create NAME`) the HTTP face listens on loopback addresses only (127.0.0.1, [::1])"
         ))
     }
 }
@@ -116,6 +124,42 @@ struct Face {
     /// The one session of the 2026-07-28 requests.
     stateless: Arc<Pool>,
     stopped: watch::Receiver<bool>,
+    keys: Verifier,
+}
+
+impl Face {
+    /// The answer to a request without a valid key, if keys are wanted.
+    fn unauthorized(&self, headers: &HeaderMap) -> Option<Response> {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+            .map(str::trim);
+        let (status, error, message) = match self.keys.check(presented) {
+            Verdict::Open | Verdict::Key(_) => return None,
+            Verdict::Missing => (StatusCode::UNAUTHORIZED, "Unauthorized", "API key required"),
+            Verdict::Invalid => (StatusCode::FORBIDDEN, "Forbidden", "Invalid API key"),
+        };
+        tracing::info!("refused a request: {message}");
+        let body = json!({ "error": error, "message": message }).to_string();
+        Some(
+            (
+                status,
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::WWW_AUTHENTICATE, "Bearer"),
+                ],
+                body,
+            )
+                .into_response(),
+        )
+    }
+
+    /// Origin and key: the checks every `/mcp` request passes first.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        origin_refused(headers).or_else(|| self.unauthorized(headers))
+    }
 }
 
 /// A session on the hub and the way its messages find their HTTP streams.
@@ -387,7 +431,7 @@ fn new_session_id() -> String {
 }
 
 async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(refusal) = origin_refused(&headers) {
+    if let Some(refusal) = face.refusal(&headers) {
         return refusal;
     }
     let items: Vec<Box<RawValue>> = match Message::parse(&body) {
@@ -559,7 +603,7 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
 
 /// The session's stream of what servers send on their own.
 async fn get(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = origin_refused(&headers) {
+    if let Some(refusal) = face.refusal(&headers) {
         return refusal;
     }
     let Some(id) = session_id(&headers) else {
@@ -588,7 +632,7 @@ async fn get(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
 }
 
 async fn delete(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = origin_refused(&headers) {
+    if let Some(refusal) = face.refusal(&headers) {
         return refusal;
     }
     let Some(id) = session_id(&headers) else {
@@ -636,5 +680,39 @@ async fn sweep(face: Arc<Face>) {
             }
             !idle
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_address_needs_keys_but_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::new(dir.path().join("api-keys.json"));
+        let loopback: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let anywhere: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert!(allowed(&loopback, &keys).is_ok());
+        assert!(allowed(&anywhere, &keys).unwrap_err().contains("loopback"));
+        keys.create("team", None).unwrap();
+        assert!(allowed(&anywhere, &keys).is_ok());
+    }
+
+    #[test]
+    fn only_loopback_origins_may_call() {
+        let with = |origin: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ORIGIN, origin.parse().unwrap());
+            origin_refused(&h).is_none()
+        };
+        assert!(with("http://localhost:3000"));
+        assert!(with("http://127.0.0.1"));
+        assert!(!with("http://evil.example"));
+        assert!(!with("http://127.0.0.1.evil.example"));
+        assert!(
+            origin_refused(&HeaderMap::new()).is_none(),
+            "no Origin: not a browser"
+        );
     }
 }

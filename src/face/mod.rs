@@ -3,6 +3,7 @@
 //! on a hub; and many clients over HTTP ([`http`]).
 
 pub mod http;
+pub mod keys;
 
 use std::sync::Arc;
 
