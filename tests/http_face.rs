@@ -528,6 +528,28 @@ async fn api_keys_are_made_shown_once_demanded_and_revoked() {
     let (status, _, _) = face.post(&[("x-api-key", &key)], init).await;
     assert_eq!(status, 200);
     assert!(face.health().await.is_some());
+    // What `mcpgw list --json` shows, with the key.
+    let get = |path: &str, key: Option<&str>| {
+        let mut r = reqwest::Client::new().get(format!("http://127.0.0.1:{}{path}", face.port));
+        if let Some(k) = key {
+            r = r.header("x-api-key", k);
+        }
+        r.send()
+    };
+    assert_eq!(get("/servers", None).await.unwrap().status().as_u16(), 401);
+    let all: Value = get("/servers", Some(&key))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all[0]["name"], "every", "{all}");
+    let one = get("/servers/every", Some(&key)).await.unwrap();
+    assert_eq!(one.status().as_u16(), 200);
+    let one: Value = one.json().await.unwrap();
+    assert_eq!(one["transport"], all[0]["transport"], "{one}");
+    let none = get("/servers/nope", Some(&key)).await.unwrap();
+    assert_eq!(none.status().as_u16(), 404);
     // Revoked: refused from the next request on.
     assert!(keys_cli(&file, &["revoke", "ci"]).status.success());
     let (status, _, _) = face.post(&[("authorization", &bearer)], init).await;

@@ -20,7 +20,8 @@
 //! - **Guards.** Loopback addresses only, unless keys are configured; an `Origin`, when
 //!   sent, must be a loopback one (DNS rebinding); bodies are bounded by `max_message_size`
 //!   (413); at most [`MAX_SESSIONS`] sessions of the handshake era (503), and one unused for
-//!   [`IDLE`] is ended. `GET /health` says how many servers are ready.
+//!   [`IDLE`] is ended. `GET /health` says how many servers are ready; `GET /servers` and
+//!   `GET /servers/NAME` what `mcpgw list --json` shows (with a key, when keys exist).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -80,6 +81,8 @@ pub async fn run(
     let app = axum::Router::new()
         .route("/mcp", axum::routing::post(post).get(get).delete(delete))
         .route("/health", axum::routing::get(health))
+        .route("/servers", axum::routing::get(servers))
+        .route("/servers/{name}", axum::routing::get(server))
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
     let closing = face.clone();
@@ -647,9 +650,7 @@ async fn delete(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
 
 /// Open to anyone (load balancers): whether mcpgw runs, and how many servers are ready.
 async fn health(State(face): State<Arc<Face>>) -> Response {
-    let (tx, rx) = oneshot::channel();
-    let _ = face.control.send(Control::Status(tx));
-    let statuses = rx.await.unwrap_or_default();
+    let statuses = statuses(&face).await;
     let ready = statuses
         .iter()
         .filter(|s| matches!(s.state, ServerState::Ready))
@@ -663,6 +664,47 @@ async fn health(State(face): State<Arc<Face>>) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+async fn statuses(face: &Face) -> Vec<hub::ServerStatus> {
+    let (tx, rx) = oneshot::channel();
+    let _ = face.control.send(Control::Status(tx));
+    rx.await.unwrap_or_default()
+}
+
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string_pretty(body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Every server, as `mcpgw list --json` shows it.
+async fn servers(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = face.refusal(&headers) {
+        return refusal;
+    }
+    json_response(StatusCode::OK, &statuses(&face).await)
+}
+
+/// One server, as `mcpgw list --json` shows it.
+async fn server(
+    State(face): State<Arc<Face>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refusal) = face.refusal(&headers) {
+        return refusal;
+    }
+    match statuses(&face).await.into_iter().find(|s| s.name == name) {
+        Some(status) => json_response(StatusCode::OK, &status),
+        None => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "Not Found", "message": format!("no server named `{name}`") }),
+        ),
+    }
 }
 
 /// Ends sessions unused for [`IDLE`].
