@@ -556,3 +556,70 @@ async fn api_keys_are_made_shown_once_demanded_and_revoked() {
     assert_eq!(status, 403);
     assert!(!face.log().contains(&key), "the key reached the log");
 }
+
+#[tokio::test]
+async fn two_2026_clients_with_the_same_progress_token_each_hear_their_own_progress() {
+    let face = Face::start().await;
+    let call = |who: &str| {
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": modern(json!({
+            "name": "every__trigger-long-running-operation",
+            "arguments": { "duration": 1, "steps": 2 },
+            "_meta": { "progressToken": 1 },
+            "who": who,
+        })) })
+        .to_string()
+    };
+    // `modern` replaced `_meta`: put the token back.
+    let with_token = |line: String| {
+        let mut v: Value = serde_json::from_str(&line).unwrap();
+        v["params"]["_meta"]["progressToken"] = json!(1);
+        v.to_string()
+    };
+    let (a, b) = (with_token(call("a")), with_token(call("b")));
+    let ((_, _, a), (_, _, b)) = tokio::join!(face.post(&[], &a), face.post(&[], &b));
+    for body in [a, b] {
+        let events = events(&body);
+        let progress: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["method"] == "notifications/progress")
+            .collect();
+        // Its own steps (the last may come after the answer, and is then dropped), never
+        // the other's.
+        assert!(
+            (1..=2).contains(&progress.len()),
+            "each its own steps: {events:?}"
+        );
+        assert!(
+            progress.iter().all(|p| p["params"]["progressToken"] == 1),
+            "{events:?}"
+        );
+        assert_eq!(events.last().unwrap()["id"], 1, "{events:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_request_ends_its_post_stream_without_an_answer() {
+    let face = Face::start().await;
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"by hand","version":"1"}}}"#;
+    let (_, headers, _) = face.post(&[], init).await;
+    let session = headers["mcp-session-id"].to_str().unwrap().to_owned();
+    let named = [("mcp-session-id", session.as_str())];
+    let slow = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"every__trigger-long-running-operation","arguments":{"duration":30,"steps":30}}}"#;
+    let call = face.post(&named, slow);
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let n = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}"#;
+        face.post(&named, n).await.0
+    };
+    let (answered, cancelled) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(call, cancel)
+    })
+    .await
+    .expect("the cancelled call's stream ended");
+    assert_eq!(cancelled, 202);
+    assert!(
+        !events(&answered.2).iter().any(|e| e.get("id").is_some()),
+        "{}",
+        answered.2
+    );
+}

@@ -120,13 +120,20 @@ async fn a_2026_client_polls_a_handshake_servers_task_and_answers_its_question()
     assert!(report.contains("snake"), "{done}");
     assert!(done.get("inputRequests").is_none());
 
-    let heard = gw
-        .client
-        .wait_for("notifications/tasks", WAIT)
-        .await
-        .expect("a task notification");
-    let heard: Value = serde_json::from_str(heard.params.unwrap().get()).unwrap();
+    // Its notifications; the one that it ended carries the outcome.
+    let heard = loop {
+        let heard = gw
+            .client
+            .wait_for("notifications/tasks", WAIT)
+            .await
+            .expect("a task notification");
+        let heard: Value = serde_json::from_str(heard.params.unwrap().get()).unwrap();
+        if heard["status"] == "completed" {
+            break heard;
+        }
+    };
     assert_eq!(heard["taskId"], task.as_str(), "{heard}");
+    assert!(all_text(&heard["result"]).contains("snake"), "{heard}");
     assert_eq!(
         heard["_meta"]["io.modelcontextprotocol/subscriptionId"],
         json!(listen_id)

@@ -77,6 +77,9 @@ pub async fn run(
         stopped,
         keys: Verifier::new(keys),
     });
+    if !listener.local_addr()?.ip().is_loopback() {
+        face.keys.require();
+    }
     let sweeper = tokio::spawn(sweep(face.clone()));
     let app = axum::Router::new()
         .route("/mcp", axum::routing::post(post).get(get).delete(delete))
@@ -178,11 +181,15 @@ struct Pool {
 /// Where a session's messages go.
 #[derive(Default)]
 struct Routes {
+    /// The pool of 2026-07-28 requests: shared by clients, so nothing goes to a stream that
+    /// is not surely its own.
+    stateless: bool,
     /// A request in flight, by its id as the session knows it (JSON text): the client's id
     /// and the POST it came on.
     pending: HashMap<String, (RequestId, Post)>,
-    /// A request's progress token (JSON text) → its POST.
-    tokens: HashMap<String, u64>,
+    /// A request's progress token as the session knows it (JSON text) → the client's token
+    /// (made unique in the shared pool, as ids are) and its POST.
+    tokens: HashMap<String, (Box<RawValue>, u64)>,
     /// The POSTs open, oldest first.
     open: Vec<Post>,
     /// The GET stream.
@@ -193,6 +200,8 @@ struct Routes {
 struct Post {
     no: u64,
     tx: mpsc::UnboundedSender<Out>,
+    /// One of its requests asked for log messages (2026-07-28's `logLevel`).
+    logs: bool,
 }
 
 /// A message for a stream; `answers`: it is the answer to one of the stream's requests.
@@ -218,7 +227,10 @@ impl Pool {
         tokio::spawn(session.run(frames, async move {
             let _ = stopped.wait_for(|s| *s).await;
         }));
-        let routes = Arc::new(Mutex::new(Routes::default()));
+        let routes = Arc::new(Mutex::new(Routes {
+            stateless,
+            ..Routes::default()
+        }));
         let routing = routes.clone();
         tokio::spawn(async move {
             while let Some(line) = out_rx.recv().await {
@@ -258,48 +270,64 @@ impl Pool {
 /// Sends one of the session's messages where it belongs.
 fn route(routes: &Mutex<Routes>, line: String) {
     let mut r = routes.lock().expect("routes");
+    let send = |post: &Post, line: String, answers: bool| {
+        let _ = post.tx.send(Out { line, answers });
+    };
     match Message::parse(line.as_bytes()) {
         Parsed::Message(Message::Response(answer)) => {
             let key = serde_json::to_string(&answer.id).unwrap_or_default();
-            if let Some((theirs, post)) = r.pending.remove(&key) {
-                let line = Message::Response(Rpc {
-                    id: theirs,
-                    outcome: answer.outcome,
-                })
-                .to_line();
-                let _ = post.tx.send(Out {
-                    line,
-                    answers: true,
-                });
-                return;
+            match r.pending.remove(&key) {
+                Some((theirs, post)) => {
+                    let line = Message::Response(Rpc {
+                        id: theirs,
+                        outcome: answer.outcome,
+                    })
+                    .to_line();
+                    send(&post, line, true);
+                }
+                // Its stream is gone: nobody may be handed another's answer.
+                None => {
+                    tracing::debug!(id = %answer.id, "an answer whose stream is closed: dropped")
+                }
             }
+            return;
         }
-        Parsed::Message(Message::Notification(n)) => {
+        Parsed::Message(Message::Notification(mut n)) => {
             // A listen's notification names its subscription: the listen's own id, put back.
             if let Some(sub) = subscription(&n)
                 && let Some((theirs, post)) = r.pending.get(&sub)
             {
-                let line = retagged(&n, theirs);
-                let _ = post.tx.send(Out {
-                    line,
-                    answers: false,
-                });
-                return;
+                return send(post, retagged(&n, theirs), false);
             }
-            if let Some(token) = protocol::progress_token(n.params.as_deref())
-                && let Some(no) = r.tokens.get(&token).copied()
-                && let Some(post) = r.open.iter().find(|p| p.no == no)
-            {
-                let _ = post.tx.send(Out {
-                    line,
-                    answers: false,
-                });
+            if let Some(token) = protocol::progress_token(n.params.as_deref()) {
+                if let Some((theirs, no)) = r.tokens.get(&token)
+                    && let Some(post) = r.open.iter().find(|p| p.no == *no)
+                {
+                    n.params = n
+                        .params
+                        .as_deref()
+                        .and_then(|p| protocol::with_progress_token(p, theirs));
+                    return send(post, Message::Notification(n).to_line(), false);
+                }
+                return tracing::debug!("progress for a closed stream: dropped");
+            }
+            if r.stateless {
+                // Log messages go to the one stream that asked for them, if only one did.
+                let asked: Vec<&Post> = r.open.iter().filter(|p| p.logs).collect();
+                match (n.method.as_str(), asked.as_slice()) {
+                    ("notifications/message", [post]) => send(post, line, false),
+                    _ => tracing::debug!("`{}` for no one stream in particular: dropped", n.method),
+                }
                 return;
             }
         }
+        Parsed::Message(Message::Request(_)) if r.stateless => {
+            // The shared pool's clients are asked through `input_required`, never directly.
+            return tracing::debug!("a request to a client of 2026-07-28: dropped");
+        }
         _ => {}
     }
-    // About nothing in particular: the GET stream, else the newest POST open.
+    // About nothing in particular (a session's own): the GET stream, else its newest POST.
     let out = Out {
         line,
         answers: false,
@@ -342,7 +370,9 @@ fn retagged(n: &Notification, theirs: &RequestId) -> String {
     .to_line()
 }
 
-/// Ends a POST's routes when its stream ends: what it still waited for is cancelled.
+/// Ends a POST's routes when its stream ends. In 2026-07-28 closing a stream cancels what it
+/// waited for; in the handshake era a broken connection is not a cancellation (the client
+/// sends `notifications/cancelled` for that), and answers with no stream are dropped.
 struct PostGuard {
     pool: Arc<Pool>,
     no: u64,
@@ -353,7 +383,7 @@ impl Drop for PostGuard {
         let cancelled: Vec<String> = {
             let mut r = self.pool.routes.lock().expect("routes");
             r.open.retain(|p| p.no != self.no);
-            r.tokens.retain(|_, no| *no != self.no);
+            r.tokens.retain(|_, (_, no)| *no != self.no);
             let ids: Vec<String> = r
                 .pending
                 .iter()
@@ -362,6 +392,9 @@ impl Drop for PostGuard {
                 .collect();
             for id in &ids {
                 r.pending.remove(id);
+            }
+            if !self.pool.stateless {
+                return;
             }
             ids
         };
@@ -518,40 +551,74 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
         }
     };
     *pool.used.lock().expect("used") = Instant::now();
-    if requests.is_empty() {
-        for m in messages {
-            pool.feed(m.to_line());
+    // What is not a request: a client's answers to the session's requests and its
+    // notifications. The shared pool of 2026-07-28 takes none (its clients are asked through
+    // `input_required`, and cancel by closing their stream): they could reach another's.
+    let (messages, others): (Vec<Message>, Vec<Message>) = messages
+        .into_iter()
+        .partition(|m| matches!(m, Message::Request(_)));
+    for m in others {
+        if pool.stateless {
+            tracing::debug!("a message that is not a request, without a session: ignored");
+            continue;
         }
+        if let Message::Notification(n) = &m
+            && n.method == "notifications/cancelled"
+        {
+            // The cancelled request gets no answer: its stream need not wait for one.
+            let cancelled = n
+                .params
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+                .and_then(|p| p.get("requestId").map(|id| id.to_string()));
+            let mut r = pool.routes.lock().expect("routes");
+            if let Some((_, post)) = cancelled.and_then(|id| r.pending.remove(&id)) {
+                let _ = post.tx.send(Out {
+                    line: String::new(),
+                    answers: true,
+                });
+            }
+        }
+        pool.feed(m.to_line());
+    }
+    if messages.is_empty() {
         return StatusCode::ACCEPTED.into_response();
     }
     // The POST's stream: its requests' answers, and what is said about them meanwhile.
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
     let no = NEXT_POST.fetch_add(1, Ordering::Relaxed);
-    let post = Post { no, tx };
+    let logs = pool.stateless
+        && messages.iter().any(|m| {
+            matches!(m, Message::Request(q) if q.params.as_deref().is_some_and(|p| p.get().contains(protocol::meta::LOG_LEVEL)))
+        });
+    let post = Post { no, tx, logs };
     let mut lines = vec![];
     let mut expected = 0;
     {
         let mut r = pool.routes.lock().expect("routes");
-        // A client's id already in flight in its session cannot be told apart from it.
-        if !pool.stateless
-            && let Some(dup) = requests.iter().find(|q| {
-                r.pending
-                    .contains_key(&serde_json::to_string(&q.id).unwrap_or_default())
-            })
-        {
-            return rpc_error(
-                StatusCode::BAD_REQUEST,
-                Some(dup.id.clone()),
-                ErrorObject::new(
-                    code::INVALID_REQUEST,
-                    "Invalid request: this id is already in flight",
-                ),
-            );
+        // A client's id already in flight in its session (or twice in one batch) cannot be
+        // told apart.
+        if !pool.stateless {
+            let mut ids: Vec<String> = r.pending.keys().cloned().collect();
+            for m in &messages {
+                let Message::Request(q) = m else { continue };
+                let id = serde_json::to_string(&q.id).unwrap_or_default();
+                if ids.contains(&id) {
+                    return rpc_error(
+                        StatusCode::BAD_REQUEST,
+                        Some(q.id.clone()),
+                        ErrorObject::new(
+                            code::INVALID_REQUEST,
+                            "Invalid request: this id is already in flight",
+                        ),
+                    );
+                }
+                ids.push(id);
+            }
         }
         r.open.push(post.clone());
         for m in messages {
-            let Message::Request(request) = m else {
-                lines.push(m.to_line());
+            let Message::Request(mut request) = m else {
                 continue;
             };
             let theirs = request.id.clone();
@@ -561,7 +628,20 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
                 theirs.clone()
             };
             if let Some(token) = protocol::progress_token(request.params.as_deref()) {
-                r.tokens.insert(token, no);
+                let theirs_token = RawValue::from_string(token.clone()).expect("JSON text");
+                let ours_token = if pool.stateless {
+                    // Unique too: clients use their ids as tokens.
+                    let unique = serde_json::to_string(&ours).unwrap_or_default();
+                    request.params = request
+                        .params
+                        .as_deref()
+                        .and_then(|p| protocol::with_progress_token(p, &protocol::raw(&ours)))
+                        .or(request.params);
+                    unique
+                } else {
+                    token
+                };
+                r.tokens.insert(ours_token, (theirs_token, no));
             }
             let key = serde_json::to_string(&ours).unwrap_or_default();
             r.pending.insert(key, (theirs, post.clone()));
@@ -589,7 +669,12 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
             }
             let out = rx.recv().await?;
             let left = if out.answers { left - 1 } else { left };
-            let event = Bytes::from(format!("event: message\ndata: {}\n\n", out.line));
+            // An empty line stands for a request cancelled: no answer, nothing to send.
+            let event = if out.line.is_empty() {
+                Bytes::new()
+            } else {
+                Bytes::from(format!("event: message\ndata: {}\n\n", out.line))
+            };
             Some((Ok::<_, Infallible>(event), (rx, left, guard)))
         });
     let mut response = Response::builder()

@@ -174,6 +174,9 @@ pub enum Verdict {
 pub struct Verifier {
     keys: Keys,
     seen: Mutex<(Option<SystemTime>, Vec<Record>)>,
+    /// Keys were configured at some point: from then on the face never opens again, even if
+    /// the file goes (it fails closed).
+    required: std::sync::atomic::AtomicBool,
 }
 
 impl Verifier {
@@ -181,6 +184,7 @@ impl Verifier {
         Verifier {
             keys,
             seen: Mutex::new((None, vec![])),
+            required: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -190,7 +194,12 @@ impl Verifier {
             .and_then(|m| m.modified())
             .ok();
         let mut seen = self.seen.lock().expect("keys");
-        if seen.0 != modified || modified.is_none() {
+        // A change within the file system's time stamp granularity keeps the stamp: a file
+        // changed lately is read again.
+        let recent = modified
+            .and_then(|m| m.elapsed().ok())
+            .is_none_or(|age| age < Duration::from_secs(3));
+        if seen.0 != modified || recent {
             match self.keys.list() {
                 Ok(keys) => *seen = (modified, keys),
                 Err(e) => tracing::error!("{e}; keeping the keys read before"),
@@ -204,12 +213,21 @@ impl Verifier {
         !self.current().is_empty()
     }
 
+    /// From now on a key is demanded, whatever the file says (the face listens where only
+    /// keys keep strangers out).
+    pub fn require(&self) {
+        self.required
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// What `presented` (the key a request carried, if any) says.
     pub fn check(&self, presented: Option<&str>) -> Verdict {
+        use std::sync::atomic::Ordering;
         let keys = self.current();
-        if keys.is_empty() {
+        if keys.is_empty() && !self.required.load(Ordering::Relaxed) {
             return Verdict::Open;
         }
+        self.required.store(true, Ordering::Relaxed);
         let Some(presented) = presented else {
             return Verdict::Missing;
         };
@@ -253,6 +271,9 @@ mod tests {
         // Expired: refused.
         let (old, _) = keys.create("old", Some(Duration::ZERO)).unwrap();
         assert_eq!(verifier.check(Some(&old)), Verdict::Invalid);
+        // The file gone: still closed.
+        std::fs::remove_file(keys.path()).unwrap();
+        assert_eq!(verifier.check(None), Verdict::Missing);
     }
 
     #[test]

@@ -474,7 +474,20 @@ impl Hub {
         client_info: Option<Box<RawValue>>,
     ) {
         if let Some(member) = self.members.get_mut(&session) {
-            member.capabilities = Some(capabilities);
+            // A client of 2026-07-28 declares them per request (and the HTTP face's pool
+            // holds many such clients): what a session declared only grows, so the servers
+            // are not told less and more by turns.
+            member.capabilities = Some(match member.capabilities.take() {
+                Some(before) if before.get() != capabilities.get() => {
+                    let mut merged: Value =
+                        serde_json::from_str(before.get()).unwrap_or(Value::Null);
+                    if let Ok(now) = serde_json::from_str::<Value>(capabilities.get()) {
+                        merge_into(&mut merged, now);
+                    }
+                    protocol::raw(&merged)
+                }
+                _ => capabilities,
+            });
         }
         let union = self.union_of_capabilities();
         let first = self.capabilities.is_none();

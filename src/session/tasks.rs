@@ -90,6 +90,9 @@ pub struct Mirror {
     pub inputs: BTreeMap<String, Input>,
     /// The task's outcome, once mcpgw's `tasks/result` has it.
     pub outcome: Option<Outcome>,
+    /// A status notification that the task ended, kept until its outcome is known (listens
+    /// hear the whole task, as `tasks/get` would show it).
+    pub ended: Option<Map<String, Value>>,
 }
 
 /// A server's request held for a task's `inputRequests`.
@@ -659,6 +662,11 @@ impl Session {
         };
         p.abort.abort();
         self.cancel_bridge(id);
+        // A `tasks/result` given up is only that: the task goes on (its era cancels tasks
+        // with `tasks/cancel`). A call polled to its end for the client is the call.
+        if p.mode != Mode::Driven {
+            return true;
+        }
         if let Some(handle) = self.handle(p.server).cloned() {
             let params = stateless::with_capabilities(
                 Some(&raw(&json!({ "taskId": p.task }))),
@@ -859,12 +867,16 @@ impl Session {
 
     /// mcpgw's `tasks/result` for a mirrored task came back.
     pub(super) fn on_mirrored(&mut self, task: &str, outcome: Outcome) {
-        if let Some(Tracked {
+        let Some(Tracked {
             via: Via::Handshake(mirror),
             ..
         }) = self.tasks.get_mut(task)
-        {
-            mirror.outcome = Some(outcome);
+        else {
+            return;
+        };
+        mirror.outcome = Some(outcome);
+        if let Some(ended) = mirror.ended.take() {
+            self.tell_task_listeners(task, ended);
         }
     }
 
@@ -884,19 +896,35 @@ impl Session {
         let Some(Tracked {
             via: Via::Handshake(mirror),
             ..
-        }) = self.tasks.get(&id)
+        }) = self.tasks.get_mut(&id)
         else {
             return;
         };
-        let mut task = to_modern(task);
-        if let (true, Some(outcome)) = (is_terminal(status(&task)), &mirror.outcome) {
+        let task = to_modern(task);
+        if is_terminal(status(&task)) && status(&task) != "cancelled" && mirror.outcome.is_none() {
+            // Its outcome is on its way (mcpgw's `tasks/result`): told with it.
+            mirror.ended = Some(task);
+            return;
+        }
+        self.tell_task_listeners(&id, task);
+    }
+
+    /// Tells the listens that asked for task `id` of it, its outcome inlined once ended.
+    fn tell_task_listeners(&self, id: &str, mut task: Map<String, Value>) {
+        if let Some(Tracked {
+            via: Via::Handshake(mirror),
+            ..
+        }) = self.tasks.get(id)
+            && is_terminal(status(&task))
+            && let Some(outcome) = &mirror.outcome
+        {
             inline(&mut task, outcome);
         }
         let task = raw(&task);
         for l in self
             .listens
             .iter()
-            .filter(|l| l.listen.task_ids.contains(&id))
+            .filter(|l| l.listen.task_ids.iter().any(|t| t == id))
         {
             self.notify_client("notifications/tasks", Some(l.listen.tag(Some(&task))));
         }

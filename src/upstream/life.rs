@@ -510,15 +510,15 @@ impl Life {
     }
 
     /// Whether a server of the handshake era, initialized with `hello`, should shake hands
-    /// again: the clients' capabilities have grown since, and nothing is in flight.
+    /// again: the clients now declare more than it was told (fewer never restarts it), and
+    /// nothing is in flight.
     pub fn regreet(&self, hello: &ClientHello) -> bool {
         self.modern.is_none()
             && self.peer.pending.is_empty()
-            && self
-                .hello
-                .borrow()
-                .as_ref()
-                .is_some_and(|h| h.capabilities.get() != hello.capabilities.get())
+            && self.hello.borrow().as_ref().is_some_and(|now| {
+                now.capabilities.get() != hello.capabilities.get()
+                    && grew(&hello.capabilities, &now.capabilities)
+            })
     }
 
     /// Whether the server answered the listen in force (it ended it): how long to wait
@@ -622,9 +622,43 @@ pub(super) fn server_info(reply: Reply, transport: TransportKind) -> Result<Serv
     })
 }
 
+/// Whether `now` declares something `before` did not (a member anywhere in the tree).
+fn grew(before: &serde_json::value::RawValue, now: &serde_json::value::RawValue) -> bool {
+    fn more(before: &serde_json::Value, now: &serde_json::Value) -> bool {
+        match (before, now) {
+            (serde_json::Value::Object(b), serde_json::Value::Object(n)) => n
+                .iter()
+                .any(|(k, v)| b.get(k).is_none_or(|was| more(was, v))),
+            _ => false,
+        }
+    }
+    match (
+        serde_json::from_str::<serde_json::Value>(before.get()),
+        serde_json::from_str::<serde_json::Value>(now.get()),
+    ) {
+        (Ok(b), Ok(n)) => more(&b, &n),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capabilities_grow_only_by_new_members() {
+        let caps = |v: serde_json::Value| protocol::raw(&v);
+        let none = caps(serde_json::json!({}));
+        let elicit = caps(serde_json::json!({ "elicitation": {} }));
+        let forms = caps(serde_json::json!({ "elicitation": { "form": {} } }));
+        let roots = caps(serde_json::json!({ "roots": { "listChanged": true } }));
+        assert!(grew(&none, &elicit));
+        assert!(grew(&elicit, &forms));
+        assert!(!grew(&forms, &elicit), "fewer is not more");
+        assert!(!grew(&elicit, &none));
+        assert!(grew(&elicit, &roots), "something else is more");
+        assert!(!grew(&elicit, &elicit));
+    }
 
     #[test]
     fn initialize_answers_are_checked() {
