@@ -574,19 +574,9 @@ async fn a_2026_07_28_client_with_the_tasks_extension_polls_its_servers_task() {
     );
     // Its notifications, through a listen of mcpgw's own at the server, tagged as the
     // client's; the server's listen ends with the client's.
-    let listen_id = gw.client.next_id();
     let mut listen = json!({ "notifications": { "taskIds": [id, "made-up"] } });
     listen["_meta"] = meta(true);
-    gw.client.send_line(
-        json!({ "jsonrpc": "2.0", "id": listen_id, "method": "subscriptions/listen", "params": listen })
-            .to_string(),
-    );
-    let ack = gw
-        .client
-        .wait_for("notifications/subscriptions/acknowledged", WAIT)
-        .await
-        .expect("acknowledged");
-    let ack: serde_json::Value = serde_json::from_str(ack.params.unwrap().get()).unwrap();
+    let (listen_id, ack) = gw.listen(listen).await;
     assert_eq!(ack["notifications"]["taskIds"], json!([id]), "{ack}");
     let told = gw
         .client

@@ -80,19 +80,9 @@ async fn a_2026_client_polls_a_handshake_servers_task_and_answers_its_question()
     );
 
     // Its notifications can be heard.
-    let listen_id = gw.client.next_id();
     let mut listen = json!({ "notifications": { "taskIds": [task] } });
     listen["_meta"] = meta(true);
-    gw.client.send_line(
-        json!({ "jsonrpc": "2.0", "id": listen_id, "method": "subscriptions/listen", "params": listen })
-            .to_string(),
-    );
-    let ack = gw
-        .client
-        .wait_for("notifications/subscriptions/acknowledged", WAIT)
-        .await
-        .expect("acknowledged");
-    let ack: Value = serde_json::from_str(ack.params.unwrap().get()).unwrap();
+    let (listen_id, ack) = gw.listen(listen).await;
     assert_eq!(ack["notifications"]["taskIds"], json!([task]), "{ack}");
 
     // The server's question arrives as the task's input request.

@@ -317,6 +317,22 @@ impl Gateway {
         pids_matching(&self.markers[name])
     }
 
+    /// Opens a `subscriptions/listen` with `params` (2026-07-28); its id and the
+    /// acknowledgement's params. The listen stays open until cancelled.
+    pub async fn listen(&self, params: Value) -> (mcpgw::protocol::RequestId, Value) {
+        let id = self.client.next_id();
+        self.client.send_line(
+            serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": "subscriptions/listen", "params": params })
+                .to_string(),
+        );
+        let ack = self
+            .client
+            .wait_for("notifications/subscriptions/acknowledged", WAIT)
+            .await
+            .expect("acknowledged");
+        (id, serde_json::from_str(ack.params.unwrap().get()).unwrap())
+    }
+
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
         self.client.request(method, params).await
     }
