@@ -623,3 +623,27 @@ async fn a_cancelled_request_ends_its_post_stream_without_an_answer() {
         answered.2
     );
 }
+
+#[tokio::test]
+async fn a_full_face_makes_room_by_ending_the_session_unused_longest() {
+    let face = Face::start().await;
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"many","version":"1"}}}"#;
+    let session = |headers: &reqwest::header::HeaderMap| {
+        headers["mcp-session-id"].to_str().unwrap().to_owned()
+    };
+    let (_, first, _) = face.post(&[], init).await;
+    let first = session(&first);
+    let mut last = String::new();
+    // 256 at most: the 257th start ends the first, unused longest.
+    for _ in 0..256 {
+        let (status, headers, body) = face.post(&[], init).await;
+        assert_eq!(status, 200, "{body}");
+        last = session(&headers);
+    }
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+    let (status, _, _) = face.post(&[("mcp-session-id", &first)], list).await;
+    assert_eq!(status, 404, "the oldest made room");
+    let (status, _, _) = face.post(&[("mcp-session-id", &last)], list).await;
+    assert_eq!(status, 200);
+    assert!(face.log().contains("to make room"));
+}

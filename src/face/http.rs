@@ -19,8 +19,9 @@
 //!   a wrong, expired or revoked one 403 `{"error":"Forbidden","message":"Invalid API key"}`.
 //! - **Guards.** Loopback addresses only, unless keys are configured; an `Origin`, when
 //!   sent, must be a loopback one (DNS rebinding); bodies are bounded by `max_message_size`
-//!   (413); at most [`MAX_SESSIONS`] sessions of the handshake era (503), and one unused for
-//!   [`IDLE`] is ended. `GET /health` says how many servers are ready; `GET /servers` and
+//!   (413); at most [`MAX_SESSIONS`] sessions of the handshake era (when full, the one unused
+//!   longest with nothing open makes room; 503 if all are busy), and one unused for [`IDLE`]
+//!   is ended. `GET /health` says how many servers are ready; `GET /servers` and
 //!   `GET /servers/NAME` what `mcpgw list --json` shows (with a key, when keys exist).
 
 use std::collections::HashMap;
@@ -529,10 +530,29 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
             }
             let mut sessions = face.sessions.lock().expect("sessions");
             if sessions.len() >= MAX_SESSIONS {
-                return refused(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("mcpgw serves at most {MAX_SESSIONS} sessions at once"),
-                );
+                // Full: the session unused longest with nothing open makes room (its client,
+                // if it comes back, gets 404 and initializes again, as the spec says).
+                let oldest = sessions
+                    .iter()
+                    .filter(|(_, p)| p.quiet())
+                    .min_by_key(|(_, p)| *p.used.lock().expect("used"))
+                    .map(|(id, _)| id.clone());
+                match oldest {
+                    Some(id) => {
+                        tracing::info!(
+                            "ended HTTP session {id} to make room ({MAX_SESSIONS} at most)"
+                        );
+                        sessions.remove(&id);
+                    }
+                    None => {
+                        return refused(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            format!(
+                                "mcpgw serves at most {MAX_SESSIONS} sessions at once, all busy"
+                            ),
+                        );
+                    }
+                }
             }
             let pool = Pool::spawn(&face.config, &face.hub, &face.stopped, false);
             let id = new_session_id();
