@@ -447,14 +447,20 @@ async fn a_cancelled_request_to_a_2026_07_28_http_server_has_its_stream_closed()
     );
 }
 
-#[tokio::test]
-async fn a_broken_answer_stream_of_a_2026_07_28_server_is_sent_again_with_a_new_id() {
+/// The fault fixture speaking 2026-07-28 only (`f`), behind a handshake-era client, listed.
+async fn modern_fault_server() -> (HttpServer, Gateway) {
     let server = HttpServer::faulty_with(&[("MODERN", "1")]);
     let gw = Setup::new()
         .server(Server::url("f", &server.url("/mcp")))
         .start()
         .await;
     gw.tools().await;
+    (server, gw)
+}
+
+#[tokio::test]
+async fn a_broken_answer_stream_of_a_2026_07_28_server_is_sent_again_with_a_new_id() {
+    let (_server, gw) = modern_fault_server().await;
     let answer = gw.call("f__cut-once", json!({ "key": "a" })).await;
     let said = text(&answer);
     let ids: Vec<u64> =
@@ -488,12 +494,7 @@ async fn a_listen_whose_stream_ends_is_sent_again() {
 
 #[tokio::test]
 async fn a_request_sent_again_after_its_stream_broke_is_cancelled_by_the_first_id() {
-    let server = HttpServer::faulty_with(&[("MODERN", "1")]);
-    let gw = Setup::new()
-        .server(Server::url("f", &server.url("/mcp")))
-        .start()
-        .await;
-    gw.tools().await;
+    let (server, gw) = modern_fault_server().await;
     let id = gw.client.next_id();
     gw.client.send_line(
         json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "f__cut-then-hang", "arguments": { "key": "c" } } })

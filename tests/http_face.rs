@@ -379,13 +379,7 @@ async fn requests_of_2026_07_28_from_several_clients_keep_their_own_ids_and_stat
         .await;
     let asked = events(&body).pop().unwrap();
     assert_eq!(asked["result"]["resultType"], "input_required", "{asked}");
-    let key = asked["result"]["inputRequests"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let key = first_input_key(&asked["result"]);
     let mut retry = call;
     retry["requestState"] = asked["result"]["requestState"].clone();
     retry["inputResponses"] = json!({ key: { "action": "accept", "content": { "name": "Ada", "check": true, "email": "ada@example.org" } } });

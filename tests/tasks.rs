@@ -141,13 +141,7 @@ async fn a_2026_client_without_the_extension_gets_the_outcome_of_a_task_only_too
     // The server's question comes as `input_required`, answered by a retry.
     let asked = ask(&gw, "tools/call", params.clone(), false).await;
     assert_eq!(asked["resultType"], "input_required", "{asked}");
-    let key = asked["inputRequests"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let key = first_input_key(&asked);
     params["inputResponses"] =
         json!({ key: { "action": "accept", "content": { "interpretation": "comedy" } } });
     params["requestState"] = asked["requestState"].clone();

@@ -416,6 +416,15 @@ pub fn text(result: &Value) -> &str {
     result["content"][0]["text"].as_str().unwrap_or_default()
 }
 
+/// The key of the first of an `input_required` result's `inputRequests`.
+pub fn first_input_key(asked: &Value) -> String {
+    asked["inputRequests"]
+        .as_object()
+        .and_then(|r| r.keys().next())
+        .unwrap_or_else(|| panic!("no input requests in {asked}"))
+        .clone()
+}
+
 /// The text of all of a tool result's content items.
 pub fn all_text(result: &Value) -> String {
     result["content"]
