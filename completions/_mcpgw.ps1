@@ -47,7 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             break
         }
         'mcpgw;serve' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address, such as 127.0.0.1:8080)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address unless API keys exist); without ADDR, `[listen] address` of the config, else 127.0.0.1:8080')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
@@ -131,15 +131,21 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make a key; it is printed once, and only its hash is kept')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The keys: name, first characters, made, expires, revoked (never the key)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The keys: name, first characters, scope, made, expires, last used (never the key)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a key: a running gateway refuses it from its next request')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a key with a new one of the same scope; the old one works for the grace period')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mcpgw;keys;create' {
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'How long it works, e.g. 30d or 12h [default: until revoked]')
+            [CompletionResult]::new('--servers', '--servers', [CompletionResultType]::ParameterName, 'The only servers it reaches, comma-separated [default: every one]')
+            [CompletionResult]::new('--tools', '--tools', [CompletionResultType]::ParameterName, 'Tools it may see and call, as a glob of their exposed names (repeatable), e.g. ''github__search_*'' [default: every tool of its servers]')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Requests it may make, e.g. 120/m (per s, m or h) [default: no limit]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'Who holds it, sent to servers that ask for it (repeatable): email=…, name=…, team=…, roles=…, org=…')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
+            [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'It may use /admin/* (reload) and see /stats of every key')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
@@ -171,10 +177,23 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mcpgw;keys;rotate' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'How long the old key keeps working, e.g. 24h [default: 0, it stops at once]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the log to this file instead of stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mcpgw;keys;help' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make a key; it is printed once, and only its hash is kept')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The keys: name, first characters, made, expires, revoked (never the key)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The keys: name, first characters, scope, made, expires, last used (never the key)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a key: a running gateway refuses it from its next request')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a key with a new one of the same scope; the old one works for the grace period')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -185,6 +204,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             break
         }
         'mcpgw;keys;help;revoke' {
+            break
+        }
+        'mcpgw;keys;help;rotate' {
             break
         }
         'mcpgw;keys;help;help' {
@@ -294,8 +316,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
         }
         'mcpgw;help;keys' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make a key; it is printed once, and only its hash is kept')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The keys: name, first characters, made, expires, revoked (never the key)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The keys: name, first characters, scope, made, expires, last used (never the key)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a key: a running gateway refuses it from its next request')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a key with a new one of the same scope; the old one works for the grace period')
             break
         }
         'mcpgw;help;keys;create' {
@@ -305,6 +328,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpgw' -ScriptBlock {
             break
         }
         'mcpgw;help;keys;revoke' {
+            break
+        }
+        'mcpgw;help;keys;rotate' {
             break
         }
         'mcpgw;help;add-key' {

@@ -103,6 +103,9 @@ _mcpgw() {
             mcpgw__subcmd__help__subcmd__keys,revoke)
                 cmd="mcpgw__subcmd__help__subcmd__keys__subcmd__revoke"
                 ;;
+            mcpgw__subcmd__help__subcmd__keys,rotate)
+                cmd="mcpgw__subcmd__help__subcmd__keys__subcmd__rotate"
+                ;;
             mcpgw__subcmd__keys,create)
                 cmd="mcpgw__subcmd__keys__subcmd__create"
                 ;;
@@ -115,6 +118,9 @@ _mcpgw() {
             mcpgw__subcmd__keys,revoke)
                 cmd="mcpgw__subcmd__keys__subcmd__revoke"
                 ;;
+            mcpgw__subcmd__keys,rotate)
+                cmd="mcpgw__subcmd__keys__subcmd__rotate"
+                ;;
             mcpgw__subcmd__keys__subcmd__help,create)
                 cmd="mcpgw__subcmd__keys__subcmd__help__subcmd__create"
                 ;;
@@ -126,6 +132,9 @@ _mcpgw() {
                 ;;
             mcpgw__subcmd__keys__subcmd__help,revoke)
                 cmd="mcpgw__subcmd__keys__subcmd__help__subcmd__revoke"
+                ;;
+            mcpgw__subcmd__keys__subcmd__help,rotate)
+                cmd="mcpgw__subcmd__keys__subcmd__help__subcmd__rotate"
                 ;;
             *)
                 ;;
@@ -306,7 +315,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help__subcmd__keys)
-            opts="create list revoke"
+            opts="create list revoke rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +357,20 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__help__subcmd__keys__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__help__subcmd__keys__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -482,7 +505,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__keys)
-            opts="-v -q -h --config --verbose --quiet --log-file --help create list revoke help"
+            opts="-v -q -h --config --verbose --quiet --log-file --help create list revoke rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,13 +527,29 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__keys__subcmd__create)
-            opts="-v -q -h --expires --config --verbose --quiet --log-file --help"
+            opts="-v -q -h --expires --servers --tools --rate --admin --identity --config --verbose --quiet --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --servers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tools)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -530,7 +569,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__keys__subcmd__help)
-            opts="create list revoke help"
+            opts="create list revoke rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +638,20 @@ _mcpgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpgw__subcmd__keys__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpgw__subcmd__keys__subcmd__list)
             opts="-v -q -h --json --config --verbose --quiet --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -628,6 +681,32 @@ _mcpgw() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpgw__subcmd__keys__subcmd__rotate)
+            opts="-v -q -h --grace --config --verbose --quiet --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -43,7 +43,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpgw;serve'= {
-            cand --listen 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address, such as 127.0.0.1:8080)'
+            cand --listen 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address unless API keys exist); without ADDR, `[listen] address` of the config, else 127.0.0.1:8080'
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
             cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
@@ -122,14 +122,20 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand create 'Make a key; it is printed once, and only its hash is kept'
-            cand list 'The keys: name, first characters, made, expires, revoked (never the key)'
+            cand list 'The keys: name, first characters, scope, made, expires, last used (never the key)'
             cand revoke 'Revoke a key: a running gateway refuses it from its next request'
+            cand rotate 'Replace a key with a new one of the same scope; the old one works for the grace period'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpgw;keys;create'= {
             cand --expires 'How long it works, e.g. 30d or 12h [default: until revoked]'
+            cand --servers 'The only servers it reaches, comma-separated [default: every one]'
+            cand --tools 'Tools it may see and call, as a glob of their exposed names (repeatable), e.g. ''github__search_*'' [default: every tool of its servers]'
+            cand --rate 'Requests it may make, e.g. 120/m (per s, m or h) [default: no limit]'
+            cand --identity 'Who holds it, sent to servers that ask for it (repeatable): email=…, name=…, team=…, roles=…, org=…'
             cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
             cand --log-file 'Write the log to this file instead of stderr'
+            cand --admin 'It may use /admin/* (reload) and see /stats of every key'
             cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
             cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
             cand -q 'Only errors on stderr'
@@ -158,10 +164,22 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcpgw;keys;rotate'= {
+            cand --grace 'How long the old key keeps working, e.g. 24h [default: 0, it stops at once]'
+            cand --config 'The config file [default: ~/.config/mcpgw/config.toml, or the platform''s config dir]'
+            cand --log-file 'Write the log to this file instead of stderr'
+            cand -v 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand --verbose 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mcpgw;keys;help'= {
             cand create 'Make a key; it is printed once, and only its hash is kept'
-            cand list 'The keys: name, first characters, made, expires, revoked (never the key)'
+            cand list 'The keys: name, first characters, scope, made, expires, last used (never the key)'
             cand revoke 'Revoke a key: a running gateway refuses it from its next request'
+            cand rotate 'Replace a key with a new one of the same scope; the old one works for the grace period'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpgw;keys;help;create'= {
@@ -169,6 +187,8 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         &'mcpgw;keys;help;list'= {
         }
         &'mcpgw;keys;help;revoke'= {
+        }
+        &'mcpgw;keys;help;rotate'= {
         }
         &'mcpgw;keys;help;help'= {
         }
@@ -264,14 +284,17 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
         }
         &'mcpgw;help;keys'= {
             cand create 'Make a key; it is printed once, and only its hash is kept'
-            cand list 'The keys: name, first characters, made, expires, revoked (never the key)'
+            cand list 'The keys: name, first characters, scope, made, expires, last used (never the key)'
             cand revoke 'Revoke a key: a running gateway refuses it from its next request'
+            cand rotate 'Replace a key with a new one of the same scope; the old one works for the grace period'
         }
         &'mcpgw;help;keys;create'= {
         }
         &'mcpgw;help;keys;list'= {
         }
         &'mcpgw;help;keys;revoke'= {
+        }
+        &'mcpgw;help;keys;rotate'= {
         }
         &'mcpgw;help;add-key'= {
         }

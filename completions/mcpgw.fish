@@ -43,7 +43,7 @@ complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "logout" -d 'Forget a se
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "import" -d 'Bring an AI client\'s MCP servers into mcpgw: config into the config, secrets into the store'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l listen -d 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address, such as 127.0.0.1:8080)' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l listen -d 'Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a loopback address unless API keys exist); without ADDR, `[listen] address` of the config, else 127.0.0.1:8080' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -l log-file -d 'Write the log to this file instead of stderr' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand serve" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
@@ -88,18 +88,24 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -l json -d 'Print the 
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand call" -s h -l help -d 'Print help'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -l log-file -d 'Write the log to this file instead of stderr' -r -F
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -s q -l quiet -d 'Only errors on stderr'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -s h -l help -d 'Print help'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -f -a "create" -d 'Make a key; it is printed once, and only its hash is kept'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -f -a "list" -d 'The keys: name, first characters, made, expires, revoked (never the key)'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -f -a "revoke" -d 'Revoke a key: a running gateway refuses it from its next request'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "create" -d 'Make a key; it is printed once, and only its hash is kept'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "list" -d 'The keys: name, first characters, scope, made, expires, last used (never the key)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "revoke" -d 'Revoke a key: a running gateway refuses it from its next request'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "rotate" -d 'Replace a key with a new one of the same scope; the old one works for the grace period'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and not __fish_seen_subcommand_from create list revoke rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l expires -d 'How long it works, e.g. 30d or 12h [default: until revoked]' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l servers -d 'The only servers it reaches, comma-separated [default: every one]' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l tools -d 'Tools it may see and call, as a glob of their exposed names (repeatable), e.g. \'github__search_*\' [default: every tool of its servers]' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l rate -d 'Requests it may make, e.g. 120/m (per s, m or h) [default: no limit]' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l identity -d 'Who holds it, sent to servers that ask for it (repeatable): email=…, name=…, team=…, roles=…, org=…' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -l admin -d 'It may use /admin/* (reload) and see /stats of every key'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
@@ -114,9 +120,16 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcom
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l grace -d 'How long the old key keeps working, e.g. 24h [default: 0, it stops at once]' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l log-file -d 'Write the log to this file instead of stderr' -r -F
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More log output on stderr (-v debug, -vv trace); MCPGW_LOG overrides'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "create" -d 'Make a key; it is printed once, and only its hash is kept'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "list" -d 'The keys: name, first characters, made, expires, revoked (never the key)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "list" -d 'The keys: name, first characters, scope, made, expires, last used (never the key)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a key: a running gateway refuses it from its next request'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Replace a key with a new one of the same scope; the old one works for the grace period'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -l config -d 'The config file [default: ~/.config/mcpgw/config.toml, or the platform\'s config dir]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand add-key" -l log-file -d 'Write the log to this file instead of stderr' -r -F
@@ -167,5 +180,6 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_su
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call keys add-key remove-key login logout import completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and not __fish_seen_subcommand_from serve proxy list tools call keys add-key remove-key login logout import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "create" -d 'Make a key; it is printed once, and only its hash is kept'
-complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "list" -d 'The keys: name, first characters, made, expires, revoked (never the key)'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "list" -d 'The keys: name, first characters, scope, made, expires, last used (never the key)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "revoke" -d 'Revoke a key: a running gateway refuses it from its next request'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "rotate" -d 'Replace a key with a new one of the same scope; the old one works for the grace period'

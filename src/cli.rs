@@ -38,9 +38,10 @@ pub enum Command {
     /// Serve MCP on stdin/stdout: the command an AI client launches
     Serve {
         /// Serve Streamable HTTP at http://ADDR/mcp instead, for many clients at once (a
-        /// loopback address, such as 127.0.0.1:8080)
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<std::net::SocketAddr>,
+        /// loopback address unless API keys exist); without ADDR, `[listen] address` of the
+        /// config, else 127.0.0.1:8080
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+        listen: Option<String>,
     },
     /// Bridge stdin/stdout to one remote MCP server: a drop-in for `npx mcp-remote URL`
     Proxy(Box<ProxyArgs>),
@@ -200,8 +201,25 @@ pub enum KeysAction {
         /// How long it works, e.g. 30d or 12h [default: until revoked]
         #[arg(long, value_name = "DURATION")]
         expires: Option<String>,
+        /// The only servers it reaches, comma-separated [default: every one]
+        #[arg(long, value_name = "A,B", value_delimiter = ',')]
+        servers: Option<Vec<String>>,
+        /// Tools it may see and call, as a glob of their exposed names (repeatable), e.g.
+        /// 'github__search_*' [default: every tool of its servers]
+        #[arg(long = "tools", value_name = "GLOB")]
+        tools: Vec<String>,
+        /// Requests it may make, e.g. 120/m (per s, m or h) [default: no limit]
+        #[arg(long, value_name = "N/PERIOD")]
+        rate: Option<String>,
+        /// It may use /admin/* (reload) and see /stats of every key
+        #[arg(long)]
+        admin: bool,
+        /// Who holds it, sent to servers that ask for it (repeatable): email=…, name=…,
+        /// team=…, roles=…, org=…
+        #[arg(long, value_name = "FIELD=VALUE")]
+        identity: Vec<String>,
     },
-    /// The keys: name, first characters, made, expires, revoked (never the key)
+    /// The keys: name, first characters, scope, made, expires, last used (never the key)
     List {
         /// Print JSON instead of a table
         #[arg(long)]
@@ -209,4 +227,11 @@ pub enum KeysAction {
     },
     /// Revoke a key: a running gateway refuses it from its next request
     Revoke { name: String },
+    /// Replace a key with a new one of the same scope; the old one works for the grace period
+    Rotate {
+        name: String,
+        /// How long the old key keeps working, e.g. 24h [default: 0, it stops at once]
+        #[arg(long, value_name = "DURATION")]
+        grace: Option<String>,
+    },
 }

@@ -9,8 +9,23 @@ use std::path::Path;
 
 /// Every room of `src/`: a new one must be placed here (and in the list below) on purpose.
 const ROOMS: &[&str] = &[
-    "auth", "cli", "client", "commands", "config", "errors", "face", "hub", "lib", "logging",
-    "main", "protocol", "session", "stdio", "upstream",
+    "audit",
+    "auth",
+    "cli",
+    "client",
+    "commands",
+    "config",
+    "errors",
+    "face",
+    "hub",
+    "lib",
+    "logging",
+    "main",
+    "principal",
+    "protocol",
+    "session",
+    "stdio",
+    "upstream",
 ];
 
 /// (room, rooms it must never import, why).
@@ -59,6 +74,21 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         "client",
         &["commands", "face", "hub", "session", "upstream"],
         "a plain JSON-RPC client",
+    ),
+    (
+        "principal",
+        &[
+            "auth", "cli", "client", "commands", "config", "face", "hub", "logging", "protocol",
+            "session", "stdio", "upstream",
+        ],
+        "who a session acts for is known before any of the rest",
+    ),
+    (
+        "audit",
+        &[
+            "auth", "cli", "client", "commands", "face", "hub", "session", "stdio", "upstream",
+        ],
+        "everyone records, the log knows nobody",
     ),
     ("errors", &["commands"], "anything → commands is forbidden"),
     ("logging", &["commands"], "anything → commands is forbidden"),

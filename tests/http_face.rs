@@ -6,107 +6,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use common::face::{Face, events, modern};
 use common::*;
 use serde_json::{Value, json};
-
-/// `mcpgw serve --listen` in front of server-everything (`every`); stopped when dropped.
-struct Face {
-    child: std::process::Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Face {
-    async fn start() -> Face {
-        Face::start_with_keys(None).await
-    }
-
-    /// With the API keys of `keys` (a keys file), or none.
-    async fn start_with_keys(keys: Option<&std::path::Path>) -> Face {
-        let dir = tempfile::tempdir().unwrap();
-        let keys = keys.map_or_else(|| dir.path().join("api-keys.json"), |k| k.to_owned());
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            Setup::new()
-                .gateway(r#"max_message_size = "1MiB""#)
-                .server(Server::everything("every"))
-                .config_text(),
-        )
-        .unwrap();
-        let port = free_port();
-        let child = std::process::Command::new(mcpgw_bin())
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--config",
-            ])
-            .arg(&config)
-            .env("MCPGW_LOG", "trace")
-            .env("XDG_CACHE_HOME", dir.path())
-            .env("MCPGW_KEYS_FILE", &keys)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("mcpgw.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let face = Face { child, port, dir };
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while face.health().await.is_none() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the face never listened: {}",
-                face.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        face
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/mcp", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("mcpgw.log")).unwrap_or_default()
-    }
-
-    async fn health(&self) -> Option<Value> {
-        let got = reqwest::get(format!("http://127.0.0.1:{}/health", self.port))
-            .await
-            .ok()?;
-        got.json().await.ok()
-    }
-
-    /// A POST by hand: the status, the headers and the body.
-    async fn post(
-        &self,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (u16, reqwest::header::HeaderMap, String) {
-        let mut request = reqwest::Client::new()
-            .post(self.url())
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .body(body.to_owned());
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        let got = request.send().await.unwrap();
-        let status = got.status().as_u16();
-        let headers = got.headers().clone();
-        (status, headers, got.text().await.unwrap_or_default())
-    }
-}
-
-impl Drop for Face {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        assert!(!self.log().contains(CANARY), "a secret reached the log");
-    }
-}
 
 fn client_script() -> PathBuf {
     root().join("tests/python-sdk2/client.py")
@@ -329,24 +231,6 @@ async fn two_clients_share_the_servers_and_each_is_asked_only_what_its_own_call_
     );
     let health = face.health().await.unwrap();
     assert_eq!(health["servers"]["ready"], 1, "{health}");
-}
-
-/// The JSON-RPC messages of an SSE body.
-fn events(body: &str) -> Vec<Value> {
-    body.lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .filter_map(|d| serde_json::from_str(d).ok())
-        .collect()
-}
-
-/// A 2026-07-28 request's params: `params` with the era's `_meta`.
-fn modern(mut params: Value) -> Value {
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
-        "io.modelcontextprotocol/clientInfo": { "name": "by hand", "version": "1" },
-    });
-    params
 }
 
 fn request(id: u64, method: &str, params: Value) -> String {

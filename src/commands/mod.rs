@@ -38,31 +38,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => (cli.verbose, cli.quiet),
     };
     crate::logging::init(verbose, quiet, default_level, cli.log_file.as_deref())?;
-    // The gateway's own keys need no config.
-    if let Command::Keys { action } = &cli.command {
-        return api_keys::run(action);
-    }
     let context = Context::new(match &cli.command {
         Command::Proxy(args) => proxy::config(args)?,
         Command::Login { server, .. } | Command::Logout { server } if server.contains("://") => {
             proxy::config_for_url(server)?
         }
-        // Importing is how a config file comes to exist: a missing one is a fresh start.
-        Command::Import { .. } => match Config::load(cli.config.as_deref()) {
-            Err(crate::config::ConfigError::Read { source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                Config::default()
+        // Importing is how a config file comes to exist: a missing one is a fresh start; the
+        // gateway's own keys need none either.
+        Command::Import { .. } | Command::Keys { .. } => {
+            match Config::load(cli.config.as_deref()) {
+                Err(crate::config::ConfigError::Read { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    Config::default()
+                }
+                other => other?,
             }
-            other => other?,
-        },
+        }
         _ => Config::load(cli.config.as_deref())?,
     });
+    crate::audit::init(&context.config.audit);
     let ctx = &context;
     // The secret store is synchronous: these two need no runtime.
     match &cli.command {
         Command::AddKey { server, stdin } => return keys::add(ctx, server, *stdin),
         Command::RemoveKey { server } => return keys::remove(ctx, server),
+        Command::Keys { action } => return api_keys::run(ctx, action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -70,7 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Serve { listen } => serve::run(ctx, listen).await,
+            Command::Serve { listen } => serve::run(ctx, listen.as_deref()).await,
             Command::Import { file, dry_run } => {
                 import::run(ctx, cli.config.clone(), file, dry_run).await
             }

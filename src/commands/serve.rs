@@ -6,12 +6,29 @@ use std::process::ExitCode;
 use super::{Ask, Context, UsageError};
 use crate::hub;
 
-pub async fn run(ctx: &Context, listen: Option<std::net::SocketAddr>) -> anyhow::Result<ExitCode> {
+/// Where `--listen` without an address listens, when the config names no `[listen] address`.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+pub async fn run(ctx: &Context, listen: Option<&str>) -> anyhow::Result<ExitCode> {
     let config = ctx.config.clone();
+    let listen = match listen {
+        None => None,
+        Some("") => Some(
+            config
+                .listen
+                .address
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("an address")),
+        ),
+        Some(text) => Some(text.parse::<std::net::SocketAddr>().map_err(|e| {
+            UsageError(format!(
+                "`--listen {text}`: {e} (write it like 127.0.0.1:8080)"
+            ))
+        })?),
+    };
     let keys = match listen {
         Some(addr) => {
             let keys = super::api_keys::store()?;
-            crate::face::http::allowed(&addr, &keys).map_err(UsageError)?;
+            crate::face::http::allowed(&addr, &keys, &config.listen.keys).map_err(UsageError)?;
             Some(keys)
         }
         None => None,

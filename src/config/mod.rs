@@ -6,6 +6,7 @@
 
 mod error;
 mod expand;
+mod listen;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 pub use error::{ConfigError, Location};
 pub use expand::expand;
+pub use listen::{AuditSettings, ConfigKey, ListenSettings};
 use raw::{RawConfig, RawFilter, RawServer, Text};
 
 /// The commented default configuration, the same text as `examples/mcpgw.toml`.
@@ -35,6 +37,8 @@ pub struct Config {
     /// Servers sorted by name.
     pub servers: Vec<ServerConfig>,
     pub secrets: SecretsSettings,
+    pub listen: ListenSettings,
+    pub audit: AuditSettings,
 }
 
 /// `[secrets]`: where API keys are kept.
@@ -135,6 +139,9 @@ pub struct ServerConfig {
     /// Child-process servers only: stop the child after this long unused.
     pub idle_stop: Option<Duration>,
     pub era: Era,
+    /// Its tools and prompts are named `server__name` (`prefix = false`: plain names,
+    /// collisions still told apart).
+    pub prefix: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +212,8 @@ pub struct HttpConfig {
     pub tls: TlsConfig,
     pub auth: AuthMode,
     pub oauth: OAuthSettings,
+    /// Identity of the HTTP face's caller sent along (`X-User-Email`, …).
+    pub forward_identity: Vec<crate::principal::Field>,
 }
 
 impl HttpConfig {
@@ -348,6 +357,8 @@ impl Config {
             gateway: GatewaySettings::default(),
             servers: vec![],
             secrets: SecretsSettings::default(),
+            listen: ListenSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 
@@ -439,6 +450,17 @@ impl Resolver<'_> {
             .map_err(|e| self.error(t.span().start, format!("{what}: {e}")))
     }
 
+    /// A size in bytes, written like `example`.
+    fn size(&self, t: &Text, key: &str, example: &str) -> Result<u64, ConfigError> {
+        let size: bytesize::ByteSize = t.get_ref().parse().map_err(|e| {
+            self.error(
+                t.span().start,
+                format!("`{key}`: {e} (write it like \"{example}\")"),
+            )
+        })?;
+        Ok(size.as_u64())
+    }
+
     fn duration(
         &self,
         t: &Option<Text>,
@@ -473,18 +495,13 @@ impl Resolver<'_> {
         };
         let max_message_bytes = match &g.max_message_size {
             Some(t) => {
-                let size: bytesize::ByteSize = t.get_ref().parse().map_err(|e| {
-                    self.error(
-                        t.span().start,
-                        format!("`max_message_size`: {e} (write it like \"16MiB\")"),
-                    )
-                })?;
-                if size.as_u64() < 1024 {
+                let size = self.size(t, "max_message_size", "16MiB")?;
+                if size < 1024 {
                     return Err(
                         self.error(t.span().start, "`max_message_size` must be at least 1KiB")
                     );
                 }
-                size.as_u64() as usize
+                size as usize
             }
             None => defaults.max_message_bytes,
         };
@@ -561,11 +578,27 @@ impl Resolver<'_> {
                 .map(|f| self.string(f, "secrets.file").map(PathBuf::from))
                 .transpose()?,
         };
+        let listen = self.listen(&raw.listen)?;
+        for key in &listen.keys {
+            for server in key.grant.servers.iter().flatten() {
+                if !servers.iter().any(|s| &s.name == server) {
+                    return Err(ConfigError::Invalid {
+                        at: Location::new(self.path, self.text, 0),
+                        message: format!(
+                            "listen.keys.{}.servers: no server is named `{server}`",
+                            key.name
+                        ),
+                    });
+                }
+            }
+        }
         Ok(Config {
             path: Some(self.path.to_owned()),
             gateway,
             servers,
             secrets,
+            listen,
+            audit: self.audit(&raw.audit)?,
         })
     }
 
@@ -630,9 +663,10 @@ impl Resolver<'_> {
                         || raw.tls.is_some()
                         || raw.allow_http.is_some()
                         || raw.auth.is_some()
-                        || raw.oauth.is_some()) =>
+                        || raw.oauth.is_some()
+                        || raw.forward_identity.is_some()) =>
             {
-                return Err(self.error(at, format!("server `{name}`: `headers`, `transport`, `tls`, `allow_http`, `auth` and `oauth` are for `url` servers")));
+                return Err(self.error(at, format!("server `{name}`: `headers`, `transport`, `tls`, `allow_http`, `auth`, `oauth` and `forward_identity` are for `url` servers")));
             }
             Transport::Http(_)
                 if !raw.args.is_empty()
@@ -676,6 +710,7 @@ impl Resolver<'_> {
             start,
             idle_stop,
             era: self.era(&raw.protocol, &format!("servers.{name}.protocol"))?,
+            prefix: raw.prefix.unwrap_or(true),
             transport,
             name,
         })
@@ -883,6 +918,23 @@ impl Resolver<'_> {
                 format!("server `{name}`: `oauth` settings with `auth = \"none\"`"),
             ));
         }
+        let forward_identity = raw
+            .forward_identity
+            .iter()
+            .flatten()
+            .map(|t| {
+                crate::principal::Field::parse(t.get_ref()).ok_or_else(|| {
+                    self.error(
+                        t.span().start,
+                        format!(
+                            "{}: {:?} is none of \"email\", \"name\", \"team\", \"roles\", \"org\"",
+                            what("forward_identity"),
+                            t.get_ref()
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(HttpConfig {
             url,
             headers,
@@ -890,6 +942,7 @@ impl Resolver<'_> {
             tls,
             auth,
             oauth,
+            forward_identity,
         })
     }
 

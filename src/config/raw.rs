@@ -19,6 +19,42 @@ pub struct RawConfig {
     pub servers: BTreeMap<Spanned<String>, RawServer>,
     #[serde(default)]
     pub secrets: RawSecrets,
+    #[serde(default)]
+    pub listen: RawListen,
+    #[serde(default)]
+    pub audit: RawAudit,
+}
+
+/// `[listen]`: the HTTP face.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListen {
+    pub address: Option<Text>,
+    #[serde(default)]
+    pub keys: BTreeMap<Spanned<String>, RawKey>,
+}
+
+/// `[listen.keys.NAME]`: a key from the environment, and what it grants.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKey {
+    pub key: Option<Text>,
+    pub servers: Option<Vec<Text>>,
+    #[serde(default)]
+    pub tools: Vec<Text>,
+    pub rate: Option<Text>,
+    pub admin: Option<bool>,
+    #[serde(default)]
+    pub identity: BTreeMap<Spanned<String>, Text>,
+}
+
+/// `[audit]`: the audit log.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub file: Option<Text>,
+    pub arguments: Option<bool>,
+    pub max_size: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +103,8 @@ pub struct RawServer {
     pub start: Option<Text>,
     pub idle_stop: Option<Text>,
     pub protocol: Option<Text>,
+    pub prefix: Option<bool>,
+    pub forward_identity: Option<Vec<Text>>,
     #[serde(default)]
     pub tools: RawFilter,
     #[serde(default)]

@@ -27,12 +27,12 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::value::RawValue;
@@ -40,15 +40,14 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigKey};
 use crate::hub::{self, Control, HubHandle, ServerState, Services};
-use crate::protocol::{
-    self, ErrorObject, Frame, Message, Notification, Parsed, Request, RequestId, Response as Rpc,
-    code,
-};
-use crate::session::Session;
+use crate::principal::Principal;
+use crate::protocol::{self, ErrorObject, Message, Parsed, Request, RequestId, code};
 
-use super::keys::{Keys, Verdict, Verifier};
+use super::gate::{Gate, plain};
+use super::keys::{Keys, Verifier};
+use super::pool::{NEXT_POST, Out, Pool, Post, PostGuard};
 
 /// Sessions of the handshake era at once.
 pub const MAX_SESSIONS: usize = 256;
@@ -66,20 +65,21 @@ pub async fn run(
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let verifier = Verifier::new(keys, &config.listen.keys).map_err(std::io::Error::other)?;
     let (control, control_rx) = mpsc::unbounded_channel();
     let (hub, hub_task) = hub::spawn(config.clone(), services, control_rx);
     let (stop, stopped) = watch::channel(false);
     let face = Arc::new(Face {
-        stateless: Pool::spawn(&config, &hub, &stopped, true),
+        stateless: Mutex::default(),
         config: config.clone(),
         hub: hub.clone(),
         control,
         sessions: Mutex::default(),
         stopped,
-        keys: Verifier::new(keys),
+        gate: Gate::new(verifier),
     });
     if !listener.local_addr()?.ip().is_loopback() {
-        face.keys.require();
+        face.gate.keys.require();
     }
     let sweeper = tokio::spawn(sweep(face.clone()));
     let app = axum::Router::new()
@@ -87,23 +87,31 @@ pub async fn run(
         .route("/health", axum::routing::get(health))
         .route("/servers", axum::routing::get(servers))
         .route("/servers/{name}", axum::routing::get(server))
+        .route("/stats", axum::routing::get(stats))
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
     let closing = face.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Sessions end (answering what they can), and every stream with them.
-            let _ = stop.send(true);
-            for pool in closing.sessions.lock().expect("sessions").drain() {
-                pool.1.close();
-            }
-            closing.stateless.close();
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Sessions end (answering what they can), and every stream with them.
+        let _ = stop.send(true);
+        for pool in closing.sessions.lock().expect("sessions").drain() {
+            pool.1.close();
+        }
+        for pool in closing.stateless.lock().expect("pools").values() {
+            pool.close();
+        }
+    })
+    .await;
     sweeper.abort();
+    face.gate.keys.flush();
     // Every session's input ends: each answers what it owes, then leaves the hub.
     face.sessions.lock().expect("sessions").clear();
+    face.stateless.lock().expect("pools").clear();
     drop(face);
     drop(hub);
     let _ = hub_task.await;
@@ -112,8 +120,10 @@ pub async fn run(
 
 /// Whether the face may listen on `addr`: a loopback address, or any once clients must
 /// present an API key.
-pub fn allowed(addr: &SocketAddr, keys: &Keys) -> Result<(), String> {
-    if addr.ip().is_loopback() || Verifier::new(Keys::new(keys.path().to_owned())).configured() {
+pub fn allowed(addr: &SocketAddr, keys: &Keys, config: &[ConfigKey]) -> Result<(), String> {
+    let configured =
+        || Verifier::new(Keys::new(keys.path().to_owned()), config).is_ok_and(|v| v.configured());
+    if addr.ip().is_loopback() || configured() {
         Ok(())
     } else {
         Err(format!(
@@ -128,283 +138,67 @@ struct Face {
     control: mpsc::UnboundedSender<Control>,
     /// Sessions of the handshake era, by `Mcp-Session-Id`.
     sessions: Mutex<HashMap<String, Arc<Pool>>>,
-    /// The one session of the 2026-07-28 requests.
-    stateless: Arc<Pool>,
+    /// The sessions of the 2026-07-28 requests, one per key (`""`: without keys).
+    stateless: Mutex<HashMap<String, Arc<Pool>>>,
     stopped: watch::Receiver<bool>,
-    keys: Verifier,
+    gate: Gate,
+}
+
+/// Who a request is from, once it passed the origin and key checks (`None`: the face takes no
+/// keys); a request that does not gets the refusal instead.
+struct Caller(Option<Arc<Principal>>);
+
+impl axum::extract::FromRequestParts<Arc<Face>> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        face: &Arc<Face>,
+    ) -> Result<Caller, Response> {
+        let from = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        face.admit(&parts.headers, from).map(Caller).map_err(|r| *r)
+    }
 }
 
 impl Face {
-    /// The answer to a request without a valid key, if keys are wanted.
-    fn unauthorized(&self, headers: &HeaderMap) -> Option<Response> {
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-            .map(str::trim);
-        let (status, error, message) = match self.keys.check(presented) {
-            Verdict::Open | Verdict::Key(_) => return None,
-            Verdict::Missing => (StatusCode::UNAUTHORIZED, "Unauthorized", "API key required"),
-            Verdict::Invalid => (StatusCode::FORBIDDEN, "Forbidden", "Invalid API key"),
-        };
-        tracing::info!("refused a request: {message}");
-        let body = json!({ "error": error, "message": message }).to_string();
-        Some(
-            (
-                status,
-                [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (header::WWW_AUTHENTICATE, "Bearer"),
-                ],
-                body,
-            )
-                .into_response(),
-        )
-    }
-
-    /// Origin and key: the checks every `/mcp` request passes first.
-    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
-        origin_refused(headers).or_else(|| self.unauthorized(headers))
-    }
-}
-
-/// A session on the hub and the way its messages find their HTTP streams.
-struct Pool {
-    input: mpsc::UnboundedSender<std::io::Result<Frame>>,
-    routes: Arc<Mutex<Routes>>,
-    /// 2026-07-28: ids are made unique (clients number their requests alike).
-    stateless: bool,
-    next: AtomicU64,
-    used: Mutex<Instant>,
-}
-
-/// Where a session's messages go.
-#[derive(Default)]
-struct Routes {
-    /// The pool of 2026-07-28 requests: shared by clients, so nothing goes to a stream that
-    /// is not surely its own.
-    stateless: bool,
-    /// A request in flight, by its id as the session knows it (JSON text): the client's id
-    /// and the POST it came on.
-    pending: HashMap<String, (RequestId, Post)>,
-    /// A request's progress token as the session knows it (JSON text) → the client's token
-    /// (made unique in the shared pool, as ids are) and its POST.
-    tokens: HashMap<String, (Box<RawValue>, u64)>,
-    /// The POSTs open, oldest first.
-    open: Vec<Post>,
-    /// The GET stream.
-    stream: Option<mpsc::UnboundedSender<Out>>,
-}
-
-#[derive(Clone)]
-struct Post {
-    no: u64,
-    tx: mpsc::UnboundedSender<Out>,
-    /// One of its requests asked for log messages (2026-07-28's `logLevel`).
-    logs: bool,
-}
-
-/// A message for a stream; `answers`: it is the answer to one of the stream's requests.
-struct Out {
-    line: String,
-    answers: bool,
-}
-
-static NEXT_POST: AtomicU64 = AtomicU64::new(1);
-
-impl Pool {
-    fn spawn(
-        config: &Arc<Config>,
-        hub: &HubHandle,
-        stopped: &watch::Receiver<bool>,
-        stateless: bool,
-    ) -> Arc<Pool> {
-        let (input, mut input_rx) = mpsc::unbounded_channel();
-        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
-        let session = Session::new(config.clone(), hub.clone(), out);
-        let frames = futures_util::stream::poll_fn(move |cx| input_rx.poll_recv(cx));
-        let mut stopped = stopped.clone();
-        tokio::spawn(session.run(frames, async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        }));
-        let routes = Arc::new(Mutex::new(Routes {
-            stateless,
-            ..Routes::default()
-        }));
-        let routing = routes.clone();
-        tokio::spawn(async move {
-            while let Some(line) = out_rx.recv().await {
-                crate::logging::client_wire("←", line.as_bytes());
-                route(&routing, line);
-            }
-        });
-        Arc::new(Pool {
-            input,
-            routes,
-            stateless,
-            next: AtomicU64::new(1),
-            used: Mutex::new(Instant::now()),
-        })
-    }
-
-    fn feed(&self, line: String) {
-        crate::logging::client_wire("→", line.as_bytes());
-        let _ = self.input.send(Ok(Frame::Line(Bytes::from(line))));
-    }
-
-    /// Ends every stream of its (the server is stopping).
-    fn close(&self) {
-        let mut r = self.routes.lock().expect("routes");
-        r.pending.clear();
-        r.open.clear();
-        r.stream = None;
-    }
-
-    /// Whether nothing is open on it (no POST, no GET stream).
-    fn quiet(&self) -> bool {
-        let r = self.routes.lock().expect("routes");
-        r.open.is_empty() && r.stream.as_ref().is_none_or(|s| s.is_closed())
-    }
-}
-
-/// Sends one of the session's messages where it belongs.
-fn route(routes: &Mutex<Routes>, line: String) {
-    let mut r = routes.lock().expect("routes");
-    let send = |post: &Post, line: String, answers: bool| {
-        let _ = post.tx.send(Out { line, answers });
-    };
-    match Message::parse(line.as_bytes()) {
-        Parsed::Message(Message::Response(answer)) => {
-            let key = serde_json::to_string(&answer.id).unwrap_or_default();
-            match r.pending.remove(&key) {
-                Some((theirs, post)) => {
-                    let line = Message::Response(Rpc {
-                        id: theirs,
-                        outcome: answer.outcome,
-                    })
-                    .to_line();
-                    send(&post, line, true);
-                }
-                // Its stream is gone: nobody may be handed another's answer.
-                None => {
-                    tracing::debug!(id = %answer.id, "an answer whose stream is closed: dropped")
-                }
-            }
-            return;
+    /// Origin and key: the checks every request but `/health` passes first. `Ok`: who it is
+    /// from (`None`: the face takes no keys).
+    fn admit(
+        &self,
+        headers: &HeaderMap,
+        from: SocketAddr,
+    ) -> Result<Option<Arc<Principal>>, Box<Response>> {
+        if let Some(refused) = origin_refused(headers) {
+            return Err(Box::new(refused));
         }
-        Parsed::Message(Message::Notification(mut n)) => {
-            // A listen's notification names its subscription: the listen's own id, put back.
-            if let Some(sub) = subscription(&n)
-                && let Some((theirs, post)) = r.pending.get(&sub)
-            {
-                return send(post, retagged(&n, theirs), false);
-            }
-            if let Some(token) = protocol::progress_token(n.params.as_deref()) {
-                if let Some((theirs, no)) = r.tokens.get(&token)
-                    && let Some(post) = r.open.iter().find(|p| p.no == *no)
-                {
-                    n.params = n
-                        .params
-                        .as_deref()
-                        .and_then(|p| protocol::with_progress_token(p, theirs));
-                    return send(post, Message::Notification(n).to_line(), false);
-                }
-                return tracing::debug!("progress for a closed stream: dropped");
-            }
-            if r.stateless {
-                // Log messages go to the one stream that asked for them, if only one did.
-                let asked: Vec<&Post> = r.open.iter().filter(|p| p.logs).collect();
-                match (n.method.as_str(), asked.as_slice()) {
-                    ("notifications/message", [post]) => send(post, line, false),
-                    _ => tracing::debug!("`{}` for no one stream in particular: dropped", n.method),
-                }
-                return;
-            }
-        }
-        Parsed::Message(Message::Request(_)) if r.stateless => {
-            // The shared pool's clients are asked through `input_required`, never directly.
-            return tracing::debug!("a request to a client of 2026-07-28: dropped");
-        }
-        _ => {}
+        self.gate.admit(headers, from, &self.hub.stats)
     }
-    // About nothing in particular (a session's own): the GET stream, else its newest POST.
-    let out = Out {
-        line,
-        answers: false,
-    };
-    let out = match &r.stream {
-        Some(stream) => match stream.send(out) {
-            Ok(()) => return,
-            Err(mpsc::error::SendError(out)) => {
-                r.stream = None;
-                out
-            }
-        },
-        None => out,
-    };
-    match r.open.last() {
-        Some(post) => drop(post.tx.send(out)),
-        None => tracing::debug!("no stream open for a message of the gateway's: dropped"),
-    }
-}
 
-/// The subscription a notification names (`_meta`), as JSON text.
-fn subscription(n: &Notification) -> Option<String> {
-    let params: Value = serde_json::from_str(n.params.as_deref()?.get()).ok()?;
-    let id = params.get("_meta")?.get(protocol::meta::SUBSCRIPTION_ID)?;
-    serde_json::to_string(id).ok()
-}
-
-/// `n` with its subscription id made the client's again.
-fn retagged(n: &Notification, theirs: &RequestId) -> String {
-    let mut params: Value = n
-        .params
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p.get()).ok())
-        .unwrap_or_else(|| json!({}));
-    params["_meta"][protocol::meta::SUBSCRIPTION_ID] = json!(theirs);
-    Message::Notification(Notification {
-        method: n.method.clone(),
-        params: Some(protocol::raw(&params)),
-    })
-    .to_line()
-}
-
-/// Ends a POST's routes when its stream ends. In 2026-07-28 closing a stream cancels what it
-/// waited for; in the handshake era a broken connection is not a cancellation (the client
-/// sends `notifications/cancelled` for that), and answers with no stream are dropped.
-struct PostGuard {
-    pool: Arc<Pool>,
-    no: u64,
-}
-
-impl Drop for PostGuard {
-    fn drop(&mut self) {
-        let cancelled: Vec<String> = {
-            let mut r = self.pool.routes.lock().expect("routes");
-            r.open.retain(|p| p.no != self.no);
-            r.tokens.retain(|_, (_, no)| *no != self.no);
-            let ids: Vec<String> = r
-                .pending
-                .iter()
-                .filter(|(_, (_, post))| post.no == self.no)
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in &ids {
-                r.pending.remove(id);
-            }
-            if !self.pool.stateless {
-                return;
-            }
-            ids
-        };
-        for id in cancelled {
-            let id: Value = serde_json::from_str(&id).unwrap_or(Value::Null);
-            let n = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled",
-                "params": { "requestId": id, "reason": "the client closed the stream" } });
-            self.pool.feed(n.to_string());
+    /// The session of `principal`'s 2026-07-28 requests.
+    fn stateless_pool(&self, principal: Option<&Arc<Principal>>) -> Arc<Pool> {
+        let name = principal.map_or("", |p| p.name.as_str());
+        let mut pools = self.stateless.lock().expect("pools");
+        if let Some(pool) = pools.get(name) {
+            return pool.clone();
         }
+        let pool = Pool::spawn(
+            &self.config,
+            &self.hub,
+            &self.stopped,
+            true,
+            principal.cloned(),
+        );
+        pools.insert(name.to_owned(), pool.clone());
+        pool
+    }
+
+    /// The handshake-era session `id`, if `principal` may use it.
+    fn session(&self, id: &str, principal: Option<&Arc<Principal>>) -> Option<Arc<Pool>> {
+        let pool = self.sessions.lock().expect("sessions").get(id).cloned()?;
+        (pool.owner.as_deref() == principal.map(|p| p.name.as_str())).then_some(pool)
     }
 }
 
@@ -467,10 +261,12 @@ fn new_session_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(refusal) = face.refusal(&headers) {
-        return refusal;
-    }
+async fn post(
+    State(face): State<Arc<Face>>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let items: Vec<Box<RawValue>> = match Message::parse(&body) {
         Parsed::Batch(items) if !items.is_empty() => items,
         Parsed::Batch(_) => {
@@ -510,8 +306,8 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
     let initialize = requests.iter().any(|r| r.method == "initialize");
     let stateless = requests.iter().any(|r| is_stateless(r, &headers));
     let (pool, made) = match session_id(&headers) {
-        Some(id) => match face.sessions.lock().expect("sessions").get(&id) {
-            Some(pool) => (pool.clone(), None),
+        Some(id) => match face.session(&id, principal.as_ref()) {
+            Some(pool) => (pool, None),
             None => {
                 return refused(
                     StatusCode::NOT_FOUND,
@@ -554,15 +350,21 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
                     }
                 }
             }
-            let pool = Pool::spawn(&face.config, &face.hub, &face.stopped, false);
+            let pool = Pool::spawn(
+                &face.config,
+                &face.hub,
+                &face.stopped,
+                false,
+                principal.clone(),
+            );
             let id = new_session_id();
             sessions.insert(id.clone(), pool.clone());
             (pool, Some(id))
         }
         None if stateless || requests.iter().any(|r| r.method == "server/discover") => {
-            (face.stateless.clone(), None)
+            (face.stateless_pool(principal.as_ref()), None)
         }
-        None if requests.is_empty() => (face.stateless.clone(), None),
+        None if requests.is_empty() => (face.stateless_pool(principal.as_ref()), None),
         None => {
             return refused(
                 StatusCode::BAD_REQUEST,
@@ -697,23 +499,33 @@ async fn post(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) ->
             };
             Some((Ok::<_, Infallible>(event), (rx, left, guard)))
         });
-    let mut response = Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache");
-    if let Some(id) = made {
-        response = response.header(SESSION_ID, id);
+    let mut response = sse(Body::from_stream(events));
+    if let Some(id) = made
+        && let Ok(id) = id.parse()
+    {
+        response.headers_mut().insert(SESSION_ID, id);
     }
     response
-        .body(Body::from_stream(events))
-        .unwrap_or_else(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// An SSE stream of `body`'s events.
+fn sse(body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The session's stream of what servers send on their own.
-async fn get(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = face.refusal(&headers) {
-        return refusal;
-    }
+async fn get(
+    State(face): State<Arc<Face>>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+) -> Response {
     let Some(id) = session_id(&headers) else {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -721,7 +533,7 @@ async fn get(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
         )
             .into_response();
     };
-    let Some(pool) = face.sessions.lock().expect("sessions").get(&id).cloned() else {
+    let Some(pool) = face.session(&id, principal.as_ref()) else {
         return refused(StatusCode::NOT_FOUND, format!("Session not found: {id}"));
     };
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
@@ -731,21 +543,20 @@ async fn get(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
         let event = Bytes::from(format!("event: message\ndata: {}\n\n", out.line));
         Some((Ok::<_, Infallible>(event), rx))
     });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(events))
-        .unwrap_or_else(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    sse(Body::from_stream(events))
 }
 
-async fn delete(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = face.refusal(&headers) {
-        return refusal;
-    }
+async fn delete(
+    State(face): State<Arc<Face>>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+) -> Response {
     let Some(id) = session_id(&headers) else {
         return refused(StatusCode::BAD_REQUEST, "Bad request: no Mcp-Session-Id");
     };
+    if face.session(&id, principal.as_ref()).is_none() {
+        return refused(StatusCode::NOT_FOUND, format!("Session not found: {id}"));
+    }
     match face.sessions.lock().expect("sessions").remove(&id) {
         // Its input ends: the session answers what it owes, then leaves the hub.
         Some(_) => StatusCode::NO_CONTENT.into_response(),
@@ -786,28 +597,56 @@ fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
         .into_response()
 }
 
-/// Every server, as `mcpgw list --json` shows it.
-async fn servers(State(face): State<Arc<Face>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = face.refusal(&headers) {
-        return refusal;
+/// The servers the key may use, as `mcpgw list --json` shows them.
+async fn servers(State(face): State<Arc<Face>>, Caller(principal): Caller) -> Response {
+    json_response(
+        StatusCode::OK,
+        &visible_statuses(&face, principal.as_deref()).await,
+    )
+}
+
+/// The servers `principal` may see.
+async fn visible_statuses(face: &Face, principal: Option<&Principal>) -> Vec<hub::ServerStatus> {
+    let mut list = statuses(face).await;
+    if let Some(p) = principal {
+        list.retain(|s| p.scope.allows_server(&s.name));
+        if !p.scope.tools().is_empty() {
+            // How many of a server's tools the globs allow is for its lists to say.
+            for s in &mut list {
+                s.tools = None;
+            }
+        }
     }
-    json_response(StatusCode::OK, &statuses(&face).await)
+    list
+}
+
+/// Calls, errors and latency percentiles per server and per key: an admin key's of every
+/// one, another key's of its own servers and itself.
+async fn stats(State(face): State<Arc<Face>>, Caller(principal): Caller) -> Response {
+    let report = match principal.as_deref() {
+        None => face.hub.stats.report(|_| true, |_| true),
+        Some(p) if p.admin => face.hub.stats.report(|_| true, |_| true),
+        Some(p) => face
+            .hub
+            .stats
+            .report(|s| p.scope.allows_server(s), |k| k == p.name),
+    };
+    json_response(StatusCode::OK, &report)
 }
 
 /// One server, as `mcpgw list --json` shows it.
 async fn server(
     State(face): State<Arc<Face>>,
+    Caller(principal): Caller,
     axum::extract::Path(name): axum::extract::Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = face.refusal(&headers) {
-        return refusal;
-    }
-    match statuses(&face).await.into_iter().find(|s| s.name == name) {
+    let visible = visible_statuses(&face, principal.as_deref()).await;
+    match visible.into_iter().find(|s| s.name == name) {
         Some(status) => json_response(StatusCode::OK, &status),
-        None => json_response(
+        None => plain(
             StatusCode::NOT_FOUND,
-            &json!({ "error": "Not Found", "message": format!("no server named `{name}`") }),
+            "Not Found",
+            &format!("no server named `{name}`"),
         ),
     }
 }
@@ -840,10 +679,14 @@ mod tests {
         let keys = Keys::new(dir.path().join("api-keys.json"));
         let loopback: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let anywhere: SocketAddr = "0.0.0.0:8080".parse().unwrap();
-        assert!(allowed(&loopback, &keys).is_ok());
-        assert!(allowed(&anywhere, &keys).unwrap_err().contains("loopback"));
-        keys.create("team", None).unwrap();
-        assert!(allowed(&anywhere, &keys).is_ok());
+        assert!(allowed(&loopback, &keys, &[]).is_ok());
+        assert!(
+            allowed(&anywhere, &keys, &[])
+                .unwrap_err()
+                .contains("loopback")
+        );
+        keys.create("team", None, Default::default()).unwrap();
+        assert!(allowed(&anywhere, &keys, &[]).is_ok());
     }
 
     #[test]

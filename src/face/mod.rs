@@ -2,8 +2,11 @@
 //! `mcpgw serve` and `mcpgw proxy`, an in-memory pipe for the CLI commands), as one session
 //! on a hub; and many clients over HTTP ([`http`]).
 
+pub mod gate;
 pub mod http;
 pub mod keys;
+mod limit;
+mod pool;
 
 use std::sync::Arc;
 

@@ -470,7 +470,12 @@ impl Merged {
             let (table, names) = if settings.passthrough {
                 NameTable::identity(entries)
             } else {
-                NameTable::build(entries, &settings.separator, settings.max_name_length)
+                NameTable::build_with(
+                    entries,
+                    &settings.separator,
+                    settings.max_name_length,
+                    |server| servers[server].0.prefix,
+                )
             };
             merged.lists[kind as usize] = items
                 .into_iter()
@@ -494,6 +499,17 @@ impl Merged {
                 .unwrap_or(CacheHint::NONE);
         }
         merged
+    }
+
+    /// Keeps the tools `keep(server, exposed name)` allows (a key's scope), named as before.
+    pub fn retain_tools(&mut self, keep: impl Fn(usize, &str) -> bool) {
+        let table = &self.tools;
+        self.lists[Kind::Tools as usize].retain(|e| {
+            table
+                .resolve(&e.value)
+                .is_some_and(|t| keep(t.server, &e.value))
+        });
+        self.tools.retain(|exposed, t| keep(t.server, exposed));
     }
 
     /// How long the merged `kind` list holds.

@@ -27,6 +27,7 @@ mod names;
 mod relay;
 mod router;
 mod state;
+mod stats;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -39,13 +40,14 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use cache::CatalogCache;
-pub use catalog::{CacheHint, Exposed, Kind, text as item_text};
+pub use catalog::{CacheHint, Exposed, Kind, Merged, text as item_text};
 pub use names::{NameTable, Target};
 pub use relay::{capability_for, declares, progress_session, related_task};
 pub use router::{ServerView, View};
 pub use state::{Credential, ServerState, ServerStatus};
+pub use stats::{Report, Stats, Summary};
 
-use catalog::{Catalog, Merged};
+use catalog::Catalog;
 
 use crate::config::{Config, ServerConfig, StartMode};
 use crate::protocol::{self, ErrorObject, Notification, Outcome, Request, code};
@@ -136,6 +138,8 @@ pub struct HubHandle {
     /// Each session notes when its client last sent something, counted from here: the hub
     /// compares them to find the most recently active session.
     epoch: std::time::Instant,
+    /// What sessions' requests to servers came to.
+    pub stats: Arc<Stats>,
 }
 
 /// A session's membership of a hub.
@@ -377,6 +381,7 @@ pub fn spawn(
         commands,
         next_session: Arc::new(AtomicU64::new(1)),
         epoch: std::time::Instant::now(),
+        stats: Arc::default(),
     };
     let task = tokio::spawn(hub.run(commands_rx, events_rx, control));
     (handle, task)
@@ -886,6 +891,7 @@ impl Hub {
                     catalog: s.catalog.clone(),
                     cached: s.cached,
                     fetching: s.fetching > 0,
+                    hidden: false,
                 })
                 .collect(),
             merged,

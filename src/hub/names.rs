@@ -5,6 +5,9 @@
 //! already given, is cut and ends in `_` plus a hash of the server and the original name. So the
 //! same tools always get the same names (across restarts too), two tools never share one, and
 //! [`NameTable::resolve`] maps every exposed name back to exactly one server and tool.
+//!
+//! A server configured with `prefix = false` has its names as they are (sanitized, and cut to
+//! fit); one that another name already took falls back to the prefixed form.
 
 use std::collections::HashMap;
 
@@ -30,6 +33,17 @@ impl NameTable {
         separator: &str,
         max_len: usize,
     ) -> (NameTable, Vec<String>) {
+        Self::build_with(entries, separator, max_len, |_| true)
+    }
+
+    /// [`NameTable::build`], where `prefixed(server)` is false for servers whose names go
+    /// without their prefix when no other name has them.
+    pub fn build_with<'a>(
+        entries: impl IntoIterator<Item = (usize, &'a str, &'a str)>,
+        separator: &str,
+        max_len: usize,
+        prefixed: impl Fn(usize) -> bool,
+    ) -> (NameTable, Vec<String>) {
         let entries: Vec<_> = entries.into_iter().collect();
         // Plain names first, in a fixed order, so that which entry keeps the plain form of a
         // contested name does not depend on the order upstreams happened to answer in.
@@ -39,6 +53,22 @@ impl NameTable {
         let mut names = vec![String::new(); entries.len()];
         for i in order {
             let (server, server_name, original) = entries[i];
+            let own = sanitize(original);
+            if !prefixed(server)
+                && !own.is_empty()
+                && own.len() <= max_len
+                && !table.exposed.contains_key(&own)
+            {
+                table.exposed.insert(
+                    own.clone(),
+                    Target {
+                        server,
+                        name: original.to_owned(),
+                    },
+                );
+                names[i] = own;
+                continue;
+            }
             let plain = sanitize(&format!("{server_name}{separator}{original}"));
             let mut name = if plain.len() <= max_len {
                 plain.clone()
@@ -94,6 +124,11 @@ impl NameTable {
         self.exposed.get(exposed)
     }
 
+    /// Keeps the names `keep(exposed, target)` allows.
+    pub fn retain(&mut self, keep: impl Fn(&str, &Target) -> bool) {
+        self.exposed.retain(|name, target| keep(name, target));
+    }
+
     pub fn len(&self) -> usize {
         self.exposed.len()
     }
@@ -134,6 +169,23 @@ fn hashed(plain: &str, server: &str, original: &str, max_len: usize, digits: usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unprefixed_servers_keep_their_names_unless_taken() {
+        // `b` and `c` go without prefix; `a` with. Both `b` and `c` have `echo`: the first in
+        // order keeps it, the other is prefixed.
+        let entries = [
+            (0, "a", "echo"),
+            (1, "b", "echo"),
+            (2, "c", "echo"),
+            (2, "c", "só"),
+        ];
+        let (t, names) = NameTable::build_with(entries, "__", 52, |s| s == 0);
+        assert_eq!(names, ["a__echo", "echo", "c__echo", "s_"]);
+        assert_eq!(t.resolve("echo").unwrap().server, 1);
+        assert_eq!(t.resolve("c__echo").unwrap().server, 2);
+        assert_eq!(t.resolve("s_").unwrap().name, "só");
+    }
 
     fn valid(name: &str, max: usize) -> bool {
         !name.is_empty()

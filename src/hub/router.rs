@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use crate::config::ServerConfig;
+use crate::config::{GatewaySettings, ServerConfig};
+use crate::principal::Scope;
 use crate::upstream::{ServerInfo, UpstreamHandle};
 
 use super::ServerState;
@@ -25,6 +26,8 @@ pub struct ServerView {
     pub cached: bool,
     /// Some of its lists are still being fetched.
     pub fetching: bool,
+    /// Outside the scope of the session's key: as if it were not configured.
+    pub hidden: bool,
 }
 
 impl ServerView {
@@ -65,7 +68,52 @@ pub struct View {
 impl View {
     /// Some server's lists are not known yet (neither fetched nor cached).
     pub fn still_starting(&self) -> bool {
-        self.servers.iter().any(ServerView::unknown)
+        self.visible().any(ServerView::unknown)
+    }
+
+    /// The servers the session may know of.
+    pub fn visible(&self) -> impl Iterator<Item = &ServerView> {
+        self.servers.iter().filter(|s| !s.hidden)
+    }
+
+    /// This view as a key of `scope` sees it: only its servers, and of their tools only those
+    /// its globs allow, every name as it is for everyone else.
+    /// `reuse`: the lists made from the same merged lists before (only the servers' states
+    /// changed).
+    pub fn scoped(
+        &self,
+        scope: &Scope,
+        settings: &GatewaySettings,
+        reuse: Option<Arc<Merged>>,
+    ) -> View {
+        let servers: Vec<ServerView> = self
+            .servers
+            .iter()
+            .map(|s| ServerView {
+                hidden: s.hidden || !scope.allows_server(&s.config.name),
+                ..s.clone()
+            })
+            .collect();
+        let merged = reuse.unwrap_or_else(|| {
+            let pairs: Vec<_> = servers
+                .iter()
+                .map(|s| {
+                    let shown = !s.hidden && (s.ready() || s.cached);
+                    (&*s.config, shown.then_some(&*s.catalog))
+                })
+                .collect();
+            let mut merged = Merged::build(&pairs, settings);
+            merged.retain_tools(|server, exposed| {
+                scope.allows_tool(&servers[server].config.name, exposed)
+            });
+            Arc::new(merged)
+        });
+        View {
+            servers,
+            merged,
+            passthrough: self.passthrough,
+            separator: self.separator.clone(),
+        }
     }
 
     pub fn server_names(&self) -> Vec<&str> {
@@ -94,11 +142,9 @@ impl View {
         if let Some(r) = self.merged.route_resource(uri, &self.server_names()) {
             return Some((r.server, r.uri));
         }
-        let mut with = self
-            .servers
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources")));
+        let mut with = self.servers.iter().enumerate().filter(|(_, s)| {
+            !s.hidden && s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources"))
+        });
         match (with.next(), with.next()) {
             (Some((i, _)), None) => Some((i, uri.to_owned())),
             _ => None,
@@ -117,9 +163,10 @@ impl View {
             return (!self.servers.is_empty()).then_some(0);
         }
         self.servers.iter().position(|s| {
-            exposed
-                .strip_prefix(s.config.name.as_str())
-                .is_some_and(|r| r.starts_with(self.separator.as_str()))
+            !s.hidden
+                && exposed
+                    .strip_prefix(s.config.name.as_str())
+                    .is_some_and(|r| r.starts_with(self.separator.as_str()))
         })
     }
 }
@@ -176,6 +223,7 @@ mod tests {
                 catalog: Arc::new(catalog.clone()),
                 cached: false,
                 fetching: false,
+                hidden: false,
             })
             .collect();
         View {
@@ -195,6 +243,35 @@ mod tests {
         assert_eq!(v.tool("c__echo"), None);
         assert_eq!(v.prompt("a__greet"), Some((0, "greet".into())));
         assert_eq!(v.prompt("b__greet"), None);
+    }
+
+    #[test]
+    fn a_scoped_view_sees_only_its_servers_and_tools() {
+        let v = view();
+        let settings = crate::config::GatewaySettings::default();
+        let scope = Scope::new(Some(vec!["a".into(), "c".into()]), vec![]).unwrap();
+        let s = v.scoped(&scope, &settings, None);
+        assert_eq!(s.tool("a__echo"), Some((0, "echo".into())));
+        assert_eq!(s.tool("b__echo"), None);
+        assert_eq!(s.resource("note://7"), None, "b's template is out of scope");
+        assert_eq!(s.template("note://{id}"), None);
+        assert_eq!(s.owner_by_prefix("b__echo"), None);
+        assert_eq!(s.owner_by_prefix("c__echo"), Some(2));
+        let names: Vec<_> = s
+            .merged
+            .list(Kind::Tools)
+            .iter()
+            .map(|t| t.get("name").unwrap())
+            .collect();
+        assert_eq!(names, ["a__echo"]);
+        assert_eq!(s.visible().count(), 2);
+        // Globs limit tools, not prompts; names stay as everyone sees them.
+        let globs = Scope::new(None, vec!["b__*".into()]).unwrap();
+        let s = v.scoped(&globs, &settings, None);
+        assert_eq!(s.tool("a__echo"), None);
+        assert_eq!(s.tool("b__echo"), Some((1, "echo".into())));
+        assert_eq!(s.prompt("a__greet"), Some((0, "greet".into())));
+        assert_eq!(s.merged.list(Kind::Tools).len(), 1);
     }
 
     #[test]

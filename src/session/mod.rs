@@ -30,6 +30,7 @@ mod announce;
 mod bridge;
 mod held;
 mod inflight;
+mod observe;
 mod outbound;
 mod stateless;
 mod tasks;
@@ -48,6 +49,7 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::hub::{HubHandle, Kind, Membership, ServerState, ToSession, View};
+use crate::principal::Principal;
 use crate::protocol::{
     self, ErrorObject, Frame, Message, Notification, Outcome, Parsed, Request, RequestId, Response,
     Version, code, param_str, parse_params, progress_token, recover_id,
@@ -167,6 +169,12 @@ pub struct Session {
     pending_initialize: Option<(RequestId, Version)>,
     /// A hub message is being handled ([`Session::catch_up`] waits).
     in_hub: bool,
+    /// Whom the client is (the HTTP face's key): it sees and reaches only its scope.
+    principal: Option<Arc<Principal>>,
+    /// The hub's merged lists the scoped view was last made from.
+    scoped_from: Option<Arc<crate::hub::Merged>>,
+    /// Requests at servers, for the stats and the audit log.
+    calls: observe::Calls,
 }
 
 impl Session {
@@ -199,7 +207,59 @@ impl Session {
             batch: None,
             pending_initialize: None,
             in_hub: false,
+            principal: None,
+            scoped_from: None,
+            calls: observe::Calls::default(),
         }
+    }
+
+    /// The client is `principal` (a key of the HTTP face): it sees only what its scope
+    /// allows, and servers that want to know who calls are told.
+    pub fn acting_for(mut self, principal: Arc<Principal>) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    fn key(&self) -> Option<&str> {
+        self.principal.as_deref().map(|p| p.name.as_str())
+    }
+
+    /// The scope the client is limited to, if it is.
+    fn scope(&self) -> Option<&crate::principal::Scope> {
+        self.principal
+            .as_deref()
+            .map(|p| &p.scope)
+            .filter(|s| !s.is_everything())
+    }
+
+    /// " (key `k` may use servers a; tools a__*)" for errors about what cannot be found, when
+    /// the client's key is limited.
+    fn scope_note(&self) -> String {
+        match (self.key(), self.scope()) {
+            (Some(key), Some(scope)) => {
+                format!(" (key `{key}` may use only {})", scope.describe())
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Takes the hub's new view, narrowed to the client's scope; `changed` is kept to the
+    /// lists that changed within it.
+    fn take_view(&mut self, view: Arc<View>, mut changed: Vec<Kind>) -> Vec<Kind> {
+        let Some(scope) = self.scope() else {
+            self.view = view;
+            return changed;
+        };
+        let reuse = self
+            .scoped_from
+            .as_ref()
+            .filter(|m| Arc::ptr_eq(m, &view.merged))
+            .map(|_| self.view.merged.clone());
+        let scoped = view.scoped(scope, &self.config.gateway, reuse);
+        changed.retain(|k| scoped.merged.list(*k) != self.view.merged.list(*k));
+        self.scoped_from = Some(view.merged.clone());
+        self.view = Arc::new(scoped);
+        changed
     }
 
     /// Runs until the client's input ends (then finishes what it owes the client, for up to
@@ -348,6 +408,14 @@ impl Session {
 
     fn respond(&mut self, id: RequestId, outcome: Outcome) {
         self.catch_up();
+        let stats = self.hub.stats.clone();
+        self.calls.end(
+            &id,
+            observe::Ending::Answered(&outcome),
+            &self.view,
+            &stats,
+            self.principal.as_deref().map(|p| p.name.as_str()),
+        );
         let outcome = if self.stateless() {
             match outcome {
                 Ok(result) => Ok(stateless::complete(&result)),
@@ -366,6 +434,17 @@ impl Session {
 
     fn reject(&mut self, id: Option<RequestId>, error: ErrorObject) {
         self.catch_up();
+        if let Some(id) = &id {
+            let stats = self.hub.stats.clone();
+            let outcome = Err(error.clone());
+            self.calls.end(
+                id,
+                observe::Ending::Answered(&outcome),
+                &self.view,
+                &stats,
+                self.principal.as_deref().map(|p| p.name.as_str()),
+            );
+        }
         let error = if self.stateless() {
             stateless::modern_error(error)
         } else {
@@ -784,16 +863,31 @@ impl Session {
         }
         let servers: Vec<String> = self
             .view
-            .servers
-            .iter()
+            .visible()
             .filter(|s| s.config.enabled)
+            .map(|s| format!("`{}`", s.config.name))
+            .collect();
+        let plain: Vec<String> = self
+            .view
+            .visible()
+            .filter(|s| s.config.enabled && !s.config.prefix)
             .map(|s| format!("`{}`", s.config.name))
             .collect();
         let instructions = if servers.is_empty() {
             "mcpgw has no MCP servers configured yet (see `mcpgw list`).".to_owned()
-        } else {
+        } else if plain.len() == servers.len() {
             format!(
-                "mcpgw gathers the MCP servers {}. Each tool and prompt name starts with its server's name and `{}`.",
+                "mcpgw gathers the MCP servers {}, under their tools' and prompts' own names.",
+                servers.join(", "),
+            )
+        } else {
+            let except = if plain.is_empty() {
+                String::new()
+            } else {
+                format!(" (but those of {}, which keep their own)", plain.join(", "))
+            };
+            format!(
+                "mcpgw gathers the MCP servers {}. Each tool and prompt name starts with its server's name and `{}`{except}.",
                 servers.join(", "),
                 self.config.gateway.separator
             )
@@ -806,7 +900,7 @@ impl Session {
             "completions": {},
         });
         let mut extensions = serde_json::Map::new();
-        for server in self.view.servers.iter() {
+        for server in self.view.visible() {
             for (id, settings) in extensions_of(server) {
                 extensions.entry(id).or_insert(settings);
             }
@@ -840,7 +934,7 @@ impl Session {
             // handshake era runs tools as tasks (mcpgw bridges them, see `tasks`); a server of
             // this revision declares it itself.
             c.remove("tasks");
-            let bridged = self.view.servers.iter().any(|s| {
+            let bridged = self.view.visible().any(|s| {
                 s.info.as_ref().is_some_and(|i| {
                     !i.protocol_version.is_stateless()
                         && i.capabilities
@@ -998,6 +1092,15 @@ impl Session {
                 if self.deferred.len() < waiting {
                     return;
                 }
+                let stats = self.hub.stats.clone();
+                let key = self.principal.as_ref().map(|p| p.name.clone());
+                self.calls.end(
+                    &p.request_id,
+                    observe::Ending::Cancelled,
+                    &self.view,
+                    &stats,
+                    key.as_deref(),
+                );
                 if let Some(flight) = self.inflight.remove(&p.request_id)
                     && let Some(handle) = self.handle(flight.server)
                 {
@@ -1008,7 +1111,7 @@ impl Session {
                 }
             }
             "notifications/roots/list_changed" => {
-                for server in self.view.servers.iter().filter(|s| s.ready()) {
+                for server in self.view.visible().filter(|s| s.ready()) {
                     if let Some(h) = &server.handle {
                         h.notify(&n.method, n.params.clone());
                     }
@@ -1143,7 +1246,9 @@ impl Session {
     // ---- routing --------------------------------------------------------------------------
 
     fn call_tool(&mut self, request: Request) -> Result<(), (RequestId, ErrorObject)> {
+        let mut exposed = String::new();
         let (server, params) = match rename_param(request.params.as_deref(), "name", |n| {
+            exposed = n.to_owned();
             self.view.tool(n)
         }) {
             Ok(x) => x,
@@ -1167,9 +1272,10 @@ impl Session {
                     self.respond(request.id, Ok(tool_error(&text)));
                     return Ok(());
                 }
+                let note = self.scope_note();
                 return Err((
                     request.id,
-                    ErrorObject::new(code::INVALID_PARAMS, format!("Unknown tool: {name}")),
+                    ErrorObject::new(code::INVALID_PARAMS, format!("Unknown tool: {name}{note}")),
                 ));
             }
         };
@@ -1181,6 +1287,11 @@ impl Session {
         } else {
             params
         };
+        self.calls.start(
+            &request.id,
+            server,
+            Some((&exposed, request.params.as_deref())),
+        );
         self.forward(request.id, server, "tools/call", Some(params), Answer::Tool);
         Ok(())
     }
@@ -1202,7 +1313,10 @@ impl Session {
             Err(Renamed::Unknown(_)) if self.startup_pending() => self.defer(request),
             Err(Renamed::Unknown(name)) => Err((
                 request.id,
-                ErrorObject::new(code::INVALID_PARAMS, format!("Unknown prompt: {name}")),
+                ErrorObject::new(
+                    code::INVALID_PARAMS,
+                    format!("Unknown prompt: {name}{}", self.scope_note()),
+                ),
             )),
         }
     }
@@ -1250,7 +1364,7 @@ impl Session {
                 request.id,
                 ErrorObject::new(
                     code::RESOURCE_NOT_FOUND,
-                    format!("Resource not found: {uri}"),
+                    format!("Resource not found: {uri}{}", self.scope_note()),
                 ),
             )),
         }
@@ -1350,7 +1464,9 @@ impl Session {
             return Ok(());
         }
         let offering: Vec<usize> = (0..self.view.servers.len())
-            .filter(|&i| !extensions_of(&self.view.servers[i]).is_empty())
+            .filter(|&i| {
+                !self.view.servers[i].hidden && !extensions_of(&self.view.servers[i]).is_empty()
+            })
             .collect();
         match offering.as_slice() {
             [] if self.startup_pending() => self.defer(request),
@@ -1425,8 +1541,7 @@ impl Session {
     /// Asks every ready server that logs to log at `params` (of `logging/setLevel`).
     fn apply_log_level(&self, params: &RawValue) -> Vec<(String, upstream::PendingCall)> {
         self.view
-            .servers
-            .iter()
+            .visible()
             // A server of 2026-07-28 gets the level stamped on later requests, which costs
             // nothing: some (the Python SDK's) log without declaring `logging`.
             .filter(|s| {
@@ -1469,6 +1584,9 @@ impl Session {
         let ServerState::Failed { reason, retry_in } = &view.state else {
             return;
         };
+        if view.hidden {
+            return;
+        }
         // A stateless client hears log messages only about the request that asked for them.
         if wants_errors && !self.stateless() {
             let data = format!(
@@ -1532,6 +1650,7 @@ impl Session {
         params: Option<Box<RawValue>>,
         answer: Answer,
     ) {
+        self.calls.start(&id, server, None);
         self.forward_round(id, server, method, params, answer, 0, tasks::Mode::Off);
     }
 
@@ -1625,7 +1744,7 @@ impl Session {
                 progress = Some((ours.get().to_owned(), theirs));
             }
         }
-        let call = handle.request_for(self.membership.id, method, params);
+        let call = handle.request_as(self.membership.id, self.principal.clone(), method, params);
         let entry = Entry {
             server,
             upstream_id: call.id,
@@ -1874,7 +1993,7 @@ impl Session {
     fn on_hub_message(&mut self, message: ToSession) {
         match message {
             ToSession::View { view, changed } => {
-                self.view = view;
+                let changed = self.take_view(view, changed);
                 if self.stateless() {
                     self.resolve_listens();
                     let mut told = HashSet::new();
@@ -1894,6 +2013,7 @@ impl Session {
             ToSession::Ready(server) => {
                 let view = &self.view.servers[server];
                 if let Some(level) = &self.log_level
+                    && !view.hidden
                     && view.info.as_ref().is_some_and(|i| i.has("logging"))
                     && let Some(handle) = &view.handle
                 {
@@ -1933,6 +2053,9 @@ impl Session {
     }
 
     fn on_upstream_notification(&mut self, server: usize, mut n: Notification) {
+        if self.view.servers.get(server).is_none_or(|s| s.hidden) {
+            return;
+        }
         if self.stateless() {
             return self.on_upstream_notification_stateless(server, n);
         }
@@ -2039,6 +2162,13 @@ impl Session {
         let Some(handle) = self.handle(server).cloned() else {
             return;
         };
+        if self.view.servers[server].hidden {
+            let error = ErrorObject::new(
+                code::INTERNAL_ERROR,
+                "mcpgw: the client this would go to may not use this server",
+            );
+            return handle.respond(request.id, Err(error));
+        }
         if self.stateless() {
             return self.ask_through_input_required(server, handle, request);
         }

@@ -786,8 +786,14 @@ impl HttpActor {
             },
             other => other,
         };
+        let mut identity = HeaderMap::new();
         let request = match &command {
-            Command::Request { id, .. } => Some(*id),
+            Command::Request { id, principal, .. } => {
+                if let Some(p) = principal {
+                    identity = identity_headers(&self.config.forward_identity, &p.identity);
+                }
+                Some(*id)
+            }
             Command::Cancel { id, .. } => {
                 if let Some(task) = outgoing.remove(id).and_then(|o| o.task)
                     && session.version.is_stateless()
@@ -809,13 +815,14 @@ impl HttpActor {
         };
         let line = message.to_line();
         tracing::trace!(target: "mcpgw::wire", server = %life.peer.name, "→ {}", life.peer.redact(&line));
-        let headers = if session.version.is_stateless() {
+        let mut headers = if session.version.is_stateless() {
             let mut headers = stateless_headers(&message);
             headers.extend(self.param_headers(&message));
             headers
         } else {
             HeaderMap::new()
         };
+        headers.extend(identity);
         let tools_page = match &message {
             Message::Request(r) if r.method == "tools/list" && session.version.is_stateless() => {
                 Some(!line.contains("\"cursor\""))
@@ -1049,6 +1056,21 @@ fn with_id(line: &str, id: u64) -> String {
         }
         _ => line.to_owned(),
     }
+}
+
+/// The `X-User-*` headers of `identity` a server asked for (`forward_identity`); nothing for a
+/// server that did not ask.
+fn identity_headers(
+    wanted: &[crate::principal::Field],
+    identity: &crate::principal::Identity,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in identity.headers(wanted) {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    headers
 }
 
 /// The headers that name a request of the stateless revision (`Mcp-Method`, `Mcp-Name`).

@@ -429,6 +429,7 @@ impl Life {
                 mut params,
                 reply,
                 origin,
+                ..
             } => {
                 if let Some(stamp) = &mut self.modern {
                     match modern::translate(stamp, &self.peer.name, &method, params.as_deref()) {

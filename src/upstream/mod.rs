@@ -89,6 +89,8 @@ enum Command {
         /// The session it came from (0: the hub): a request the server sends while it runs
         /// may be meant for that session's client.
         origin: u64,
+        /// Whom that session's client is (the HTTP face's key), for `forward_identity`.
+        principal: Option<Arc<crate::principal::Principal>>,
     },
     Notify(Notification),
     Respond {
@@ -172,6 +174,18 @@ impl UpstreamHandle {
         method: &str,
         params: Option<Box<RawValue>>,
     ) -> PendingCall {
+        self.request_as(origin, None, method, params)
+    }
+
+    /// A request on behalf of session `origin`, whose client is `principal`: a server with
+    /// `forward_identity` is told who that is.
+    pub fn request_as(
+        &self,
+        origin: u64,
+        principal: Option<Arc<crate::principal::Principal>>,
+        method: &str,
+        params: Option<Box<RawValue>>,
+    ) -> PendingCall {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, rx) = oneshot::channel();
         let command = Command::Request {
@@ -180,6 +194,7 @@ impl UpstreamHandle {
             params,
             reply,
             origin,
+            principal,
         };
         if let Err(mpsc::error::SendError(Command::Request { reply, .. })) =
             self.commands.send(command)

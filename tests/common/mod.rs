@@ -5,6 +5,8 @@
 //! test that needs them fails with the command to run when they are missing, never skips.
 #![allow(dead_code)]
 
+pub mod face;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -90,7 +92,7 @@ pub fn fixture_js() -> String {
         .to_string()
 }
 
-fn toml_str(s: &str) -> String {
+pub fn toml_str(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
 

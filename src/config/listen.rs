@@ -1,0 +1,177 @@
+//! `[listen]` (the HTTP face: its address and the keys it takes from the environment) and
+//! `[audit]` (the audit log), resolved.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::principal::{self, Grant, Identity};
+
+use super::raw::{RawAudit, RawKey, RawListen, Text};
+use super::{ConfigError, Resolver};
+
+/// `[listen]`.
+#[derive(Debug, Clone, Default)]
+pub struct ListenSettings {
+    /// Where `mcpgw serve` listens when `--listen` is not given.
+    pub address: Option<SocketAddr>,
+    /// Keys from the environment (`key = "${VAR}"`), beside the keys file's.
+    pub keys: Vec<ConfigKey>,
+}
+
+/// `[listen.keys.NAME]`: a key kept only as its hash, and what it grants.
+#[derive(Clone)]
+pub struct ConfigKey {
+    pub name: String,
+    /// SHA-256 of the key, hex.
+    pub hash: String,
+    pub grant: Grant,
+}
+
+impl std::fmt::Debug for ConfigKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigKey")
+            .field("name", &self.name)
+            .field("grant", &self.grant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// JSON Lines; none: no audit log.
+    pub file: Option<PathBuf>,
+    /// Tool calls' arguments too (secrets redacted).
+    pub arguments: bool,
+    /// The file is rotated (to `FILE.1`) when it grows past this.
+    pub max_bytes: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            file: None,
+            arguments: false,
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// The shortest key accepted from the environment.
+const MIN_KEY: usize = 32;
+
+impl Resolver<'_> {
+    pub(super) fn listen(&self, raw: &RawListen) -> Result<ListenSettings, ConfigError> {
+        let address = raw
+            .address
+            .as_ref()
+            .map(|t| {
+                self.string(t, "listen.address")?.parse().map_err(|e| {
+                    self.error(
+                        t.span().start,
+                        format!("`listen.address`: {e} (write it like \"127.0.0.1:8080\")"),
+                    )
+                })
+            })
+            .transpose()?;
+        let keys = raw
+            .keys
+            .iter()
+            .map(|(name, key)| self.key(name, key))
+            .collect::<Result<_, _>>()?;
+        Ok(ListenSettings { address, keys })
+    }
+
+    fn key(&self, name: &toml::Spanned<String>, raw: &RawKey) -> Result<ConfigKey, ConfigError> {
+        let at = name.span().start;
+        let name = name.get_ref().clone();
+        let what = |k: &str| format!("listen.keys.{name}.{k}");
+        let Some(text) = &raw.key else {
+            return Err(self.error(
+                at,
+                format!(
+                    "{} is missing: write `key = \"${{VARIABLE}}\"`",
+                    what("key")
+                ),
+            ));
+        };
+        let value = text.get_ref();
+        let reference = value.starts_with("${")
+            && value.ends_with('}')
+            && value[2..value.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !reference {
+            return Err(self.error(
+                text.span().start,
+                format!(
+                    "{}: a key is never written in the config; put it in an environment variable and write `key = \"${{VARIABLE}}\"`",
+                    what("key")
+                ),
+            ));
+        }
+        let key = self.string(text, &what("key"))?;
+        if key.len() < MIN_KEY {
+            return Err(self.error(
+                text.span().start,
+                format!(
+                    "{}: the key in {value} is {} characters; use at least {MIN_KEY} (`mcpgw keys create` makes good ones)",
+                    what("key"),
+                    key.len()
+                ),
+            ));
+        }
+        let strings = |list: &[Text], key: &str| -> Result<Vec<String>, ConfigError> {
+            list.iter().map(|t| self.string(t, &what(key))).collect()
+        };
+        let mut identity = Identity::default();
+        for (field, value) in &raw.identity {
+            let value = self.string(value, &what("identity"))?;
+            identity
+                .set(&format!("{}={value}", field.get_ref()))
+                .map_err(|e| {
+                    self.error(field.span().start, format!("{}: {e}", what("identity")))
+                })?;
+        }
+        let grant = Grant {
+            servers: raw
+                .servers
+                .as_ref()
+                .map(|s| strings(s, "servers"))
+                .transpose()?,
+            tools: strings(&raw.tools, "tools")?,
+            rate: raw
+                .rate
+                .as_ref()
+                .map(|t| self.string(t, &what("rate")))
+                .transpose()?,
+            admin: raw.admin.unwrap_or(false),
+            identity,
+        };
+        grant
+            .principal(&name)
+            .map_err(|e| self.error(at, format!("listen.keys.{name}: {e}")))?;
+        Ok(ConfigKey {
+            hash: principal::key_hash(&key),
+            name,
+            grant,
+        })
+    }
+
+    pub(super) fn audit(&self, raw: &RawAudit) -> Result<AuditSettings, ConfigError> {
+        let defaults = AuditSettings::default();
+        let max_bytes = match &raw.max_size {
+            Some(t) => self.size(t, "audit.max_size", "10MiB")?.max(4096),
+            None => defaults.max_bytes,
+        };
+        Ok(AuditSettings {
+            file: raw
+                .file
+                .as_ref()
+                .map(|f| self.string(f, "audit.file").map(PathBuf::from))
+                .transpose()?,
+            arguments: raw.arguments.unwrap_or(false),
+            max_bytes,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! The HTTP face's door: a request's key checked ([`keys`]), its rate limited ([`limit`]), and
+//! every decision written to the audit log.
+//!
+//! - No key where one is wanted: 401 `{"error":"Unauthorized","message":"API key required"}`.
+//! - A wrong, expired or revoked key: 403 `{"error":"Forbidden","message":"Invalid API key"}`.
+//!   Both with `WWW-Authenticate: Bearer`.
+//! - Over the key's rate: 429 with `Retry-After` and a JSON body that names the rate.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::audit;
+use crate::hub::Stats;
+use crate::principal::Principal;
+
+use super::keys::{Verdict, Verifier};
+use super::limit::Limiter;
+
+pub struct Gate {
+    pub keys: Verifier,
+    limiter: Limiter,
+}
+
+/// A JSON answer of the face's own (not JSON-RPC): `{"error": …, "message": …}`.
+pub fn plain(status: StatusCode, error: &str, message: &str) -> Response {
+    let body = json!({ "error": error, "message": message }).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The key a request carries: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+fn presented(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
+        })
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+}
+
+impl Gate {
+    pub fn new(keys: Verifier) -> Gate {
+        Gate {
+            keys,
+            limiter: Limiter::default(),
+        }
+    }
+
+    /// Who the request is from (`None`: the face takes no keys), or the answer refusing it
+    /// (boxed: it is large, and rare).
+    pub fn admit(
+        &self,
+        headers: &HeaderMap,
+        from: SocketAddr,
+        stats: &Stats,
+    ) -> Result<Option<Arc<Principal>>, Box<Response>> {
+        let address = from.to_string();
+        let refuse = |outcome: &str, status, error, message: &str| {
+            audit::record(audit::Event::Auth {
+                key: None,
+                address: &address,
+                outcome,
+                reason: Some(message),
+            });
+            tracing::info!("refused a request from {address}: {message}");
+            let mut response = plain(status, error, message);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("header"));
+            Err(Box::new(response))
+        };
+        let principal = match self.keys.check(presented(headers)) {
+            Verdict::Open => return Ok(None),
+            Verdict::Key(p) => p,
+            Verdict::Missing => {
+                return refuse(
+                    "missing",
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "API key required",
+                );
+            }
+            Verdict::Invalid => {
+                return refuse(
+                    "invalid",
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    "Invalid API key",
+                );
+            }
+        };
+        if let Some(rate) = principal.rate
+            && let Err(wait) = self.limiter.take(&principal.name, rate)
+        {
+            stats.rate_limited(&principal.name);
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let message = format!(
+                "key `{}` is over its rate of {rate}; try again in {secs} s",
+                principal.name
+            );
+            audit::record(audit::Event::Auth {
+                key: Some(&principal.name),
+                address: &address,
+                outcome: "rate_limited",
+                reason: Some(&message),
+            });
+            let mut response = plain(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", &message);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                secs.to_string().parse().expect("header"),
+            );
+            return Err(Box::new(response));
+        }
+        audit::record(audit::Event::Auth {
+            key: Some(&principal.name),
+            address: &address,
+            outcome: "allowed",
+            reason: None,
+        });
+        Ok(Some(principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_read_from_either_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(presented(&h), None);
+        h.insert("x-api-key", " k1 ".parse().unwrap());
+        assert_eq!(presented(&h), Some("k1"));
+        h.insert(header::AUTHORIZATION, "bearer k2".parse().unwrap());
+        assert_eq!(presented(&h), Some("k2"), "the scheme in any case");
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(presented(&h), Some("k1"), "not a bearer: the other header");
+    }
+}

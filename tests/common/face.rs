@@ -1,0 +1,198 @@
+//! `mcpgw serve --listen` run for a test, and driven by hand.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// `mcpgw serve --listen` in front of server-everything (`every`); stopped when dropped.
+pub struct Face {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Face {
+    pub async fn start() -> Face {
+        Face::start_with_keys(None).await
+    }
+
+    /// With the API keys of `keys` (a keys file), or none.
+    pub async fn start_with_keys(keys: Option<&Path>) -> Face {
+        let config = Setup::new()
+            .gateway(r#"max_message_size = "1MiB""#)
+            .server(Server::everything("every"))
+            .config_text();
+        Face::launch(&config, keys, &[]).await
+    }
+
+    /// With the config `config`, the keys file `keys` (none: an empty folder's) and `env`.
+    pub async fn launch(config: &str, keys: Option<&Path>, env: &[(&str, &str)]) -> Face {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = keys.map_or_else(|| dir.path().join("api-keys.json"), |k| k.to_owned());
+        let config_file = dir.path().join("config.toml");
+        std::fs::write(&config_file, config).unwrap();
+        let config = config_file;
+        let port = free_port();
+        let child = std::process::Command::new(mcpgw_bin())
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--config",
+            ])
+            .arg(&config)
+            .env("MCPGW_LOG", "trace")
+            .env("XDG_CACHE_HOME", dir.path())
+            .env("MCPGW_KEYS_FILE", &keys)
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("mcpgw.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let face = Face { child, port, dir };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while face.health().await.is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the face never listened: {}",
+                face.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        face
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mcpgw.log")).unwrap_or_default()
+    }
+
+    pub async fn health(&self) -> Option<Value> {
+        let got = reqwest::get(format!("http://127.0.0.1:{}/health", self.port))
+            .await
+            .ok()?;
+        got.json().await.ok()
+    }
+
+    /// A POST by hand: the status, the headers and the body.
+    pub async fn post(
+        &self,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut request = reqwest::Client::new()
+            .post(self.url())
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let got = request.send().await.unwrap();
+        let status = got.status().as_u16();
+        let headers = got.headers().clone();
+        (status, headers, got.text().await.unwrap_or_default())
+    }
+}
+
+impl Drop for Face {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        assert!(!self.log().contains(CANARY), "a secret reached the log");
+    }
+}
+
+/// The JSON-RPC messages of an SSE body.
+pub fn events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str(d).ok())
+        .collect()
+}
+
+/// A 2026-07-28 request's params: `params` with the era's `_meta`.
+pub fn modern(mut params: Value) -> Value {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
+        "io.modelcontextprotocol/clientInfo": { "name": "by hand", "version": "1" },
+    });
+    params
+}
+
+/// A handshake-era session opened by hand with `headers` (a key): POSTs on it return the
+/// JSON-RPC messages of their streams.
+pub struct HandSession<'a> {
+    face: &'a Face,
+    pub id: String,
+    headers: Vec<(String, String)>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Face {
+    /// Initializes a session with `headers`; its `initialize` result too.
+    pub async fn open_session(&self, headers: &[(&str, &str)]) -> (HandSession<'_>, Value) {
+        let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"by hand","version":"1"}}}"#;
+        let (status, got, body) = self.post(headers, init).await;
+        assert_eq!(status, 200, "{body}");
+        let id = got["mcp-session-id"].to_str().unwrap().to_owned();
+        let result = events(&body).remove(0)["result"].clone();
+        let session = HandSession {
+            face: self,
+            id,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            next: 1.into(),
+        };
+        let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        let (status, _, _) = session.post_raw(initialized).await;
+        assert_eq!(status, 202);
+        (session, result)
+    }
+
+    /// A GET of `path` with the key `key`: status and body as JSON (`Null` if not JSON).
+    pub async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let mut r = reqwest::Client::new().get(format!("http://127.0.0.1:{}{path}", self.port));
+        if let Some(k) = key {
+            r = r.header("x-api-key", k);
+        }
+        let got = r.send().await.unwrap();
+        let status = got.status().as_u16();
+        (status, got.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl HandSession<'_> {
+    pub async fn post_raw(&self, body: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        headers.push(("mcp-session-id", &self.id));
+        self.face.post(&headers, body).await
+    }
+
+    /// `method` with `params`: its answer (the whole message).
+    pub async fn request(&self, method: &str, params: Value) -> Value {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body =
+            serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let (status, _, text) = self.post_raw(&body.to_string()).await;
+        assert_eq!(status, 200, "{text}");
+        events(&text)
+            .into_iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("no answer to {method}: {text}"))
+    }
+}
