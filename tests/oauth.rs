@@ -52,7 +52,8 @@ impl World {
         std::fs::write(
             &config,
             format!(
-                "[servers.{name}]\nurl = {:?}\n{server_lines}\n",
+                "[audit]\nfile = {:?}\n[servers.{name}]\nurl = {:?}\n{server_lines}\n",
+                dir.path().join("audit.jsonl"),
                 server.url("/mcp")
             ),
         )
@@ -87,6 +88,24 @@ impl World {
 
     fn stat(&self, name: &str) -> u64 {
         self.server.stats()[name].as_u64().unwrap()
+    }
+
+    /// The credential events of the audit log, in order.
+    fn audited(&self) -> Vec<String> {
+        let text =
+            std::fs::read_to_string(self._dir.path().join("audit.jsonl")).unwrap_or_default();
+        self.outputs.lock().unwrap().push(text.clone());
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|l| l["event"] == "credential")
+            .map(|l| {
+                format!(
+                    "{}:{}",
+                    l["server"].as_str().unwrap(),
+                    l["change"].as_str().unwrap()
+                )
+            })
+            .collect()
     }
 
     /// No token the server ever issued appears in anything mcpgw printed (at trace level).
@@ -204,6 +223,11 @@ fn login_call_refresh_five_processes_one_refresh_then_logout_revokes() {
     );
     let (ok, _, stderr) = w.run(&["logout", "py"]);
     assert!(ok && stderr.contains("not logged in"), "{stderr}");
+    // The audit log has each credential event once, and no token (checked below).
+    assert_eq!(
+        w.audited(),
+        ["py:login", "py:refresh", "py:refresh", "py:revoked"]
+    );
     w.assert_no_token_leaked();
 }
 

@@ -294,6 +294,7 @@ impl OAuth {
             Ok(_) => {
                 let record = template.lock().expect("record template").clone();
                 tracing::info!(server = %self.target.server, "refreshed its access token");
+                audit(&self.target.server, "refresh");
                 let token = record
                     .access_token()
                     .ok_or_else(|| failed("no access token".into()))?;
@@ -301,9 +302,13 @@ impl OAuth {
                 Ok(token)
             }
             Err(AuthError::TokenRefreshRejected(_) | AuthError::AuthorizationRequired) => {
+                audit(&self.target.server, "refresh_refused");
                 Err(self.needs_login(" (its refresh token was refused)"))
             }
-            Err(e) => Err(failed(login::explain(&e))),
+            Err(e) => {
+                audit(&self.target.server, "refresh_failed");
+                Err(failed(login::explain(&e)))
+            }
         }
     }
 
@@ -339,11 +344,14 @@ impl OAuth {
             return Ok(());
         }
         tracing::info!(server = %self.target.server, "logging in{why}");
+        let change = if scopes.is_some() { "step_up" } else { "login" };
         let record = login::login(&self.target, self.store()?, prompt, challenge, scopes)
             .await
             .map_err(|e| {
+                audit(&self.target.server, &format!("{change}_failed"));
                 Problem::Failed(format!("login to `{}` failed: {e}", self.target.server))
             })?;
+        audit(&self.target.server, change);
         self.tried.store(false, Ordering::SeqCst);
         *state = Some(record);
         Ok(())
@@ -365,7 +373,21 @@ pub async fn login_now(
     prompt: &Prompt,
 ) -> Result<Record, String> {
     let _lock = ServerLock::acquire_async(&target.settings.store_key).await?;
-    login::login(target, store, prompt, None, None).await
+    let done = login::login(target, store, prompt, None, None).await;
+    audit(
+        &target.server,
+        if done.is_ok() {
+            "login"
+        } else {
+            "login_failed"
+        },
+    );
+    done
+}
+
+/// A credential event of `server` for the audit log.
+fn audit(server: &str, change: &str) {
+    crate::audit::record(crate::audit::Event::Credential { server, change });
 }
 
 /// What `mcpgw logout` did.
@@ -395,6 +417,11 @@ pub async fn logout(target: &Target, store: Arc<dyn SecretStore>) -> Result<Logg
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    let change = match &revoked {
+        Some(Ok(())) => "revoked",
+        _ => "logout",
+    };
+    audit(&target.server, change);
     Ok(LoggedOut::Forgotten(revoked))
 }
 
