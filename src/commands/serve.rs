@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, listen: Option<&str>) -> anyhow::Result<ExitCode
             .as_ref()
             .map_or("no config file".into(), |p| p.display().to_string())
     );
-    let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (control, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let cache = config
         .gateway
         .catalog_cache
@@ -61,6 +61,7 @@ pub async fn run(ctx: &Context, listen: Option<&str>) -> anyhow::Result<ExitCode
         crate::face::http::run(config, listener, keys, services, shutdown_signal()).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    let watcher = tokio::spawn(crate::face::reload::Reloader::new(&config, control).watch());
     crate::face::run(
         config,
         crate::stdio::stdin(),
@@ -70,6 +71,7 @@ pub async fn run(ctx: &Context, listen: Option<&str>) -> anyhow::Result<ExitCode
         services,
     )
     .await;
+    watcher.abort();
     Ok(ExitCode::SUCCESS)
 }
 

@@ -49,7 +49,7 @@ pub struct SecretsSettings {
     pub file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GatewaySettings {
     /// Between a server's name and its tool's name in the exposed name.
     pub separator: String,
@@ -79,6 +79,9 @@ pub struct GatewaySettings {
     /// `mcpgw proxy`: one server whose names and identity pass through untouched. Not a
     /// config key; the proxy command sets it.
     pub passthrough: bool,
+    /// `serve` reads the config again when its file changes (SIGHUP and `/admin/reload`
+    /// work either way).
+    pub reload_on_change: bool,
 }
 
 impl Default for GatewaySettings {
@@ -98,6 +101,7 @@ impl Default for GatewaySettings {
             start: StartMode::Eager,
             idle_stop: None,
             passthrough: false,
+            reload_on_change: true,
         }
     }
 }
@@ -125,7 +129,7 @@ pub enum Era {
     Legacy,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     pub name: String,
     pub enabled: bool,
@@ -144,7 +148,7 @@ pub struct ServerConfig {
     pub prefix: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
     Stdio(StdioConfig),
     Http(Box<HttpConfig>),
@@ -203,7 +207,7 @@ impl Transport {
 }
 
 /// A remote server, over Streamable HTTP or the legacy HTTP+SSE transport.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpConfig {
     pub url: reqwest::Url,
     /// Sent with every request, after `${VAR}` expansion.
@@ -244,7 +248,7 @@ pub enum AuthMode {
 
 /// `[servers.x.oauth]`: how mcpgw identifies itself to the server's authorization server.
 /// Everything is optional: by default mcpgw registers itself dynamically.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OAuthSettings {
     /// A client registered with the authorization server beforehand.
     pub client_id: Option<String>,
@@ -285,14 +289,14 @@ impl HttpMode {
 
 /// Certificates for servers inside a company network: a private CA, and a client identity
 /// for mutual TLS.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TlsConfig {
     pub ca: Option<PathBuf>,
     pub client_cert: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StdioConfig {
     pub command: String,
     pub args: Vec<String>,
@@ -305,6 +309,14 @@ pub struct StdioConfig {
 pub struct NameFilter {
     allow: Option<GlobSet>,
     deny: Option<GlobSet>,
+    /// The globs as written (`allow`, `deny`): what tells two filters apart.
+    written: (Option<Vec<String>>, Vec<String>),
+}
+
+impl PartialEq for NameFilter {
+    fn eq(&self, other: &Self) -> bool {
+        self.written == other.written
+    }
 }
 
 impl NameFilter {
@@ -550,6 +562,7 @@ impl Resolver<'_> {
             start: self.start_mode(&g.start, "gateway.start", defaults.start)?,
             idle_stop: self.idle_stop(&g.idle_stop, "gateway.idle_stop", defaults.idle_stop)?,
             passthrough: false,
+            reload_on_change: g.reload_on_change.unwrap_or(defaults.reload_on_change),
         };
         let servers = raw
             .servers
@@ -968,6 +981,12 @@ impl Resolver<'_> {
                 None => None,
             },
             deny: set(&raw.deny)?,
+            written: (
+                raw.allow
+                    .as_ref()
+                    .map(|a| a.iter().map(|g| g.get_ref().clone()).collect()),
+                raw.deny.iter().map(|g| g.get_ref().clone()).collect(),
+            ),
         })
     }
 }

@@ -78,6 +78,7 @@ pub struct RawGateway {
     pub catalog_cache: Option<bool>,
     pub start: Option<Text>,
     pub idle_stop: Option<Text>,
+    pub reload_on_change: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

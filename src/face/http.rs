@@ -48,6 +48,7 @@ use crate::protocol::{self, ErrorObject, Message, Parsed, Request, RequestId, co
 use super::gate::{Gate, plain};
 use super::keys::{Keys, Verifier};
 use super::pool::{NEXT_POST, Out, Pool, Post, PostGuard};
+use super::reload::Reloader;
 
 /// Sessions of the handshake era at once.
 pub const MAX_SESSIONS: usize = 256;
@@ -67,6 +68,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let verifier = Verifier::new(keys, &config.listen.keys).map_err(std::io::Error::other)?;
     let (control, control_rx) = mpsc::unbounded_channel();
+    let reloader = Reloader::new(&config, control.clone());
     let (hub, hub_task) = hub::spawn(config.clone(), services, control_rx);
     let (stop, stopped) = watch::channel(false);
     let face = Arc::new(Face {
@@ -77,7 +79,14 @@ pub async fn run(
         sessions: Mutex::default(),
         stopped,
         gate: Gate::new(verifier),
+        reloader: reloader.clone(),
     });
+    let weak = Arc::downgrade(&face);
+    reloader.on_reload(move |config| match weak.upgrade() {
+        Some(face) => face.gate.keys.set_config_keys(&config.listen.keys),
+        None => Ok(()),
+    });
+    let watcher = tokio::spawn(reloader.watch());
     if !listener.local_addr()?.ip().is_loopback() {
         face.gate.keys.require();
     }
@@ -88,6 +97,7 @@ pub async fn run(
         .route("/servers", axum::routing::get(servers))
         .route("/servers/{name}", axum::routing::get(server))
         .route("/stats", axum::routing::get(stats))
+        .route("/admin/reload", axum::routing::post(admin_reload))
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
     let closing = face.clone();
@@ -108,6 +118,7 @@ pub async fn run(
     })
     .await;
     sweeper.abort();
+    watcher.abort();
     face.gate.keys.flush();
     // Every session's input ends: each answers what it owes, then leaves the hub.
     face.sessions.lock().expect("sessions").clear();
@@ -142,6 +153,7 @@ struct Face {
     stateless: Mutex<HashMap<String, Arc<Pool>>>,
     stopped: watch::Receiver<bool>,
     gate: Gate,
+    reloader: Arc<Reloader>,
 }
 
 /// Who a request is from, once it passed the origin and key checks (`None`: the face takes no
@@ -648,6 +660,28 @@ async fn server(
             "Not Found",
             &format!("no server named `{name}`"),
         ),
+    }
+}
+
+/// Reads the config again (an admin key's, when keys exist): what changed, or why the new
+/// config is refused (the running one stays).
+async fn admin_reload(State(face): State<Arc<Face>>, Caller(principal): Caller) -> Response {
+    if let Some(p) = principal.as_deref().filter(|p| !p.admin) {
+        crate::audit::record(crate::audit::Event::Admin {
+            key: Some(&p.name),
+            action: "reload",
+            outcome: "forbidden",
+        });
+        return plain(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!("key `{}` is not an admin key", p.name),
+        );
+    }
+    let who = principal.as_deref().map(|p| p.name.as_str());
+    match face.reloader.reload("POST /admin/reload", who).await {
+        Ok(done) => json_response(StatusCode::OK, &done),
+        Err(e) => plain(StatusCode::BAD_REQUEST, "Invalid config", &e),
     }
 }
 

@@ -243,6 +243,20 @@ fn fresh(
     Ok((key, record))
 }
 
+/// The principals of the config's keys, by hash.
+fn principals(config: &[ConfigKey]) -> Result<Vec<(String, Arc<Principal>)>, String> {
+    config
+        .iter()
+        .map(|k| {
+            let principal = k
+                .grant
+                .principal(&k.name)
+                .map_err(|e| format!("[listen.keys.{}]: {e}", k.name))?;
+            Ok((k.hash.clone(), Arc::new(principal)))
+        })
+        .collect()
+}
+
 /// What a request's key says.
 #[derive(Debug)]
 pub enum Verdict {
@@ -266,7 +280,7 @@ struct Seen {
 pub struct Verifier {
     keys: Keys,
     /// Keys from the config: (hash, principal).
-    config: Vec<(String, Arc<Principal>)>,
+    config: Mutex<Vec<(String, Arc<Principal>)>>,
     seen: Mutex<Seen>,
     /// Keys were configured at some point: from then on the face never opens again, even if
     /// the file goes (it fails closed).
@@ -277,19 +291,9 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(keys: Keys, config: &[ConfigKey]) -> Result<Verifier, String> {
-        let config = config
-            .iter()
-            .map(|k| {
-                let principal = k
-                    .grant
-                    .principal(&k.name)
-                    .map_err(|e| format!("[listen.keys.{}]: {e}", k.name))?;
-                Ok((k.hash.clone(), Arc::new(principal)))
-            })
-            .collect::<Result<_, String>>()?;
         Ok(Verifier {
             keys,
-            config,
+            config: Mutex::new(principals(config)?),
             seen: Mutex::default(),
             required: std::sync::atomic::AtomicBool::new(false),
             used: Mutex::default(),
@@ -332,9 +336,15 @@ impl Verifier {
         seen.keys.clone()
     }
 
+    /// Takes the keys of a reloaded config.
+    pub fn set_config_keys(&self, config: &[ConfigKey]) -> Result<(), String> {
+        *self.config.lock().expect("config keys") = principals(config)?;
+        Ok(())
+    }
+
     /// Whether any key is configured (the face then demands one).
     pub fn configured(&self) -> bool {
-        !self.config.is_empty() || !self.current().is_empty()
+        !self.config.lock().expect("config keys").is_empty() || !self.current().is_empty()
     }
 
     /// From now on a key is demanded, whatever the file says (the face listens where only
@@ -348,7 +358,8 @@ impl Verifier {
     pub fn check(&self, presented: Option<&str>) -> Verdict {
         use std::sync::atomic::Ordering;
         let keys = self.current();
-        if keys.is_empty() && self.config.is_empty() && !self.required.load(Ordering::Relaxed) {
+        let config = self.config.lock().expect("config keys").clone();
+        if keys.is_empty() && config.is_empty() && !self.required.load(Ordering::Relaxed) {
             return Verdict::Open;
         }
         self.required.store(true, Ordering::Relaxed);
@@ -364,7 +375,7 @@ impl Verifier {
                 found = Some(principal.clone().filter(|_| record.active(now)));
             }
         }
-        for (hash, principal) in &self.config {
+        for (hash, principal) in &config {
             if same(hash.as_bytes(), presented.as_bytes()) {
                 found = Some(Some(principal.clone()));
             }

@@ -7,6 +7,7 @@ pub mod http;
 pub mod keys;
 mod limit;
 mod pool;
+pub mod reload;
 
 use std::sync::Arc;
 

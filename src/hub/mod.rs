@@ -25,6 +25,7 @@ mod cache;
 mod catalog;
 mod names;
 mod relay;
+mod reload;
 mod router;
 mod state;
 mod stats;
@@ -59,8 +60,20 @@ pub type SessionId = u64;
 /// Requests from inside the process (the `list` and `tools` commands) that are not MCP.
 pub enum Control {
     Status(oneshot::Sender<Vec<ServerStatus>>),
+    /// Take the servers of a new config: added ones start, removed ones stop, changed ones
+    /// start again, the rest are left alone.
+    Reload(Arc<Config>, oneshot::Sender<Reloaded>),
     /// Which server each exposed tool name belongs to.
     ToolOwners(oneshot::Sender<HashMap<String, String>>),
+}
+
+/// What a reload changed, by server name.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Reloaded {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub restarted: Vec<String>,
+    pub unchanged: usize,
 }
 
 /// What a hub uses besides its config.
@@ -237,9 +250,48 @@ struct Slot {
     fetching: usize,
     /// `catalog` is the cached one from an earlier run, shown until the server's own arrive.
     cached: bool,
+    /// Gone from the config (a reload): its number is never used again.
+    removed: bool,
 }
 
 impl Slot {
+    /// Server `index` of `config`, its actor started when it is enabled.
+    fn start(
+        index: usize,
+        config: &ServerConfig,
+        settings: &crate::config::GatewaySettings,
+        hello: &watch::Sender<Option<Arc<ClientHello>>>,
+        events: &mpsc::UnboundedSender<Event>,
+        services: &Services,
+    ) -> Slot {
+        let (handle, task, state) = if config.enabled {
+            let (handle, task) = upstream::spawn(
+                index,
+                config,
+                settings,
+                hello.subscribe(),
+                events.clone(),
+                services.secrets.clone(),
+                services.prompt.clone(),
+            );
+            (Some(handle), Some(task), ServerState::Starting)
+        } else {
+            (None, None, ServerState::Disabled)
+        };
+        Slot {
+            config: Arc::new(config.clone()),
+            handle,
+            task,
+            state,
+            info: None,
+            generation: 0,
+            catalog: Arc::default(),
+            fetching: 0,
+            cached: false,
+            removed: false,
+        }
+    }
+
     fn ready(&self) -> bool {
         self.state == ServerState::Ready
     }
@@ -272,6 +324,11 @@ struct Fetched {
 
 struct Hub {
     config: Arc<Config>,
+    /// What servers added by a reload are started with.
+    services: Services,
+    events: mpsc::UnboundedSender<Event>,
+    /// Actors of removed servers, stopping.
+    retired: Vec<tokio::task::JoinHandle<()>>,
     slots: Vec<Slot>,
     view: Arc<View>,
     hello: watch::Sender<Option<Arc<ClientHello>>>,
@@ -326,34 +383,16 @@ pub fn spawn(
         .iter()
         .enumerate()
         .map(|(index, server)| {
-            let (handle, task, state) = if server.enabled {
-                let (handle, task) = upstream::spawn(
-                    index,
-                    server,
-                    &config.gateway,
-                    hello.subscribe(),
-                    events_tx.clone(),
-                    services.secrets.clone(),
-                    services.prompt.clone(),
-                );
-                (Some(handle), Some(task), ServerState::Starting)
-            } else {
-                (None, None, ServerState::Disabled)
-            };
-            Slot {
-                config: Arc::new(server.clone()),
-                handle,
-                task,
-                state,
-                info: None,
-                generation: 0,
-                catalog: Arc::default(),
-                fetching: 0,
-                cached: false,
-            }
+            Slot::start(
+                index,
+                server,
+                &config.gateway,
+                &hello,
+                &events_tx,
+                &services,
+            )
         })
         .collect();
-    drop(events_tx);
     let cached = match services.cache.clone() {
         Some(cache) => {
             let servers = config.servers.clone();
@@ -372,7 +411,10 @@ pub fn spawn(
         tasks: HashMap::new(),
         cached,
         held_hello: None,
-        cache: services.cache,
+        cache: services.cache.clone(),
+        services,
+        events: events_tx,
+        retired: vec![],
         fetches: FuturesUnordered::new(),
         subscribing: FuturesUnordered::new(),
     };
@@ -415,6 +457,7 @@ impl Hub {
                 }
                 Some(control) = control.recv() => match control {
                     Control::Status(reply) => { let _ = reply.send(self.status()); }
+                    Control::Reload(config, reply) => { let _ = reply.send(self.reload(config)); }
                     Control::ToolOwners(reply) => {
                         let owners = self.view.merged.tools.iter().map(|(name, t)| (name.to_owned(), self.slots[t.server].config.name.clone())).collect();
                         let _ = reply.send(owners);
@@ -424,7 +467,7 @@ impl Hub {
         }
         tracing::debug!("stopping upstreams");
         self.view = Arc::default();
-        let tasks: Vec<_> = self
+        let mut tasks: Vec<_> = self
             .slots
             .iter_mut()
             .filter_map(|s| {
@@ -432,6 +475,7 @@ impl Hub {
                 s.task.take()
             })
             .collect();
+        tasks.append(&mut self.retired);
         drop(self);
         for task in tasks {
             let _ = task.await;
@@ -725,6 +769,16 @@ impl Hub {
     // ---- events from upstreams ----------------------------------------------------------
 
     fn on_event(&mut self, event: Event) {
+        let server = match &event {
+            Event::Ready { server, .. }
+            | Event::Down { server, .. }
+            | Event::Idle { server }
+            | Event::Notification { server, .. }
+            | Event::Request { server, .. } => *server,
+        };
+        if self.slots[server].removed {
+            return; // its last words, from before the reload
+        }
         match event {
             Event::Ready {
                 server,
@@ -834,6 +888,9 @@ impl Hub {
             items,
         } = fetched;
         let slot = &mut self.slots[server];
+        if slot.removed {
+            return;
+        }
         tracing::debug!(server = %slot.config.name, "listed {}: {}", kind.field(), items.as_ref().map_or_else(|e| e.clone(), |(i, _)| format!("{} item(s)", i.len())));
         if slot.generation != generation || slot.state != ServerState::Ready {
             return;
@@ -891,7 +948,7 @@ impl Hub {
                     catalog: s.catalog.clone(),
                     cached: s.cached,
                     fetching: s.fetching > 0,
-                    hidden: false,
+                    hidden: s.removed,
                 })
                 .collect(),
             merged,
@@ -923,8 +980,10 @@ impl Hub {
     }
 
     fn status(&self) -> Vec<ServerStatus> {
-        self.slots
+        let mut list: Vec<ServerStatus> = self
+            .slots
             .iter()
+            .filter(|s| !s.removed)
             .map(|s| ServerStatus {
                 name: s.config.name.clone(),
                 transport: s
@@ -950,7 +1009,10 @@ impl Hub {
                 key: None,
                 oauth: None,
             })
-            .collect()
+            .collect();
+        // Servers a reload added come last among the slots.
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
     }
 }
 

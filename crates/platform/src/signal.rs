@@ -47,3 +47,36 @@ pub async fn shutdown() {
     #[cfg(not(any(unix, windows)))]
     std::future::pending::<()>().await
 }
+
+/// The requests to read the config again: SIGHUP on Unix, each time it comes (Windows has no
+/// such signal: there the file is watched, and the HTTP face has `/admin/reload`).
+pub struct Reload {
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Reload {
+    pub fn new() -> Reload {
+        Reload {
+            #[cfg(unix)]
+            hup: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok(),
+        }
+    }
+
+    /// Resolves at the next request (never, where there are none).
+    pub async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(hup) = &mut self.hup
+            && hup.recv().await.is_some()
+        {
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
+impl Default for Reload {
+    fn default() -> Self {
+        Reload::new()
+    }
+}
