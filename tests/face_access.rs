@@ -177,25 +177,14 @@ async fn a_scoped_key_sees_and_reaches_only_its_servers_and_tools() {
     let (_, _, body) = list(&wide).await;
     assert!(names(&events(&body)[0]["result"], "tools", "name").len() > 10);
     // mcp-remote, a real client, with the key in a header.
-    let mut command = tokio::process::Command::new(node());
-    command
-        .arg(root().join("tests/npm/node_modules/mcp-remote/dist/proxy.js"))
-        .args([
-            &face.url(),
-            "--allow-http",
-            "--transport",
-            "http-only",
-            "--header",
-        ])
-        .arg(format!("Authorization: Bearer {narrow}"))
-        .env("MCP_REMOTE_CONFIG_DIR", dir.path().join("remote"))
-        .stderr(std::process::Stdio::null());
-    let (client, mut child) =
-        mcpgw::client::Client::spawn(&mut command, mcpgw::client::no_handler()).unwrap();
-    client
-        .initialize_as("2025-06-18", json!({}))
-        .await
-        .expect("initialize through mcp-remote");
+    let (client, mut child) = face
+        .mcp_remote(
+            "remote",
+            &[&format!("Authorization: Bearer {narrow}")],
+            &[],
+            mcpgw::client::no_handler(),
+        )
+        .await;
     let listed = client.request("tools/list", json!({})).await.unwrap();
     assert_eq!(names(&listed, "tools", "name"), ["every__echo"]);
     let refused = client

@@ -7,6 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::pki::Pki;
 use common::*;
 use futures_util::FutureExt;
 use mcpgw::protocol::{ErrorObject, Request};
@@ -266,68 +267,6 @@ async fn configured_headers_are_sent_and_the_session_is_deleted_at_shutdown() {
 async fn reqwest_get(url: &str) -> serde_json::Value {
     let body = reqwest::get(url).await.unwrap().text().await.unwrap();
     serde_json::from_str(&body).unwrap()
-}
-
-/// A private CA, a server certificate for localhost, and a client certificate, as PEM files.
-struct Pki {
-    dir: tempfile::TempDir,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-            KeyPair, KeyUsagePurpose,
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, pem: String| std::fs::write(dir.path().join(name), pem).unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "mcpgw test CA");
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        write("ca.pem", ca.self_signed(&ca_key).unwrap().pem());
-        let issuer = Issuer::new(ca, ca_key);
-        let server_key = KeyPair::generate().unwrap();
-        let server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        write(
-            "server.pem",
-            server.signed_by(&server_key, &issuer).unwrap().pem(),
-        );
-        write("server.key", server_key.serialize_pem());
-        let client_key = KeyPair::generate().unwrap();
-        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
-        client
-            .distinguished_name
-            .push(DnType::CommonName, "mcpgw test client");
-        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        write(
-            "client.pem",
-            client.signed_by(&client_key, &issuer).unwrap().pem(),
-        );
-        write("client.key", client_key.serialize_pem());
-        Pki { dir }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
-
-    fn server_env(&self, mutual: bool) -> Vec<(&'static str, String)> {
-        let mut env = vec![
-            ("TLS_CERT", self.path("server.pem")),
-            ("TLS_KEY", self.path("server.key")),
-        ];
-        if mutual {
-            env.push(("TLS_CLIENT_CA", self.path("ca.pem")));
-        }
-        env
-    }
 }
 
 async fn tls_gateway(server: &HttpServer, tls: Option<String>) -> Gateway {

@@ -49,7 +49,9 @@ async fn mcp_remote_reaches_the_servers_through_the_http_face() {
         installed.exists(),
         "mcp-remote is not installed: run `scripts/test` once (npm ci in tests/npm)"
     );
-    let (client, _child) = remote(&face, "one", mcpgw::client::no_handler()).await;
+    let (client, _child) = face
+        .mcp_remote("one", &[], &[], mcpgw::client::no_handler())
+        .await;
     let tools = client.list_all("tools/list", "tools").await.unwrap();
     assert!(
         tools.iter().any(|t| t["name"] == "every__echo"),
@@ -141,26 +143,6 @@ fn only_loopback_addresses_are_listened_on_without_authentication() {
     );
 }
 
-/// mcp-remote in front of the face, its client answering what servers ask with `handler`.
-async fn remote(
-    face: &Face,
-    name: &str,
-    handler: mcpgw::client::Handler,
-) -> (mcpgw::client::Client, tokio::process::Child) {
-    let mut command = tokio::process::Command::new(node());
-    command
-        .arg(root().join("tests/npm/node_modules/mcp-remote/dist/proxy.js"))
-        .args([&face.url(), "--allow-http", "--transport", "http-only"])
-        .env("MCP_REMOTE_CONFIG_DIR", face.dir.path().join(name))
-        .stderr(std::process::Stdio::null());
-    let (client, child) = mcpgw::client::Client::spawn(&mut command, handler).unwrap();
-    client
-        .initialize_as("2025-06-18", json!({ "elicitation": {} }))
-        .await
-        .expect("initialize through mcp-remote");
-    (client, child)
-}
-
 #[tokio::test]
 async fn two_clients_share_the_servers_and_each_is_asked_only_what_its_own_call_needs() {
     use futures_util::FutureExt;
@@ -181,8 +163,12 @@ async fn two_clients_share_the_servers_and_each_is_asked_only_what_its_own_call_
         })
     };
     let (a_asked, b_asked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (a, _a) = remote(&face, "a", counter(a_asked.clone())).await;
-    let (b, _b) = remote(&face, "b", counter(b_asked.clone())).await;
+    let (a, _a) = face
+        .mcp_remote("a", &[], &[], counter(a_asked.clone()))
+        .await;
+    let (b, _b) = face
+        .mcp_remote("b", &[], &[], counter(b_asked.clone()))
+        .await;
     // mcp-remote first connects with no capabilities (to try the transport), so the server
     // was initialized without elicitation; once clients that declare it have come, and
     // nothing is in flight, it shakes hands again and offers its elicitation tool.

@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, listen: Option<&str>) -> anyhow::Result<ExitCode
     let keys = match listen {
         Some(addr) => {
             let keys = super::api_keys::store()?;
-            crate::face::http::allowed(&addr, &keys, &config.listen.keys).map_err(UsageError)?;
+            crate::face::http::allowed(&addr, &keys, &config.listen).map_err(UsageError)?;
             Some(keys)
         }
         None => None,
@@ -57,7 +57,12 @@ pub async fn run(ctx: &Context, listen: Option<&str>) -> anyhow::Result<ExitCode
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr()?;
-        tracing::info!("serving MCP at http://{bound}/mcp");
+        let scheme = if config.listen.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!("serving MCP at {scheme}://{bound}/mcp");
         crate::face::http::run(config, listener, keys, services, shutdown_signal()).await?;
         return Ok(ExitCode::SUCCESS);
     }

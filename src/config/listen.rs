@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::principal::{self, Grant, Identity};
 
-use super::raw::{RawAudit, RawKey, RawListen, Text};
+use super::raw::{RawAudit, RawFaceTls, RawKey, RawListen, Text};
 use super::{ConfigError, Resolver};
 
 /// `[listen]`.
@@ -16,6 +16,18 @@ pub struct ListenSettings {
     pub address: Option<SocketAddr>,
     /// Keys from the environment (`key = "${VAR}"`), beside the keys file's.
     pub keys: Vec<ConfigKey>,
+    pub tls: Option<FaceTls>,
+}
+
+/// `[listen.tls]`: the face speaks HTTPS with `cert` and `key` (PEM); with `client_ca`, a
+/// client certificate it signed authenticates its holder (required with
+/// `require_client_cert`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+    pub require_client_cert: bool,
 }
 
 /// `[listen.keys.NAME]`: a key kept only as its hash, and what it grants.
@@ -79,7 +91,40 @@ impl Resolver<'_> {
             .iter()
             .map(|(name, key)| self.key(name, key))
             .collect::<Result<_, _>>()?;
-        Ok(ListenSettings { address, keys })
+        let tls = raw.tls.as_ref().map(|t| self.face_tls(t)).transpose()?;
+        Ok(ListenSettings { address, keys, tls })
+    }
+
+    fn face_tls(&self, raw: &RawFaceTls) -> Result<FaceTls, ConfigError> {
+        let path = |t: &Option<Text>, key: &str| {
+            t.as_ref()
+                .map(|t| {
+                    self.string(t, &format!("listen.tls.{key}"))
+                        .map(PathBuf::from)
+                })
+                .transpose()
+        };
+        let at = |t: &Option<Text>| t.as_ref().map_or(0, |t| t.span().start);
+        let (Some(cert), Some(key)) = (path(&raw.cert, "cert")?, path(&raw.key, "key")?) else {
+            return Err(self.error(
+                at(&raw.cert).max(at(&raw.key)),
+                "`[listen.tls]` needs both `cert` and `key` (PEM files)",
+            ));
+        };
+        let client_ca = path(&raw.client_ca, "client_ca")?;
+        let require_client_cert = raw.require_client_cert.unwrap_or(false);
+        if require_client_cert && client_ca.is_none() {
+            return Err(self.error(
+                at(&raw.cert),
+                "`listen.tls.require_client_cert` needs `client_ca`, the CA that signs the client certificates",
+            ));
+        }
+        Ok(FaceTls {
+            cert,
+            key,
+            client_ca,
+            require_client_cert,
+        })
     }
 
     fn key(&self, name: &toml::Spanned<String>, raw: &RawKey) -> Result<ConfigKey, ConfigError> {

@@ -32,6 +32,17 @@ pub struct RawListen {
     pub address: Option<Text>,
     #[serde(default)]
     pub keys: BTreeMap<Spanned<String>, RawKey>,
+    pub tls: Option<RawFaceTls>,
+}
+
+/// `[listen.tls]`: HTTPS, and client certificates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaceTls {
+    pub cert: Option<Text>,
+    pub key: Option<Text>,
+    pub client_ca: Option<Text>,
+    pub require_client_cert: Option<bool>,
 }
 
 /// `[listen.keys.NAME]`: a key from the environment, and what it grants.

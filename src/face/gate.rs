@@ -6,7 +6,6 @@
 //!   Both with `WWW-Authenticate: Bearer`.
 //! - Over the key's rate: 429 with `Retry-After` and a JSON body that names the rate.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -15,10 +14,11 @@ use serde_json::json;
 
 use crate::audit;
 use crate::hub::Stats;
-use crate::principal::Principal;
+use crate::principal::{Identity, Principal};
 
 use super::keys::{Verdict, Verifier};
 use super::limit::Limiter;
+use super::tls::{Peer, Subject};
 
 pub struct Gate {
     pub keys: Verifier,
@@ -58,10 +58,10 @@ impl Gate {
     pub fn admit(
         &self,
         headers: &HeaderMap,
-        from: SocketAddr,
+        from: &Peer,
         stats: &Stats,
     ) -> Result<Option<Arc<Principal>>, Box<Response>> {
-        let address = from.to_string();
+        let address = from.addr.to_string();
         let refuse = |outcome: &str, status, error, message: &str| {
             audit::record(audit::Event::Auth {
                 key: None,
@@ -79,6 +79,10 @@ impl Gate {
         let principal = match self.keys.check(presented(headers)) {
             Verdict::Open => return Ok(None),
             Verdict::Key(p) => p,
+            // No key, but a client certificate the face's CA signed.
+            Verdict::Missing if from.subject.is_some() => {
+                Arc::new(certified(from.subject.as_deref().expect("a subject")))
+            }
             Verdict::Missing => {
                 return refuse(
                     "missing",
@@ -125,6 +129,26 @@ impl Gate {
             reason: None,
         });
         Ok(Some(principal))
+    }
+}
+
+/// The holder of a client certificate: `cert:NAME`, with its name and email as identity.
+fn certified(subject: &Subject) -> Principal {
+    let mut identity = Identity::default();
+    for (field, value) in [
+        ("name", Some(&subject.name)),
+        ("email", subject.email.as_ref()),
+    ] {
+        if let Some(value) = value
+            && let Err(e) = identity.set(&format!("{field}={value}"))
+        {
+            tracing::debug!("a client certificate's {field} is not forwarded: {e}");
+        }
+    }
+    Principal {
+        name: format!("cert:{}", subject.name),
+        identity,
+        ..Principal::default()
     }
 }
 

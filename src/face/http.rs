@@ -40,7 +40,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::config::{Config, ConfigKey};
+use crate::config::{Config, ListenSettings};
 use crate::hub::{self, Control, HubHandle, ServerState, Services};
 use crate::principal::Principal;
 use crate::protocol::{self, ErrorObject, Message, Parsed, Request, RequestId, code};
@@ -49,6 +49,7 @@ use super::gate::{Gate, plain};
 use super::keys::{Keys, Verifier};
 use super::pool::{NEXT_POST, Out, Pool, Post, PostGuard};
 use super::reload::Reloader;
+use super::tls::{Incoming, Peer};
 
 /// Sessions of the handshake era at once.
 pub const MAX_SESSIONS: usize = 256;
@@ -67,6 +68,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let verifier = Verifier::new(keys, &config.listen.keys).map_err(std::io::Error::other)?;
+    let tls = config.listen.tls.clone();
+    let tls = tls.as_ref();
     let (control, control_rx) = mpsc::unbounded_channel();
     let reloader = Reloader::new(&config, control.clone());
     let (hub, hub_task) = hub::spawn(config.clone(), services, control_rx);
@@ -87,9 +90,12 @@ pub async fn run(
         None => Ok(()),
     });
     let watcher = tokio::spawn(reloader.watch());
-    if !listener.local_addr()?.ip().is_loopback() {
+    // Away from loopback, and with a client CA, nobody gets in unauthenticated.
+    if !listener.local_addr()?.ip().is_loopback() || tls.is_some_and(|t| t.client_ca.is_some()) {
         face.gate.keys.require();
     }
+    let incoming = Incoming::new(listener, tls)
+        .map_err(|e| std::io::Error::other(format!("[listen.tls]: {e}")))?;
     let sweeper = tokio::spawn(sweep(face.clone()));
     let app = axum::Router::new()
         .route("/mcp", axum::routing::post(post).get(get).delete(delete))
@@ -101,22 +107,19 @@ pub async fn run(
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
     let closing = face.clone();
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        // Sessions end (answering what they can), and every stream with them.
-        let _ = stop.send(true);
-        for pool in closing.sessions.lock().expect("sessions").drain() {
-            pool.1.close();
-        }
-        for pool in closing.stateless.lock().expect("pools").values() {
-            pool.close();
-        }
-    })
-    .await;
+    let served = axum::serve(incoming, app.into_make_service_with_connect_info::<Peer>())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Sessions end (answering what they can), and every stream with them.
+            let _ = stop.send(true);
+            for pool in closing.sessions.lock().expect("sessions").drain() {
+                pool.1.close();
+            }
+            for pool in closing.stateless.lock().expect("pools").values() {
+                pool.close();
+            }
+        })
+        .await;
     sweeper.abort();
     watcher.abort();
     face.gate.keys.flush();
@@ -130,15 +133,18 @@ pub async fn run(
 }
 
 /// Whether the face may listen on `addr`: a loopback address, or any once clients must
-/// present an API key.
-pub fn allowed(addr: &SocketAddr, keys: &Keys, config: &[ConfigKey]) -> Result<(), String> {
-    let configured =
-        || Verifier::new(Keys::new(keys.path().to_owned()), config).is_ok_and(|v| v.configured());
+/// authenticate (API keys, or client certificates of `[listen.tls] client_ca`).
+pub fn allowed(addr: &SocketAddr, keys: &Keys, listen: &ListenSettings) -> Result<(), String> {
+    let configured = || {
+        listen.tls.as_ref().is_some_and(|t| t.client_ca.is_some())
+            || Verifier::new(Keys::new(keys.path().to_owned()), &listen.keys)
+                .is_ok_and(|v| v.configured())
+    };
     if addr.ip().is_loopback() || configured() {
         Ok(())
     } else {
         Err(format!(
-            "refusing to listen on {addr}: without API keys (`mcpgw keys create NAME`) the HTTP face listens on loopback addresses only (127.0.0.1, [::1])"
+            "refusing to listen on {addr}: without API keys (`mcpgw keys create NAME`) or client certificates (`[listen.tls] client_ca`) the HTTP face listens on loopback addresses only (127.0.0.1, [::1])"
         ))
     }
 }
@@ -167,10 +173,14 @@ impl axum::extract::FromRequestParts<Arc<Face>> for Caller {
         parts: &mut axum::http::request::Parts,
         face: &Arc<Face>,
     ) -> Result<Caller, Response> {
+        let unknown = Peer {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            subject: None,
+        };
         let from = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+            .get::<ConnectInfo<Peer>>()
+            .map_or(&unknown, |c| &c.0);
         face.admit(&parts.headers, from).map(Caller).map_err(|r| *r)
     }
 }
@@ -181,7 +191,7 @@ impl Face {
     fn admit(
         &self,
         headers: &HeaderMap,
-        from: SocketAddr,
+        from: &Peer,
     ) -> Result<Option<Arc<Principal>>, Box<Response>> {
         if let Some(refused) = origin_refused(headers) {
             return Err(Box::new(refused));
@@ -713,14 +723,25 @@ mod tests {
         let keys = Keys::new(dir.path().join("api-keys.json"));
         let loopback: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let anywhere: SocketAddr = "0.0.0.0:8080".parse().unwrap();
-        assert!(allowed(&loopback, &keys, &[]).is_ok());
+        let listen = ListenSettings::default();
+        assert!(allowed(&loopback, &keys, &listen).is_ok());
         assert!(
-            allowed(&anywhere, &keys, &[])
+            allowed(&anywhere, &keys, &listen)
                 .unwrap_err()
                 .contains("loopback")
         );
+        let certified = ListenSettings {
+            tls: Some(crate::config::FaceTls {
+                cert: "c.pem".into(),
+                key: "k.pem".into(),
+                client_ca: Some("ca.pem".into()),
+                require_client_cert: false,
+            }),
+            ..ListenSettings::default()
+        };
+        assert!(allowed(&anywhere, &keys, &certified).is_ok());
         keys.create("team", None, Default::default()).unwrap();
-        assert!(allowed(&anywhere, &keys, &[]).is_ok());
+        assert!(allowed(&anywhere, &keys, &listen).is_ok());
     }
 
     #[test]

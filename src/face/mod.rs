@@ -8,6 +8,7 @@ pub mod keys;
 mod limit;
 mod pool;
 pub mod reload;
+pub mod tls;
 
 use std::sync::Arc;
 

@@ -12,6 +12,11 @@ pub struct Face {
     pub child: std::process::Child,
     pub port: u16,
     pub dir: tempfile::TempDir,
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT`.
+    pub base: String,
+    /// What the test's own requests go out with (over TLS: trusting the face's CA; see
+    /// [`Face::use_client`]).
+    http: std::sync::Mutex<reqwest::Client>,
 }
 
 impl Face {
@@ -30,6 +35,17 @@ impl Face {
 
     /// With the config `config`, the keys file `keys` (none: an empty folder's) and `env`.
     pub async fn launch(config: &str, keys: Option<&Path>, env: &[(&str, &str)]) -> Face {
+        Face::launch_with(config, keys, env, None).await
+    }
+
+    /// [`Face::launch`] over TLS (`[listen.tls]` in `config`) when `tls` is the client to
+    /// reach it with.
+    pub async fn launch_with(
+        config: &str,
+        keys: Option<&Path>,
+        env: &[(&str, &str)],
+        tls: Option<reqwest::Client>,
+    ) -> Face {
         let dir = tempfile::tempdir().unwrap();
         let keys = keys.map_or_else(|| dir.path().join("api-keys.json"), |k| k.to_owned());
         let config_file = dir.path().join("config.toml");
@@ -53,7 +69,25 @@ impl Face {
             .stderr(std::fs::File::create(dir.path().join("mcpgw.log")).unwrap())
             .spawn()
             .unwrap();
-        let face = Face { child, port, dir };
+        let (base, http) = match tls {
+            Some(client) => (format!("https://127.0.0.1:{port}"), client),
+            // A connection per request, as separate clients would have (the face may close
+            // one after refusing a request).
+            None => (
+                format!("http://127.0.0.1:{port}"),
+                reqwest::Client::builder()
+                    .pool_max_idle_per_host(0)
+                    .build()
+                    .unwrap(),
+            ),
+        };
+        let face = Face {
+            child,
+            port,
+            dir,
+            base,
+            http: std::sync::Mutex::new(http),
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while face.health().await.is_none() {
             assert!(
@@ -66,8 +100,59 @@ impl Face {
         face
     }
 
+    /// From now on the test's requests go out with `client` (another client certificate, say).
+    pub fn use_client(&self, client: reqwest::Client) {
+        *self.http.lock().unwrap() = client;
+    }
+
+    pub fn client(&self) -> reqwest::Client {
+        self.http.lock().unwrap().clone()
+    }
+
+    /// A GET of `path` that may fail to connect (a refused TLS handshake, say).
+    pub async fn try_get(&self, path: &str) -> Result<u16, reqwest::Error> {
+        let got = self
+            .client()
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await?;
+        Ok(got.status().as_u16())
+    }
+
+    /// mcp-remote (a real client) in front of the face, with `headers` (`Name: value`) and
+    /// `env`, its client answering what servers ask with `handler`; initialized at
+    /// 2025-06-18, declaring elicitation. `name` keeps its state apart from other instances'.
+    pub async fn mcp_remote(
+        &self,
+        name: &str,
+        headers: &[&str],
+        env: &[(&str, &str)],
+        handler: mcpgw::client::Handler,
+    ) -> (mcpgw::client::Client, tokio::process::Child) {
+        let mut command = tokio::process::Command::new(node());
+        command
+            .arg(root().join("tests/npm/node_modules/mcp-remote/dist/proxy.js"))
+            .args([&self.url(), "--transport", "http-only"])
+            .env("MCP_REMOTE_CONFIG_DIR", self.dir.path().join(name))
+            .envs(env.iter().copied())
+            .kill_on_drop(true)
+            .stderr(std::process::Stdio::null());
+        if self.base.starts_with("http:") {
+            command.arg("--allow-http");
+        }
+        for header in headers {
+            command.args(["--header", header]);
+        }
+        let (client, child) = mcpgw::client::Client::spawn(&mut command, handler).unwrap();
+        client
+            .initialize_as("2025-06-18", json!({ "elicitation": {} }))
+            .await
+            .expect("initialize through mcp-remote");
+        (client, child)
+    }
+
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/mcp", self.port)
+        format!("{}/mcp", self.base)
     }
 
     pub fn log(&self) -> String {
@@ -75,7 +160,10 @@ impl Face {
     }
 
     pub async fn health(&self) -> Option<Value> {
-        let got = reqwest::get(format!("http://127.0.0.1:{}/health", self.port))
+        let got = self
+            .client()
+            .get(format!("{}/health", self.base))
+            .send()
             .await
             .ok()?;
         got.json().await.ok()
@@ -87,7 +175,8 @@ impl Face {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (u16, reqwest::header::HeaderMap, String) {
-        let mut request = reqwest::Client::new()
+        let mut request = self
+            .client()
             .post(self.url())
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
@@ -162,7 +251,7 @@ impl Face {
 
     /// A GET of `path` with the key `key`: status and body as JSON (`Null` if not JSON).
     pub async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
-        let mut r = reqwest::Client::new().get(format!("http://127.0.0.1:{}{path}", self.port));
+        let mut r = self.client().get(format!("{}{path}", self.base));
         if let Some(k) = key {
             r = r.header("x-api-key", k);
         }

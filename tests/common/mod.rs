@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod face;
+pub mod pki;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
