@@ -18,7 +18,7 @@
 //!   or `X-API-Key`): none gets 401 `{"error":"Unauthorized","message":"API key required"}`,
 //!   a wrong, expired or revoked one 403 `{"error":"Forbidden","message":"Invalid API key"}`.
 //! - **Guards.** Loopback addresses only, unless keys are configured; an `Origin`, when
-//!   sent, must be a loopback one (DNS rebinding); bodies are bounded by `max_message_size`
+//!   sent, must be a loopback one, and on loopback so must the `Host` (DNS rebinding); bodies are bounded by `max_message_size`
 //!   (413); at most [`MAX_SESSIONS`] sessions of the handshake era (when full, the one unused
 //!   longest with nothing open makes room; 503 if all are busy), and one unused for [`IDLE`]
 //!   is ended. `GET /health` says how many servers are ready; `GET /servers` and
@@ -83,6 +83,7 @@ pub async fn run(
         stopped,
         gate: Gate::new(verifier),
         reloader: reloader.clone(),
+        loopback: listener.local_addr()?.ip().is_loopback(),
     });
     let weak = Arc::downgrade(&face);
     reloader.on_reload(move |config| match weak.upgrade() {
@@ -160,6 +161,8 @@ struct Face {
     stopped: watch::Receiver<bool>,
     gate: Gate,
     reloader: Arc<Reloader>,
+    /// It listens on a loopback address: requests must name this machine as their host.
+    loopback: bool,
 }
 
 /// Who a request is from, once it passed the origin and key checks (`None`: the face takes no
@@ -193,7 +196,12 @@ impl Face {
         headers: &HeaderMap,
         from: &Peer,
     ) -> Result<Option<Arc<Principal>>, Box<Response>> {
-        if let Some(refused) = origin_refused(headers) {
+        let refused = if self.loopback {
+            origin_refused(headers)
+        } else {
+            origin_elsewhere(headers)
+        };
+        if let Some(refused) = refused {
             return Err(Box::new(refused));
         }
         self.gate.admit(headers, from, &self.hub.stats)
@@ -243,12 +251,36 @@ fn refused(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// A browser page of another origin must not reach a server on this machine.
 fn origin_refused(headers: &HeaderMap) -> Option<Response> {
+    host_refused(headers).or_else(|| origin_elsewhere(headers))
+}
+
+/// A name that is this machine.
+fn local_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+}
+
+/// A request for another host name than this machine's, to a face on loopback: what a page
+/// whose name was rebound to 127.0.0.1 sends (its `Host` is the page's). `None` when it may
+/// pass (the face listens beyond loopback: its clients name it as they like).
+fn host_refused(headers: &HeaderMap) -> Option<Response> {
+    let value = headers.get(header::HOST)?.to_str().unwrap_or("");
+    let host = url::Url::parse(&format!("http://{value}"))
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    (!host.as_deref().is_some_and(local_host)).then(|| {
+        refused(
+            StatusCode::FORBIDDEN,
+            format!("Forbidden: host {value} is not this machine (a DNS rebinding?)"),
+        )
+    })
+}
+
+fn origin_elsewhere(headers: &HeaderMap) -> Option<Response> {
     let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("");
     let host = url::Url::parse(origin)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned));
-    let local = matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    (!local).then(|| {
+    (!host.as_deref().is_some_and(local_host)).then(|| {
         refused(
             StatusCode::FORBIDDEN,
             format!("Forbidden: origin {origin} may not use this gateway"),
@@ -759,5 +791,12 @@ mod tests {
             origin_refused(&HeaderMap::new()).is_none(),
             "no Origin: not a browser"
         );
+        let host = |host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, host.parse().unwrap());
+            host_refused(&h).is_none()
+        };
+        assert!(host("127.0.0.1:8080") && host("localhost") && host("[::1]:9"));
+        assert!(!host("evil.example.com") && !host("127.0.0.1.evil.example:80"));
     }
 }
