@@ -336,6 +336,7 @@ fn mcp_post(
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .body(body.to_string());
+
     match session {
         Some(session) => request
             .header("mcp-session-id", session)
@@ -344,12 +345,14 @@ fn mcp_post(
     }
 }
 
-/// `echo` by a bare keep-alive HTTP client speaking Streamable HTTP to the server itself:
-/// the least any path to a remote server can cost.
-async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
-    let http = reqwest::Client::new();
-    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "raw", "version": "1" } } });
-    let response = mcp_post(&http, url, init, None).send().await?;
+/// A handshake-era session at `url` for a client called `name`: initialized, its id.
+async fn open_session(
+    http: &reqwest::Client,
+    url: &str,
+    name: &str,
+) -> anyhow::Result<Option<String>> {
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": name, "version": "1" } } });
+    let response = mcp_post(http, url, init, None).send().await?;
     let session = response
         .headers()
         .get("mcp-session-id")
@@ -357,18 +360,38 @@ async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
         .map(str::to_owned);
     response.text().await?;
     let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
-    mcp_post(&http, url, initialized, session.as_deref())
+    mcp_post(http, url, initialized, session.as_deref())
         .send()
         .await?
         .text()
         .await?;
+    Ok(session)
+}
+
+/// `echo` by a bare keep-alive HTTP client speaking Streamable HTTP to the server itself:
+/// the least any path to a remote server can cost.
+async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
+    http_caller(url, "echo", None).await
+}
+
+/// `tool` (an echo) by a keep-alive HTTP client in a session of its own at `url`, presenting
+/// `key` when given.
+async fn http_caller(url: &str, tool: &'static str, key: Option<&str>) -> anyhow::Result<Caller> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert("x-api-key", key.parse()?);
+    }
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
+    let session = open_session(&http, url, "raw").await?;
     let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
     let url = url.to_owned();
     Ok(Arc::new(move || {
         let (http, url, session) = (http.clone(), url.clone(), session.clone());
         let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Box::pin(async move {
-            let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "echo", "arguments": { "message": "benchmark" } } });
+            let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": tool, "arguments": { "message": "benchmark" } } });
             let text = mcp_post(&http, &url, body, session.as_deref())
                 .send()
                 .await?
@@ -378,6 +401,94 @@ async fn raw_http_caller(url: &str) -> anyhow::Result<Caller> {
             Ok(())
         })
     }))
+}
+
+/// What the HTTP face costs: `echo` at server-everything over Streamable HTTP, straight and
+/// through `mcpgw serve --listen` (without keys, and with a key checked on every request), and
+/// the gateway's memory with 200 idle handshake-era sessions.
+struct FaceFigures {
+    direct: Figures,
+    open: Figures,
+    keyed: Figures,
+    idle_kib: (u64, u64),
+}
+
+async fn face(binary: &Path, dir: &Path, url: &str, calls: usize) -> anyhow::Result<FaceFigures> {
+    let config = dir.join("face.toml");
+    std::fs::write(&config, format!("[servers.every]\nurl = {url:?}\n"))?;
+    let keys = dir.join("face-keys.json");
+    let start = |keys_file: &Path| -> anyhow::Result<(tokio::process::Child, String)> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = tokio::process::Command::new(binary)
+            .args([
+                "-q",
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--config",
+            ])
+            .arg(&config)
+            .env("MCPGW_KEYS_FILE", keys_file)
+            .env("XDG_CACHE_HOME", dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        Ok((child, format!("http://127.0.0.1:{port}/mcp")))
+    };
+    let healthy = |url: String| async move {
+        let health = url.replace("/mcp", "/health");
+        for _ in 0..400 {
+            if let Ok(r) = reqwest::get(&health).await
+                && let Ok(v) = r.json::<serde_json::Value>().await
+                && v["servers"]["ready"] == 1
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("the face at {url} never had its server ready")
+    };
+    let (open_child, open_url) = start(&dir.join("no-keys.json"))?;
+    let made = std::process::Command::new(binary)
+        .args(["keys", "create", "bench"])
+        .env("MCPGW_KEYS_FILE", &keys)
+        .env("MCPGW_CONFIG", &config)
+        .output()?;
+    anyhow::ensure!(made.status.success(), "keys create failed");
+    let key = String::from_utf8(made.stdout)?.trim().to_owned();
+    let (_keyed_child, keyed_url) = start(&keys)?;
+    healthy(open_url.clone()).await?;
+    healthy(keyed_url.clone()).await?;
+    let paths = [
+        http_caller(url, "echo", None).await?,
+        http_caller(&open_url, "every__echo", None).await?,
+        http_caller(&keyed_url, "every__echo", Some(&key)).await?,
+    ];
+    let mut figures = compare(&paths, calls).await?.into_iter();
+    let (direct, open, keyed) = (
+        figures.next().unwrap(),
+        figures.next().unwrap(),
+        figures.next().unwrap(),
+    );
+    // 200 clients initialize and then say nothing.
+    let pid = open_child.id().unwrap_or(0);
+    let before = rss_kib(pid).unwrap_or(0);
+    let http = reqwest::Client::new();
+    let mut idle = vec![];
+    for n in 0..200 {
+        idle.push(open_session(&http, &open_url, &format!("idle-{n}")).await?);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib(pid).unwrap_or(0);
+    Ok(FaceFigures {
+        direct,
+        open,
+        keyed,
+        idle_kib: (before, after),
+    })
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -656,6 +767,13 @@ async fn bench() -> anyhow::Result<()> {
     child.wait().await?;
     direct_child.kill().await?;
     relay_child.kill().await?;
+    // `MCPGW_BENCH_ONLY=face`: the HTTP face alone.
+    if std::env::var("MCPGW_BENCH_ONLY").is_ok_and(|v| v == "face") {
+        let (_server, url) = http_server(&everything).await?;
+        let f = face(&binary, dir.path(), &url, (calls / 8).max(CONCURRENCY * 7)).await?;
+        print_face(&f);
+        return Ok(());
+    }
     // `MCPGW_BENCH_ONLY=relay`: the relay figures alone (a quick before/after).
     if std::env::var("MCPGW_BENCH_ONLY").is_ok_and(|v| v == "relay") {
         for (name, f) in [
@@ -711,6 +829,7 @@ async fn bench() -> anyhow::Result<()> {
     let mut proxy = tokio::process::Command::new(&binary);
     proxy.arg("-q").arg("proxy").arg(&url);
     let (proxy_client, mut proxy_child) = connect(proxy).await?;
+    let face_figures = face(&binary, dir.path(), &url, http_calls).await?;
     let paths = [
         raw,
         stdio_caller(remote_client.clone(), "echo"),
@@ -904,5 +1023,42 @@ async fn bench() -> anyhow::Result<()> {
         ),
         None => println!("| mcpgw peak RSS under load | | unknown (no /proc) | | ≤ 15 MB |"),
     }
+    println!();
+    print_face(&face_figures);
     Ok(())
+}
+
+fn print_face(f: &FaceFigures) {
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    println!(
+        "The HTTP face (`mcpgw serve --listen`) in front of server-everything over Streamable HTTP, each client in a session of its own:"
+    );
+    println!();
+    println!(
+        "| measure | straight to the server | face, no keys | face, key checked | face / straight | key / no keys | target |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| p50 latency, sequential | {} | {} | {} | {:.2}× | {:.2}× | key ≤ 1.05× |",
+        ms(f.direct.p50),
+        ms(f.open.p50),
+        ms(f.keyed.p50),
+        ratio(f.open.p50, f.direct.p50),
+        ratio(f.keyed.p50, f.open.p50)
+    );
+    println!(
+        "| throughput, concurrency {CONCURRENCY} | {:.0}/s | {:.0}/s | {:.0}/s | {:.2}× | {:.2}× | key ≥ 0.95× |",
+        f.direct.per_second,
+        f.open.per_second,
+        f.keyed.per_second,
+        f.open.per_second / f.direct.per_second,
+        f.keyed.per_second / f.open.per_second
+    );
+    let (before, after) = f.idle_kib;
+    println!(
+        "| gateway RSS, then with 200 idle sessions | | {:.1} MB → {:.1} MB ({:.1} KB each) | | | | |",
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        after.saturating_sub(before) as f64 / 200.0
+    );
 }

@@ -53,7 +53,10 @@ async fn suite(args: &[&str]) {
             tail(&face.log(), 60)
         );
     }
-    assert!(text.contains("Total:") || text.contains("Passed:"), "{text}");
+    assert!(
+        text.contains("Total:") || text.contains("Passed:"),
+        "{text}"
+    );
 }
 
 /// Every check with status FAILURE in the suite's output folder.
@@ -102,4 +105,21 @@ async fn the_active_scenarios_pass_through_the_face_at_2026_07_28() {
 #[tokio::test]
 async fn the_draft_scenarios_of_2026_07_28_pass_through_the_face() {
     suite(&["--suite", "draft"]).await;
+}
+
+/// Pending scenarios (not yet in the suite's scored sets) that apply to mcpgw and its fixture:
+/// a tool's JSON Schema 2020-12 relayed untouched, in both eras, and a call's stream (its SSE
+/// polling checks: mcpgw does not resume streams, which the suite only warns about). The
+/// others pending are the tasks and skills extensions, which the fixture does not offer.
+#[tokio::test]
+async fn pending_scenarios_that_apply_pass_through_the_face() {
+    suite(&["--scenario", "json-schema-2020-12"]).await;
+    suite(&[
+        "--scenario",
+        "json-schema-2020-12",
+        "--spec-version",
+        "2026-07-28",
+    ])
+    .await;
+    suite(&["--scenario", "server-sse-polling"]).await;
 }

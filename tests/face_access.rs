@@ -308,7 +308,10 @@ async fn a_key_over_its_rate_gets_429_and_a_rotated_key_works_through_its_grace(
         all_output(&bad)
     );
     let face = Face::launch(&config_text, Some(&keys), &[]).await;
-    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+    let ping =
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": modern(json!({})) })
+            .to_string();
+    let ping = ping.as_str();
     for _ in 0..3 {
         let (status, _, body) = face.post(&[("x-api-key", &slow)], ping).await;
         assert_eq!(status, 200, "{body}");

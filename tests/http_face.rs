@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::face::{Face, events, modern};
+use common::face::{Face, events, modern, standard_headers};
 use common::*;
 use serde_json::{Value, json};
 
@@ -267,12 +267,14 @@ async fn closing_a_post_stream_cancels_its_request() {
         "tools/call",
         json!({ "name": "every__trigger-long-running-operation", "arguments": { "duration": 30, "steps": 30 } }),
     );
-    let sent = reqwest::Client::new()
+    let mut sent = reqwest::Client::new()
         .post(face.url())
         .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(call)
-        .send();
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in standard_headers(&call) {
+        sent = sent.header(k, v);
+    }
+    let sent = sent.body(call).send();
     // Let it reach the server (started by this first request), then hang up.
     let response = sent.await.unwrap();
     assert_eq!(response.status().as_u16(), 200);

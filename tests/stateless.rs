@@ -204,7 +204,7 @@ async fn bad_requests_of_this_era_get_the_spec_errors_and_nothing_else_is_distur
                 )
                 .await,
         );
-        assert_eq!(c, -32600, "{m}");
+        assert_eq!(c, -32601, "{m}");
         // A request without the fields, once the connection speaks this era.
         let (c, m, _) = code(raw(json!({})).await);
         assert_eq!(c, -32602, "{m}");

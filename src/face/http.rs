@@ -43,9 +43,12 @@ use tokio::time::Instant;
 use crate::config::{Config, ListenSettings};
 use crate::hub::{self, Control, HubHandle, ServerState, Services};
 use crate::principal::Principal;
-use crate::protocol::{self, ErrorObject, Message, Parsed, Request, RequestId, code};
+use crate::protocol::{
+    self, ErrorObject, Message, Parsed, Request, RequestId, Response as Rpc, code,
+};
 
 use super::gate::{Gate, plain};
+use super::headers;
 use super::keys::{Keys, Verifier};
 use super::pool::{NEXT_POST, Out, Pool, Post, PostGuard};
 use super::reload::Reloader;
@@ -57,6 +60,10 @@ pub const MAX_SESSIONS: usize = 256;
 pub const IDLE: Duration = Duration::from_secs(60 * 60);
 
 const SESSION_ID: &str = "mcp-session-id";
+
+/// How long a request of 2026-07-28 may take to be answered as plain JSON (with its own HTTP
+/// status) before its answer goes on an SSE stream instead.
+const ANSWER_SOON: Duration = Duration::from_millis(500);
 
 /// Serves MCP over HTTP on `listener` until `shutdown` completes, then ends every session and
 /// stops the servers.
@@ -371,7 +378,7 @@ async fn post(
                 );
             }
         },
-        None if initialize => {
+        None if initialize && !stateless => {
             if messages.len() > 1 {
                 return refused(
                     StatusCode::BAD_REQUEST,
@@ -460,6 +467,31 @@ async fn post(
     if messages.is_empty() {
         return StatusCode::ACCEPTED.into_response();
     }
+    if pool.stateless {
+        let view = face.hub.view();
+        for m in &messages {
+            let Message::Request(q) = m else { continue };
+            let tool = || {
+                let name = q
+                    .params
+                    .as_deref()
+                    .and_then(|p| protocol::param_str(p, "name"))?;
+                view.tool_schema(&name)
+            };
+            let why = headers::mismatch(q, &headers).or_else(|| {
+                (q.method == "tools/call")
+                    .then(|| headers::param_mismatch(q, &headers, tool()))
+                    .flatten()
+            });
+            if let Some(why) = why {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    Some(q.id.clone()),
+                    ErrorObject::new(headers::HEADER_MISMATCH, why),
+                );
+            }
+        }
+    }
     // The POST's stream: its requests' answers, and what is said about them meanwhile.
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
     let no = NEXT_POST.fetch_add(1, Ordering::Relaxed);
@@ -538,12 +570,31 @@ async fn post(
         pool: pool.clone(),
         no,
     };
-    let events =
-        futures_util::stream::unfold((rx, expected, guard), |(mut rx, left, guard)| async move {
+    let mut rx = rx;
+    // One request of 2026-07-28: an answer that comes soon and first is sent as JSON, an error
+    // with the HTTP status it calls for (mcpgw's own refusals come at once); anything else
+    // (progress, logs, a long wait) starts the SSE stream.
+    let mut first = None;
+    if pool.stateless && expected == 1 {
+        match tokio::time::timeout(ANSWER_SOON, rx.recv()).await {
+            Ok(Some(out)) if out.answers => return answered(out.line),
+            Ok(Some(out)) => first = Some(out),
+            Ok(None) => {
+                return refused(StatusCode::SERVICE_UNAVAILABLE, "mcpgw is shutting down");
+            }
+            Err(_) => {}
+        }
+    }
+    let events = futures_util::stream::unfold(
+        (rx, expected, guard, first),
+        |(mut rx, left, guard, mut first)| async move {
             if left == 0 {
                 return None;
             }
-            let out = rx.recv().await?;
+            let out = match first.take() {
+                Some(out) => out,
+                None => rx.recv().await?,
+            };
             let left = if out.answers { left - 1 } else { left };
             // An empty line stands for a request cancelled: no answer, nothing to send.
             let event = if out.line.is_empty() {
@@ -551,8 +602,9 @@ async fn post(
             } else {
                 Bytes::from(format!("event: message\ndata: {}\n\n", out.line))
             };
-            Some((Ok::<_, Infallible>(event), (rx, left, guard)))
-        });
+            Some((Ok::<_, Infallible>(event), (rx, left, guard, first)))
+        },
+    );
     let mut response = sse(Body::from_stream(events));
     if let Some(id) = made
         && let Ok(id) = id.parse()
@@ -560,6 +612,18 @@ async fn post(
         response.headers_mut().insert(SESSION_ID, id);
     }
     response
+}
+
+/// The answer to a request of 2026-07-28, alone: JSON, an error with its HTTP status.
+fn answered(line: String) -> Response {
+    let status = match Message::parse(line.as_bytes()) {
+        Parsed::Message(Message::Response(Rpc {
+            outcome: Err(error),
+            ..
+        })) => headers::status_of(error.code),
+        _ => StatusCode::OK,
+    };
+    (status, [(header::CONTENT_TYPE, "application/json")], line).into_response()
 }
 
 /// An SSE stream of `body`'s events.

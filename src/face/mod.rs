@@ -3,6 +3,7 @@
 //! on a hub; and many clients over HTTP ([`http`]).
 
 pub mod gate;
+mod headers;
 pub mod http;
 pub mod keys;
 mod limit;

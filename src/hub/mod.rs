@@ -153,6 +153,8 @@ pub struct HubHandle {
     epoch: std::time::Instant,
     /// What sessions' requests to servers came to.
     pub stats: Arc<Stats>,
+    /// The latest view, for faces that check a request before it reaches a session.
+    views: watch::Receiver<Arc<View>>,
 }
 
 /// A session's membership of a hub.
@@ -173,6 +175,11 @@ impl Membership {
 }
 
 impl HubHandle {
+    /// The servers and their lists as they are now.
+    pub fn view(&self) -> Arc<View> {
+        self.views.borrow().clone()
+    }
+
     /// Joins a new session to the hub.
     pub fn connect(&self) -> Membership {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
@@ -324,6 +331,8 @@ struct Fetched {
 
 struct Hub {
     config: Arc<Config>,
+    /// Every view published, for [`HubHandle::view`].
+    views: watch::Sender<Arc<View>>,
     /// What servers added by a reload are started with.
     services: Services,
     events: mpsc::UnboundedSender<Event>,
@@ -400,7 +409,9 @@ pub fn spawn(
         }
         None => Cached::Done,
     };
+    let (views, views_rx) = watch::channel(Arc::<View>::default());
     let mut hub = Hub {
+        views,
         config,
         slots,
         view: Arc::default(),
@@ -419,11 +430,13 @@ pub fn spawn(
         subscribing: FuturesUnordered::new(),
     };
     hub.view = Arc::new(hub.build_view(Arc::new(hub.merge())));
+    hub.views.send_replace(hub.view.clone());
     let handle = HubHandle {
         commands,
         next_session: Arc::new(AtomicU64::new(1)),
         epoch: std::time::Instant::now(),
         stats: Arc::default(),
+        views: views_rx,
     };
     let task = tokio::spawn(hub.run(commands_rx, events_rx, control));
     (handle, task)
@@ -971,6 +984,7 @@ impl Hub {
             (self.view.merged.clone(), vec![])
         };
         self.view = Arc::new(self.build_view(merged));
+        self.views.send_replace(self.view.clone());
         for member in self.members.values() {
             let _ = member.events.send(ToSession::View {
                 view: self.view.clone(),

@@ -129,6 +129,18 @@ impl View {
         Some((t.server, t.name.clone()))
     }
 
+    /// The `inputSchema` of an exposed tool, as its server wrote it.
+    pub fn tool_schema(&self, exposed: &str) -> Option<&serde_json::value::RawValue> {
+        let (server, name) = self.tool(exposed)?;
+        self.servers[server]
+            .catalog
+            .get(super::Kind::Tools)
+            .iter()
+            .find(|t| super::item_text(t, "name").as_deref() == Some(name.as_str()))?
+            .get("inputSchema")
+            .map(|s| &**s)
+    }
+
     /// The server and its own name of an exposed prompt.
     pub fn prompt(&self, exposed: &str) -> Option<(usize, String)> {
         let t = self.merged.prompts.resolve(exposed)?;

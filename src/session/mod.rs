@@ -730,17 +730,11 @@ impl Session {
             _ => None,
         };
         if let Some(why) = gone {
-            let code = if request.method == "initialize" {
-                code::INVALID_REQUEST
-            } else {
-                code::METHOD_NOT_FOUND
-            };
-            let message = if code == code::INVALID_REQUEST {
-                format!("Invalid request: {why}")
-            } else {
-                format!("Method not found: {} ({why})", request.method)
-            };
-            return self.reject(Some(request.id), ErrorObject::new(code, message));
+            let message = format!("Method not found: {} ({why})", request.method);
+            return self.reject(
+                Some(request.id),
+                ErrorObject::new(code::METHOD_NOT_FOUND, message),
+            );
         }
         if request.method.starts_with("tasks/")
             && !stateless::declares_extension(self.capabilities.as_deref(), stateless::TASKS)

@@ -20,6 +20,7 @@ mod modern;
 
 pub use http::client as http_client;
 pub use life::{Cause, DownReason};
+pub use modern::{HeaderParams, header_params, param_headers};
 mod peer;
 mod stdio;
 

@@ -184,6 +184,14 @@ impl Face {
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("mcp-method"))
+        {
+            for (k, v) in standard_headers(body) {
+                request = request.header(k, v);
+            }
+        }
         let got = request.send().await.unwrap();
         let status = got.status().as_u16();
         let headers = got.headers().clone();
@@ -199,8 +207,39 @@ impl Drop for Face {
     }
 }
 
-/// The JSON-RPC messages of an SSE body.
+/// The headers a client of 2026-07-28 sends with `body` (none for another era's): its
+/// version, method and target, as the transport wants them.
+pub fn standard_headers(body: &str) -> Vec<(&'static str, String)> {
+    let Ok(message) = serde_json::from_str::<Value>(body) else {
+        return vec![];
+    };
+    let Some(version) =
+        message["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"].as_str()
+    else {
+        return vec![];
+    };
+    let method = message["method"].as_str().unwrap_or_default();
+    let mut headers = vec![
+        ("mcp-protocol-version", version.to_owned()),
+        ("mcp-method", method.to_owned()),
+    ];
+    let target = match method {
+        "tools/call" | "prompts/get" => message["params"]["name"].as_str(),
+        "resources/read" => message["params"]["uri"].as_str(),
+        _ => None,
+    };
+    if let Some(target) = target {
+        headers.push(("mcp-name", target.to_owned()));
+    }
+    headers
+}
+
+/// The JSON-RPC messages of an SSE body (or of a JSON one).
 pub fn events(body: &str) -> Vec<Value> {
+    // A single answer may come as JSON rather than a stream.
+    if body.trim_start().starts_with('{') {
+        return serde_json::from_str(body).into_iter().collect();
+    }
     body.lines()
         .filter_map(|l| l.strip_prefix("data: "))
         .filter_map(|d| serde_json::from_str(d).ok())
