@@ -127,7 +127,7 @@ async fn two_hundred_clients_with_every_kind_of_key_while_the_config_reloads() {
             while Instant::now() < deadline {
                 i += 1;
                 // Each server every other call: for the scoped key, one outside its scope.
-                let tool = if i % 2 == 0 {
+                let tool = if i.is_multiple_of(2) {
                     "other__echo"
                 } else {
                     "every__echo"
