@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::principal::{self, Grant, Identity};
 
-use super::raw::{RawAudit, RawFaceTls, RawKey, RawListen, Text};
+use super::raw::{RawAudit, RawFaceOAuth, RawFaceTls, RawKey, RawListen, Text};
 use super::{ConfigError, Resolver};
 
 /// `[listen]`.
@@ -17,6 +17,25 @@ pub struct ListenSettings {
     /// Keys from the environment (`key = "${VAR}"`), beside the keys file's.
     pub keys: Vec<ConfigKey>,
     pub tls: Option<FaceTls>,
+    pub oauth: Option<FaceOAuth>,
+}
+
+/// `[listen.oauth]`: access tokens (JWTs) of `issuer` for this face are a way in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceOAuth {
+    /// The authorization server: its metadata (and so its keys) is found from here.
+    pub issuer: String,
+    /// The face's own URL as clients reach it (its Protected Resource Metadata names it);
+    /// `None`: `http(s)://ADDRESS/mcp` of where it listens.
+    pub resource: Option<String>,
+    /// What a token's `aud` must hold; `None`: the resource.
+    pub audience: Option<String>,
+    /// Scopes every token must carry.
+    pub scopes: Vec<String>,
+    /// Claims mapped: `email`, `name`, `team`, `roles`, `org` (the identity) and `servers`
+    /// (the servers the token reaches; all when the token has no such claim), each to the
+    /// name of the claim that holds it.
+    pub claims: Vec<(String, String)>,
 }
 
 /// `[listen.tls]`: the face speaks HTTPS with `cert` and `key` (PEM); with `client_ca`, a
@@ -92,7 +111,74 @@ impl Resolver<'_> {
             .map(|(name, key)| self.key(name, key))
             .collect::<Result<_, _>>()?;
         let tls = raw.tls.as_ref().map(|t| self.face_tls(t)).transpose()?;
-        Ok(ListenSettings { address, keys, tls })
+        let oauth = raw.oauth.as_ref().map(|o| self.face_oauth(o)).transpose()?;
+        Ok(ListenSettings {
+            address,
+            keys,
+            tls,
+            oauth,
+        })
+    }
+
+    fn face_oauth(&self, raw: &RawFaceOAuth) -> Result<FaceOAuth, ConfigError> {
+        let url = |t: &Text, key: &str| -> Result<String, ConfigError> {
+            let text = self.string(t, &format!("listen.oauth.{key}"))?;
+            match reqwest::Url::parse(&text) {
+                Ok(u) if u.scheme() == "https" || super::is_loopback(&u) => Ok(text),
+                Ok(_) => Err(self.error(
+                    t.span().start,
+                    format!("`listen.oauth.{key}`: an https URL (plain http only on this machine)"),
+                )),
+                Err(e) => Err(self.error(t.span().start, format!("`listen.oauth.{key}`: {e}"))),
+            }
+        };
+        let Some(issuer) = &raw.issuer else {
+            return Err(self.error(
+                0,
+                "`[listen.oauth]` needs `issuer`, the authorization server's URL",
+            ));
+        };
+        let mut claims = vec![
+            ("email".to_owned(), "email".to_owned()),
+            ("name".to_owned(), "name".to_owned()),
+        ];
+        for (field, claim) in &raw.claims {
+            let known = ["email", "name", "team", "roles", "org", "servers"];
+            if !known.contains(&field.get_ref().as_str()) {
+                return Err(self.error(
+                    field.span().start,
+                    format!(
+                        "`listen.oauth.claims.{}`: map one of {}",
+                        field.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            claims.retain(|(f, _)| f != field.get_ref());
+            claims.push((
+                field.get_ref().clone(),
+                self.string(claim, "listen.oauth.claims")?,
+            ));
+        }
+        Ok(FaceOAuth {
+            issuer: url(issuer, "issuer")?.trim_end_matches('/').to_owned(),
+            resource: raw
+                .resource
+                .as_ref()
+                .map(|r| url(r, "resource"))
+                .transpose()?,
+            audience: raw
+                .audience
+                .as_ref()
+                .map(|a| self.string(a, "listen.oauth.audience"))
+                .transpose()?,
+            scopes: raw
+                .scopes
+                .iter()
+                .map(|s| self.string(s, "listen.oauth.scopes"))
+                .collect::<Result<_, _>>()?,
+            claims,
+        })
     }
 
     fn face_tls(&self, raw: &RawFaceTls) -> Result<FaceTls, ConfigError> {

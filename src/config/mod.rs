@@ -16,7 +16,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 pub use error::{ConfigError, Location};
 pub use expand::expand;
-pub use listen::{AuditSettings, ConfigKey, FaceTls, ListenSettings};
+pub use listen::{AuditSettings, ConfigKey, FaceOAuth, FaceTls, ListenSettings};
 use raw::{RawConfig, RawFilter, RawServer, Text};
 
 /// The commented default configuration, the same text as `examples/mcpgw.toml`.

@@ -33,6 +33,20 @@ pub struct RawListen {
     #[serde(default)]
     pub keys: BTreeMap<Spanned<String>, RawKey>,
     pub tls: Option<RawFaceTls>,
+    pub oauth: Option<RawFaceOAuth>,
+}
+
+/// `[listen.oauth]`: the face as an OAuth protected resource.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaceOAuth {
+    pub issuer: Option<Text>,
+    pub resource: Option<Text>,
+    pub audience: Option<Text>,
+    #[serde(default)]
+    pub scopes: Vec<Text>,
+    #[serde(default)]
+    pub claims: BTreeMap<Spanned<String>, Text>,
 }
 
 /// `[listen.tls]`: HTTPS, and client certificates.

@@ -18,11 +18,14 @@ use crate::principal::{Identity, Principal};
 
 use super::keys::{Verdict, Verifier};
 use super::limit::Limiter;
+use super::oauth::{self, Refusal, Resource};
 use super::tls::{Peer, Subject};
 
 pub struct Gate {
     pub keys: Verifier,
     limiter: Limiter,
+    /// Access tokens of `[listen.oauth]`, when the face is a protected resource.
+    pub oauth: Option<Arc<Resource>>,
 }
 
 /// A JSON answer of the face's own (not JSON-RPC): `{"error": …, "message": …}`.
@@ -31,74 +34,141 @@ pub fn plain(status: StatusCode, error: &str, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// The key a request carries: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
-fn presented(headers: &HeaderMap) -> Option<&str> {
+/// The value of `Authorization: Bearer …`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.get(..7)
                 .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-                .map(|_| &v[7..])
+                .map(|_| v[7..].trim())
         })
+}
+
+/// The key a request carries: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+fn presented(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers)
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .map(str::trim)
 }
 
+/// A refusal: its audit line, its log line, its answer.
+struct Refused<'a> {
+    outcome: &'a str,
+    status: StatusCode,
+    error: &'a str,
+    message: &'a str,
+    refusal: Option<&'a Refusal>,
+}
+
 impl Gate {
-    pub fn new(keys: Verifier) -> Gate {
+    pub fn new(keys: Verifier, oauth: Option<Arc<Resource>>) -> Gate {
+        if oauth.is_some() {
+            keys.require();
+        }
         Gate {
             keys,
             limiter: Limiter::default(),
+            oauth,
         }
+    }
+
+    fn refuse(&self, address: &str, r: Refused<'_>) -> Box<Response> {
+        audit::record(audit::Event::Auth {
+            key: None,
+            address,
+            outcome: r.outcome,
+            reason: Some(r.message),
+        });
+        tracing::info!("refused a request from {address}: {}", r.message);
+        let mut response = plain(r.status, r.error, r.message);
+        // Where to log in, when the face takes access tokens.
+        let challenge = match &self.oauth {
+            Some(resource) => resource.challenge(r.refusal),
+            None => "Bearer".into(),
+        };
+        if let Ok(value) = challenge.parse() {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        Box::new(response)
     }
 
     /// Who the request is from (`None`: the face takes no keys), or the answer refusing it
     /// (boxed: it is large, and rare).
-    pub fn admit(
+    pub async fn admit(
         &self,
         headers: &HeaderMap,
         from: &Peer,
         stats: &Stats,
     ) -> Result<Option<Arc<Principal>>, Box<Response>> {
         let address = from.addr.to_string();
-        let refuse = |outcome: &str, status, error, message: &str| {
-            audit::record(audit::Event::Auth {
-                key: None,
-                address: &address,
-                outcome,
-                reason: Some(message),
-            });
-            tracing::info!("refused a request from {address}: {message}");
-            let mut response = plain(status, error, message);
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("header"));
-            Err(Box::new(response))
-        };
-        let principal = match self.keys.check(presented(headers)) {
-            Verdict::Open => return Ok(None),
-            Verdict::Key(p) => p,
-            // No key, but a client certificate the face's CA signed.
-            Verdict::Missing if from.subject.is_some() => {
-                Arc::new(certified(from.subject.as_deref().expect("a subject")))
+        let principal = match (&self.oauth, bearer(headers)) {
+            // An access token, when the face takes them (API keys are never JWTs).
+            (Some(resource), Some(token)) if oauth::looks_like_jwt(token) => {
+                match resource.verify(token).await {
+                    Ok(p) => Arc::new(p),
+                    Err(refusal) => {
+                        let (outcome, status, error, message) = match &refusal {
+                            Refusal::Invalid(why) => (
+                                "invalid_token",
+                                StatusCode::UNAUTHORIZED,
+                                "Unauthorized",
+                                why,
+                            ),
+                            Refusal::Scope(why) => (
+                                "insufficient_scope",
+                                StatusCode::FORBIDDEN,
+                                "Forbidden",
+                                why,
+                            ),
+                        };
+                        let refused = Refused {
+                            outcome,
+                            status,
+                            error,
+                            message,
+                            refusal: Some(&refusal),
+                        };
+                        return Err(self.refuse(&address, refused));
+                    }
+                }
             }
-            Verdict::Missing => {
-                return refuse(
-                    "missing",
-                    StatusCode::UNAUTHORIZED,
-                    "Unauthorized",
-                    "API key required",
-                );
-            }
-            Verdict::Invalid => {
-                return refuse(
-                    "invalid",
-                    StatusCode::FORBIDDEN,
-                    "Forbidden",
-                    "Invalid API key",
-                );
-            }
+            _ => match self.keys.check(presented(headers)) {
+                Verdict::Open => return Ok(None),
+                Verdict::Key(p) => p,
+                // No key, but a client certificate the face's CA signed.
+                Verdict::Missing if from.subject.is_some() => {
+                    Arc::new(certified(from.subject.as_deref().expect("a subject")))
+                }
+                Verdict::Missing => {
+                    let message = if self.oauth.is_some() {
+                        "Access token or API key required"
+                    } else {
+                        "API key required"
+                    };
+                    let refused = Refused {
+                        outcome: "missing",
+                        status: StatusCode::UNAUTHORIZED,
+                        error: "Unauthorized",
+                        message,
+                        refusal: None,
+                    };
+                    return Err(self.refuse(&address, refused));
+                }
+                Verdict::Invalid => {
+                    let refused = Refused {
+                        outcome: "invalid",
+                        status: StatusCode::FORBIDDEN,
+                        error: "Forbidden",
+                        message: "Invalid API key",
+                        refusal: None,
+                    };
+                    return Err(self.refuse(&address, refused));
+                }
+            },
         };
         if let Some(rate) = principal.rate
             && let Err(wait) = self.limiter.take(&principal.name, rate)

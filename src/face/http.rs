@@ -50,6 +50,7 @@ use crate::protocol::{
 use super::gate::{Gate, plain};
 use super::headers;
 use super::keys::{Keys, Verifier};
+use super::oauth;
 use super::pool::{NEXT_POST, Out, Pool, Post, PostGuard};
 use super::reload::Reloader;
 use super::tls::{Incoming, Peer};
@@ -77,6 +78,11 @@ pub async fn run(
     let verifier = Verifier::new(keys, &config.listen.keys).map_err(std::io::Error::other)?;
     let tls = config.listen.tls.clone();
     let tls = tls.as_ref();
+    let base = format!(
+        "{}://{}",
+        if tls.is_some() { "https" } else { "http" },
+        listener.local_addr()?
+    );
     let (control, control_rx) = mpsc::unbounded_channel();
     let reloader = Reloader::new(&config, control.clone());
     let (hub, hub_task) = hub::spawn(config.clone(), services, control_rx);
@@ -88,7 +94,7 @@ pub async fn run(
         control,
         sessions: Mutex::default(),
         stopped,
-        gate: Gate::new(verifier),
+        gate: Gate::new(verifier, oauth::resource(&config.listen.oauth, &base)),
         reloader: reloader.clone(),
         loopback: listener.local_addr()?.ip().is_loopback(),
     });
@@ -111,6 +117,14 @@ pub async fn run(
         .route("/servers", axum::routing::get(servers))
         .route("/servers/{name}", axum::routing::get(server))
         .route("/stats", axum::routing::get(stats))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            axum::routing::get(resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/{*path}",
+            axum::routing::get(resource_metadata),
+        )
         .route("/admin/reload", axum::routing::post(admin_reload))
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
@@ -145,6 +159,7 @@ pub async fn run(
 pub fn allowed(addr: &SocketAddr, keys: &Keys, listen: &ListenSettings) -> Result<(), String> {
     let configured = || {
         listen.tls.as_ref().is_some_and(|t| t.client_ca.is_some())
+            || listen.oauth.is_some()
             || Verifier::new(Keys::new(keys.path().to_owned()), &listen.keys)
                 .is_ok_and(|v| v.configured())
     };
@@ -191,14 +206,17 @@ impl axum::extract::FromRequestParts<Arc<Face>> for Caller {
             .extensions
             .get::<ConnectInfo<Peer>>()
             .map_or(&unknown, |c| &c.0);
-        face.admit(&parts.headers, from).map(Caller).map_err(|r| *r)
+        face.admit(&parts.headers, from)
+            .await
+            .map(Caller)
+            .map_err(|r| *r)
     }
 }
 
 impl Face {
     /// Origin and key: the checks every request but `/health` passes first. `Ok`: who it is
     /// from (`None`: the face takes no keys).
-    fn admit(
+    async fn admit(
         &self,
         headers: &HeaderMap,
         from: &Peer,
@@ -211,7 +229,7 @@ impl Face {
         if let Some(refused) = refused {
             return Err(Box::new(refused));
         }
-        self.gate.admit(headers, from, &self.hub.stats)
+        self.gate.admit(headers, from, &self.hub.stats).await
     }
 
     /// The session of `principal`'s 2026-07-28 requests.
@@ -765,6 +783,19 @@ async fn server(
             StatusCode::NOT_FOUND,
             "Not Found",
             &format!("no server named `{name}`"),
+        ),
+    }
+}
+
+/// The Protected Resource Metadata (RFC 9728), open to anyone, when the face takes access
+/// tokens.
+async fn resource_metadata(State(face): State<Arc<Face>>) -> Response {
+    match &face.gate.oauth {
+        Some(resource) => json_response(StatusCode::OK, &resource.metadata()),
+        None => plain(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "this gateway takes no access tokens (no [listen.oauth])",
         ),
     }
 }

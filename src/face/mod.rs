@@ -7,6 +7,7 @@ mod headers;
 pub mod http;
 pub mod keys;
 mod limit;
+pub mod oauth;
 mod pool;
 pub mod reload;
 pub mod tls;
