@@ -114,6 +114,14 @@ pub fn record(event: Event<'_>) {
 
 impl Sink {
     fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        // Another process rotated the file: write to the new one.
+        if self
+            .file
+            .as_ref()
+            .is_some_and(|f| !same_file(f, &self.path))
+        {
+            self.file = None;
+        }
         let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
         if size > 0 && size + bytes.len() as u64 > self.max_bytes {
             let mut old = self.path.clone().into_os_string();
@@ -134,6 +142,22 @@ impl Sink {
         }
         self.file.as_mut().expect("opened").write_all(bytes)
     }
+}
+
+/// Whether `file` is still the one at `path`.
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+/// Windows does not rename a file another process has open: it is always the one at `path`.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, _: &std::path::Path) -> bool {
+    true
 }
 
 /// Words that mark an argument as a secret.

@@ -24,6 +24,23 @@ pub struct Principal {
     pub rate: Option<Rate>,
 }
 
+impl Principal {
+    /// Its name and everything it is granted, as one string: sessions made for a principal
+    /// serve it only while this stays the same (a key re-made with another scope, a token
+    /// with other claims, gets sessions of its own).
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}\n{:?}\n{:?}\n{:?}\n{}\n{:?}",
+            self.name,
+            self.scope.servers(),
+            self.scope.tools(),
+            self.identity,
+            self.admin,
+            self.rate
+        )
+    }
+}
+
 /// What a key lets its holder do.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Grant {
@@ -319,6 +336,24 @@ mod tests {
         );
         assert_eq!(s.describe(), "servers a, b; tools a__read_*, b__*");
         assert!(Scope::new(None, vec!["[".into()]).is_err());
+    }
+
+    #[test]
+    fn a_principal_is_known_by_its_grant_too() {
+        let a = Principal {
+            name: "ci".into(),
+            ..Principal::default()
+        };
+        let narrower = Principal {
+            scope: Scope::new(Some(vec!["x".into()]), vec![]).unwrap(),
+            ..a.clone()
+        };
+        assert_eq!(a.fingerprint(), a.clone().fingerprint());
+        assert_ne!(
+            a.fingerprint(),
+            narrower.fingerprint(),
+            "re-made with another scope"
+        );
     }
 
     #[test]

@@ -123,6 +123,25 @@ async fn a_scoped_key_sees_and_reaches_only_its_servers_and_tools() {
                 .len(),
         "half of them, at most: {resources}"
     );
+    // A URI that names the other server (collisions are prefixed with it) is not its way in.
+    let foreign = wide_resources["result"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .find(|u| u.starts_with("mcpgw://other/"))
+        .unwrap_or_else(|| panic!("the same resources collide: {wide_resources}"))
+        .to_owned();
+    let read = n.request("resources/read", json!({ "uri": foreign })).await;
+    assert!(
+        read["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not found"),
+        "{read}"
+    );
+    let read = w.request("resources/read", json!({ "uri": foreign })).await;
+    assert!(read["result"]["contents"].is_array(), "{read}");
     // Calls inside its scope run; outside, a clear error naming the scope.
     let echoed = n
         .request("tools/call", json!({ "name": "every__echo", "arguments": { "message": "hi", "token": "s3cret-arg" } }))
@@ -231,7 +250,11 @@ async fn a_scoped_key_sees_and_reaches_only_its_servers_and_tools() {
         "{mine}"
     );
     let (_, all) = face.get("/stats", Some(&admin)).await;
-    assert_eq!(all["keys"]["wide"]["calls"], 1, "{all}");
+    assert_eq!(all["keys"]["wide"]["calls"], 2, "an echo and a read: {all}");
+    assert_eq!(
+        all["keys"]["narrow"]["calls"], 1,
+        "its read of the other server went nowhere: {all}"
+    );
     assert!(
         all["servers"]["other"]["calls"].as_u64().unwrap() >= 1,
         "{all}"
@@ -301,6 +324,7 @@ async fn a_key_over_its_rate_gets_429_and_a_rotated_key_works_through_its_grace(
     std::fs::write(&config, &config_text).unwrap();
     let slow = make_key(&keys, &config, "slow", &["--rate", "3/m"]);
     let admin = make_key(&keys, &config, "root", &["--admin"]);
+    let batchy = make_key(&keys, &config, "batchy", &["--rate", "5/m"]);
     let bad = keys_cli(&keys, &config, &["create", "x", "--rate", "fast"]);
     assert!(
         all_output(&bad).contains("write a rate like 120/m"),
@@ -328,6 +352,13 @@ async fn a_key_over_its_rate_gets_429_and_a_rotated_key_works_through_its_grace(
     assert_eq!(status, 200);
     let (_, stats) = face.get("/stats", Some(&admin)).await;
     assert_eq!(stats["keys"]["slow"]["rate_limited"], 1, "{stats}");
+    // A batch costs what it holds: 2 for the session, then 5 more than the 3 left.
+    let (session, _) = face.open_session(&[("x-api-key", &batchy)]).await;
+    let pings: Vec<Value> = (10..15)
+        .map(|id| json!({ "jsonrpc": "2.0", "id": id, "method": "ping" }))
+        .collect();
+    let (status, _, body) = session.post_raw(&Value::Array(pings).to_string()).await;
+    assert_eq!(status, 429, "{body}");
 
     // Rotation: the new key at once, the old one through its grace period.
     let rotated = keys_cli(&keys, &config, &["rotate", "root", "--grace", "1h"]);

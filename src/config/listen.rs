@@ -161,7 +161,8 @@ impl Resolver<'_> {
             ));
         }
         Ok(FaceOAuth {
-            issuer: url(issuer, "issuer")?.trim_end_matches('/').to_owned(),
+            // As the issuer writes it (`iss` must equal it, trailing slash and all).
+            issuer: url(issuer, "issuer")?,
             resource: raw
                 .resource
                 .as_ref()

@@ -96,6 +96,22 @@ impl Gate {
         Box::new(response)
     }
 
+    /// Charges `principal` for `n` more requests (the rest of a batch; its first was charged
+    /// at the door), or the 429 that refuses them.
+    pub fn charge(
+        &self,
+        principal: &Principal,
+        n: u32,
+        stats: &Stats,
+    ) -> Result<(), Box<Response>> {
+        let Some(rate) = principal.rate.filter(|_| n > 0) else {
+            return Ok(());
+        };
+        self.limiter
+            .take_n(&principal.name, rate, n)
+            .map_err(|wait| over_rate(principal, rate, wait, "-", stats))
+    }
+
     /// Who the request is from (`None`: the face takes no keys), or the answer refusing it
     /// (boxed: it is large, and rare).
     pub async fn admit(
@@ -173,24 +189,7 @@ impl Gate {
         if let Some(rate) = principal.rate
             && let Err(wait) = self.limiter.take(&principal.name, rate)
         {
-            stats.rate_limited(&principal.name);
-            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            let message = format!(
-                "key `{}` is over its rate of {rate}; try again in {secs} s",
-                principal.name
-            );
-            audit::record(audit::Event::Auth {
-                key: Some(&principal.name),
-                address: &address,
-                outcome: "rate_limited",
-                reason: Some(&message),
-            });
-            let mut response = plain(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", &message);
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                secs.to_string().parse().expect("header"),
-            );
-            return Err(Box::new(response));
+            return Err(over_rate(&principal, rate, wait, &address, stats));
         }
         audit::record(audit::Event::Auth {
             key: Some(&principal.name),
@@ -200,6 +199,34 @@ impl Gate {
         });
         Ok(Some(principal))
     }
+}
+
+/// The 429 of `principal` over its `rate`, counted and audited.
+fn over_rate(
+    principal: &Principal,
+    rate: crate::principal::Rate,
+    wait: std::time::Duration,
+    address: &str,
+    stats: &Stats,
+) -> Box<Response> {
+    stats.rate_limited(&principal.name);
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let message = format!(
+        "key `{}` is over its rate of {rate}; try again in {secs} s",
+        principal.name
+    );
+    audit::record(audit::Event::Auth {
+        key: Some(&principal.name),
+        address,
+        outcome: "rate_limited",
+        reason: Some(&message),
+    });
+    let mut response = plain(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", &message);
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        secs.to_string().parse().expect("header"),
+    );
+    Box::new(response)
 }
 
 /// The holder of a client certificate: `cert:NAME`, with its name and email as identity.

@@ -76,6 +76,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let verifier = Verifier::new(keys, &config.listen.keys).map_err(std::io::Error::other)?;
+    if let Some(oauth) = &config.listen.oauth
+        && oauth.resource.is_none()
+        && !listener.local_addr()?.ip().is_loopback()
+    {
+        return Err(std::io::Error::other(
+            "[listen.oauth] needs `resource`, the face's URL as clients reach it, when it listens beyond loopback (tokens name it as their audience)",
+        ));
+    }
     let tls = config.listen.tls.clone();
     let tls = tls.as_ref();
     let base = format!(
@@ -99,9 +107,18 @@ pub async fn run(
         loopback: listener.local_addr()?.ip().is_loopback(),
     });
     let weak = Arc::downgrade(&face);
-    reloader.on_reload(move |config| match weak.upgrade() {
-        Some(face) => face.gate.keys.set_config_keys(&config.listen.keys),
-        None => Ok(()),
+    let (tls_then, oauth_then) = (config.listen.tls.clone(), config.listen.oauth.clone());
+    reloader.on_reload(move |config| {
+        // Who may come in is not changed under running sessions: it takes a restart.
+        if config.listen.tls != tls_then || config.listen.oauth != oauth_then {
+            return Err(
+                "[listen.tls] or [listen.oauth] changed: restart mcpgw to take them (nothing of this config was taken)".into(),
+            );
+        }
+        match weak.upgrade() {
+            Some(face) => face.gate.keys.set_config_keys(&config.listen.keys),
+            None => Ok(()),
+        }
     });
     let watcher = tokio::spawn(reloader.watch());
     // Away from loopback, and with a client CA, nobody gets in unauthenticated.
@@ -178,7 +195,8 @@ struct Face {
     control: mpsc::UnboundedSender<Control>,
     /// Sessions of the handshake era, by `Mcp-Session-Id`.
     sessions: Mutex<HashMap<String, Arc<Pool>>>,
-    /// The sessions of the 2026-07-28 requests, one per key (`""`: without keys).
+    /// The sessions of the 2026-07-28 requests, one per principal ([`Principal::fingerprint`];
+    /// `""`: without keys).
     stateless: Mutex<HashMap<String, Arc<Pool>>>,
     stopped: watch::Receiver<bool>,
     gate: Gate,
@@ -234,9 +252,9 @@ impl Face {
 
     /// The session of `principal`'s 2026-07-28 requests.
     fn stateless_pool(&self, principal: Option<&Arc<Principal>>) -> Arc<Pool> {
-        let name = principal.map_or("", |p| p.name.as_str());
+        let name = principal.map(|p| p.fingerprint()).unwrap_or_default();
         let mut pools = self.stateless.lock().expect("pools");
-        if let Some(pool) = pools.get(name) {
+        if let Some(pool) = pools.get(&name) {
             return pool.clone();
         }
         let pool = Pool::spawn(
@@ -246,14 +264,14 @@ impl Face {
             true,
             principal.cloned(),
         );
-        pools.insert(name.to_owned(), pool.clone());
+        pools.insert(name, pool.clone());
         pool
     }
 
     /// The handshake-era session `id`, if `principal` may use it.
     fn session(&self, id: &str, principal: Option<&Arc<Principal>>) -> Option<Arc<Pool>> {
         let pool = self.sessions.lock().expect("sessions").get(id).cloned()?;
-        (pool.owner.as_deref() == principal.map(|p| p.name.as_str())).then_some(pool)
+        (pool.owner == principal.map(|p| p.fingerprint())).then_some(pool)
     }
 }
 
@@ -382,6 +400,16 @@ async fn post(
             _ => None,
         })
         .collect();
+    // A batch costs as many requests as it holds.
+    if let Some(p) = &principal
+        && let Err(refused) = face.gate.charge(
+            p,
+            u32::try_from(requests.len().saturating_sub(1)).unwrap_or(u32::MAX),
+            &face.hub.stats,
+        )
+    {
+        return *refused;
+    }
     let initialize = requests.iter().any(|r| r.method == "initialize");
     let stateless = requests.iter().any(|r| is_stateless(r, &headers));
     let (pool, made) = match session_id(&headers) {
@@ -746,6 +774,12 @@ async fn visible_statuses(face: &Face, principal: Option<&Principal>) -> Vec<hub
     let mut list = statuses(face).await;
     if let Some(p) = principal {
         list.retain(|s| p.scope.allows_server(&s.name));
+        if !p.admin {
+            // A command line or URL may hold what only its operator should read.
+            for s in &mut list {
+                s.target = String::new();
+            }
+        }
         if !p.scope.tools().is_empty() {
             // How many of a server's tools the globs allow is for its lists to say.
             for s in &mut list {
@@ -837,6 +871,10 @@ async fn sweep(face: Arc<Face>) {
             }
             !idle
         });
+        face.stateless
+            .lock()
+            .expect("pools")
+            .retain(|_, pool| pool.used.lock().expect("used").elapsed() < IDLE || !pool.quiet());
     }
 }
 

@@ -23,6 +23,11 @@ pub struct Limiter {
 impl Limiter {
     /// Takes one request from `key`'s bucket; `Err(wait)`: none left, one comes after `wait`.
     pub fn take(&self, key: &str, rate: Rate) -> Result<(), Duration> {
+        self.take_n(key, rate, 1)
+    }
+
+    /// Takes `n` requests at once (a batch), or none.
+    pub fn take_n(&self, key: &str, rate: Rate, n: u32) -> Result<(), Duration> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("buckets");
         let capacity = f64::from(rate.count);
@@ -43,11 +48,12 @@ impl Limiter {
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        let n = f64::from(n);
+        if bucket.tokens >= n {
+            bucket.tokens -= n;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+            Err(Duration::from_secs_f64((n - bucket.tokens) / per_second))
         }
     }
 }
@@ -77,5 +83,13 @@ mod tests {
             assert!(limiter.take("a", rate).is_ok(), "never more than its size");
         }
         assert!(limiter.take("a", rate).is_err());
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(
+            limiter.take_n("a", rate, 4).is_err(),
+            "a batch larger than the bucket"
+        );
+        assert!(limiter.take_n("a", rate, 2).is_ok());
+        assert!(limiter.take_n("a", rate, 2).is_err(), "all or nothing");
+        assert!(limiter.take("a", rate).is_ok());
     }
 }

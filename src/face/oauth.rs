@@ -48,6 +48,7 @@ pub struct Resource {
     resource: String,
     metadata_url: String,
     keys: RwLock<Keys>,
+    fetching: tokio::sync::Mutex<()>,
     http: reqwest::Client,
 }
 
@@ -95,6 +96,7 @@ impl Resource {
             resource,
             settings,
             keys: RwLock::default(),
+            fetching: tokio::sync::Mutex::new(()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -206,16 +208,20 @@ impl Resource {
                 tracing::debug!("a token's {field} is not forwarded: {e}");
             }
         }
-        let servers = claim("servers").and_then(|v| match v {
-            Value::Array(a) => Some(
+        // Once a claim says which servers, a token without it reaches none (identity
+        // providers leave empty claims out).
+        let mapped = self.settings.claims.iter().any(|(f, _)| f == "servers");
+        let servers = match claim("servers") {
+            Some(Value::Array(a)) => Some(
                 a.iter()
                     .filter_map(Value::as_str)
                     .map(str::to_owned)
                     .collect(),
             ),
-            Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+            Some(Value::String(s)) => Some(s.split_whitespace().map(str::to_owned).collect()),
+            _ if mapped => Some(vec![]),
             _ => None,
-        });
+        };
         let subject = claims.get("sub").and_then(Value::as_str).unwrap_or("?");
         Principal {
             name: format!("oauth:{subject}"),
@@ -243,11 +249,7 @@ impl Resource {
                         });
                     }
                 }
-                if attempt == 1
-                    || keys
-                        .fetched
-                        .is_some_and(|at| at.elapsed() < REFETCH && keys.set.is_some())
-                {
+                if attempt == 1 {
                     break;
                 }
             }
@@ -259,18 +261,21 @@ impl Resource {
         )))
     }
 
-    /// Fetches the issuer's keys, through its metadata.
+    /// Fetches the issuer's keys, through its metadata: at most once per [`REFETCH`], failed
+    /// or not.
     async fn fetch_keys(&self) {
-        let mut keys = self.keys.write().await;
-        if keys
-            .fetched
-            .is_some_and(|at| at.elapsed() < REFETCH && keys.set.is_some())
+        // One fetch at a time; those who waited for it use what it brought.
+        let _one = self.fetching.lock().await;
         {
-            return;
+            let mut keys = self.keys.write().await;
+            if keys.fetched.is_some_and(|at| at.elapsed() < REFETCH) {
+                return;
+            }
+            keys.fetched = Some(Instant::now());
         }
-        keys.fetched = Some(Instant::now());
+        // No lock is held meanwhile: a slow issuer holds up no verification of a known key.
         match self.jwks().await {
-            Ok(set) => keys.set = Some(set),
+            Ok(set) => self.keys.write().await.set = Some(set),
             Err(e) => {
                 tracing::warn!(issuer = %self.settings.issuer, "cannot fetch the issuer's keys: {e}")
             }
@@ -284,7 +289,11 @@ impl Resource {
             "/.well-known/openid-configuration",
             "/.well-known/oauth-authorization-server",
         ] {
-            let got = self.http.get(format!("{issuer}{path}")).send().await;
+            let got = self
+                .http
+                .get(format!("{}{path}", issuer.trim_end_matches('/')))
+                .send()
+                .await;
             if let Ok(r) = got
                 && r.status().is_success()
                 && let Ok(meta) = r.json::<Value>().await
@@ -365,8 +374,13 @@ mod tests {
         assert_eq!(p.identity.email.as_deref(), Some("ana@example.com"));
         assert_eq!(p.identity.team.as_deref(), Some("core,ops"));
         assert!(p.scope.allows_server("a") && !p.scope.allows_server("b"));
-        let everything = r.principal(&json!({ "sub": "bot" }));
-        assert!(everything.scope.is_everything());
+        let nothing = r.principal(&json!({ "sub": "bot" }));
+        assert!(!nothing.scope.allows_server("a"), "no claim: no server");
+        let mut open = settings();
+        open.claims.retain(|(f, _)| f != "servers");
+        let everything =
+            Resource::new(open, "http://127.0.0.1:8080").principal(&json!({ "sub": "bot" }));
+        assert!(everything.scope.is_everything(), "no mapping: every server");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub struct Pool {
     pub stateless: bool,
     pub next: AtomicU64,
     pub used: Mutex<Instant>,
-    /// The key it was made with: only that key may use it.
+    /// The principal it was made for ([`Principal::fingerprint`]): only that one may use it.
     pub owner: Option<String>,
 }
 
@@ -76,7 +76,7 @@ impl Pool {
         let (input, mut input_rx) = mpsc::unbounded_channel();
         let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
         let mut session = Session::new(config.clone(), hub.clone(), out);
-        let owner = principal.as_ref().map(|p| p.name.clone());
+        let owner = principal.as_ref().map(|p| p.fingerprint());
         if let Some(principal) = principal {
             session = session.acting_for(principal);
         }

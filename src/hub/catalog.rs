@@ -342,10 +342,10 @@ pub struct Route {
     pub uri: String,
 }
 
-const COLLISION_SCHEME: &str = "mcpgw://";
+pub(super) const COLLISION_SCHEME: &str = "mcpgw://";
 
 /// The client's view of every ready upstream, rebuilt whenever a catalog changes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Merged {
     pub lists: [Vec<Exposed>; 4],
     pub tools: NameTable,
@@ -501,6 +501,26 @@ impl Merged {
         merged
     }
 
+    /// Keeps what the servers `visible(server)` offer (a key's scope), every name as before.
+    pub fn retain_servers(&mut self, visible: impl Fn(usize) -> bool) {
+        self.retain_tools(|server, _| visible(server));
+        let prompts = &self.prompts;
+        self.lists[Kind::Prompts as usize]
+            .retain(|e| prompts.resolve(&e.value).is_some_and(|t| visible(t.server)));
+        self.prompts.retain(|_, t| visible(t.server));
+        let resources = &self.resources;
+        self.lists[Kind::Resources as usize]
+            .retain(|e| resources.get(&e.value).is_some_and(|r| visible(r.server)));
+        self.resources.retain(|_, r| visible(r.server));
+        let templates = &self.templates;
+        self.lists[Kind::Templates as usize].retain(|e| {
+            templates
+                .iter()
+                .any(|(t, r)| t.source == e.value && visible(r.server))
+        });
+        self.templates.retain(|(_, r)| visible(r.server));
+    }
+
     /// Keeps the tools `keep(server, exposed name)` allows (a key's scope), named as before.
     pub fn retain_tools(&mut self, keep: impl Fn(usize, &str) -> bool) {
         let table = &self.tools;
@@ -563,7 +583,7 @@ impl Merged {
 }
 
 /// An RFC 6570 URI template, reduced to what routing needs: its literal parts in order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Template {
     source: String,
     /// Literal text, and whether the expression after it may span `/` (`{+x}`, `{/x}`…).

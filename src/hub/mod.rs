@@ -139,6 +139,11 @@ enum Command {
         session: SessionId,
         task: String,
     },
+    /// The session's client is this principal (a key of the HTTP face).
+    Principal {
+        session: SessionId,
+        principal: Arc<crate::principal::Principal>,
+    },
     Leave(SessionId),
 }
 
@@ -239,6 +244,14 @@ impl HubHandle {
         let _ = self.commands.send(Command::Task { session, task });
     }
 
+    /// The session's client is `principal`: servers' requests reach it only about what it
+    /// may see, and never another principal's.
+    pub fn principal(&self, session: SessionId, principal: Arc<crate::principal::Principal>) {
+        let _ = self
+            .commands
+            .send(Command::Principal { session, principal });
+    }
+
     /// The session ended: its subscriptions end with it.
     pub fn leave(&self, session: SessionId) {
         let _ = self.commands.send(Command::Leave(session));
@@ -311,6 +324,8 @@ impl Slot {
 struct Member {
     events: mpsc::UnboundedSender<ToSession>,
     activity: Arc<AtomicU64>,
+    /// Whom its client is, when the HTTP face knows.
+    principal: Option<Arc<crate::principal::Principal>>,
     /// What its client declared in `initialize`, once it has.
     capabilities: Option<Box<RawValue>>,
 }
@@ -511,6 +526,7 @@ impl Hub {
                     Member {
                         events,
                         activity,
+                        principal: None,
                         capabilities: None,
                     },
                 );
@@ -523,6 +539,11 @@ impl Hub {
             Command::Subscribe(asked) => self.subscription(asked),
             Command::Task { session, task } => {
                 self.tasks.insert(task, session);
+            }
+            Command::Principal { session, principal } => {
+                if let Some(member) = self.members.get_mut(&session) {
+                    member.principal = Some(principal);
+                }
             }
             Command::Leave(session) => self.leave(session),
         }

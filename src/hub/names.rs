@@ -20,7 +20,7 @@ pub struct Target {
     pub name: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct NameTable {
     exposed: HashMap<String, Target>,
 }

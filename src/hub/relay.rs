@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{Hub, Kind, SessionId, Slot, ToSession};
+use super::{Hub, Kind, Member, SessionId, Slot, ToSession};
 use crate::protocol::{self, ErrorObject, Notification, Request, code};
 
 /// The capability a client must have declared to be sent a server's request.
@@ -172,14 +172,34 @@ impl Hub {
             .filter(|s| self.members.contains_key(s));
         let causes = self.live(origins);
         let needs = capability_for(&request.method);
+        let name = self.slots[server].config.name.clone();
+        // Among several sessions, only those that may see the server, and all of one
+        // principal: one key's client is never asked about another's call.
+        let candidates: Vec<(SessionId, &Member)> = self
+            .members
+            .iter()
+            .filter(|(id, _)| causes.is_empty() || causes.contains(id))
+            .filter(|(_, m)| {
+                m.principal
+                    .as_ref()
+                    .is_none_or(|p| p.scope.allows_server(&name))
+            })
+            .filter(|(_, m)| m.capabilities.is_some())
+            .filter(|(_, m)| needs.is_none_or(|c| m.declared(c)))
+            .map(|(id, m)| (*id, m))
+            .collect();
+        let whose: std::collections::HashSet<Option<String>> = candidates
+            .iter()
+            .map(|(_, m)| m.principal.as_ref().map(|p| p.fingerprint()))
+            .collect();
         let chosen = related
             .or_else(|| (causes.len() == 1).then(|| *causes.first().expect("one")))
             .or_else(|| {
-                self.members
+                if whose.len() > 1 {
+                    return None;
+                }
+                candidates
                     .iter()
-                    .filter(|(id, _)| causes.is_empty() || causes.contains(id))
-                    .filter(|(_, m)| m.capabilities.is_some())
-                    .filter(|(_, m)| needs.is_none_or(|c| m.declared(c)))
                     .max_by_key(|(_, m)| m.activity.load(Ordering::Relaxed))
                     .map(|(id, _)| *id)
             });
@@ -189,6 +209,9 @@ impl Hub {
                 let why = match needs {
                     _ if !self.members.values().any(|m| m.capabilities.is_some()) => {
                         "no client has connected to mcpgw yet".to_owned()
+                    }
+                    _ if whose.len() > 1 => {
+                        "clients of several keys have calls at this server, and the request names none of them".to_owned()
                     }
                     Some(c) => format!("no client connected to mcpgw declared `{c}`"),
                     None => "no client connected to mcpgw can take it".to_owned(),

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::config::{GatewaySettings, ServerConfig};
+use crate::config::ServerConfig;
 use crate::principal::Scope;
 use crate::upstream::{ServerInfo, UpstreamHandle};
 
@@ -76,33 +76,26 @@ impl View {
         self.servers.iter().filter(|s| !s.hidden)
     }
 
-    /// This view as a key of `scope` sees it: only its servers, and of their tools only those
-    /// its globs allow, every name as it is for everyone else.
-    /// `reuse`: the lists made from the same merged lists before (only the servers' states
-    /// changed).
-    pub fn scoped(
-        &self,
-        scope: &Scope,
-        settings: &GatewaySettings,
-        reuse: Option<Arc<Merged>>,
-    ) -> View {
+    /// This view as a key of `scope` sees it: only its servers (the others hidden, without a
+    /// handle to reach them), and of their tools only those its globs allow, every name as it
+    /// is for everyone else. `reuse`: the lists made from the same merged lists before (only
+    /// the servers' states changed).
+    pub fn scoped(&self, scope: &Scope, reuse: Option<Arc<Merged>>) -> View {
         let servers: Vec<ServerView> = self
             .servers
             .iter()
-            .map(|s| ServerView {
-                hidden: s.hidden || !scope.allows_server(&s.config.name),
-                ..s.clone()
+            .map(|s| {
+                let hidden = s.hidden || !scope.allows_server(&s.config.name);
+                ServerView {
+                    hidden,
+                    handle: s.handle.clone().filter(|_| !hidden),
+                    ..s.clone()
+                }
             })
             .collect();
         let merged = reuse.unwrap_or_else(|| {
-            let pairs: Vec<_> = servers
-                .iter()
-                .map(|s| {
-                    let shown = !s.hidden && (s.ready() || s.cached);
-                    (&*s.config, shown.then_some(&*s.catalog))
-                })
-                .collect();
-            let mut merged = Merged::build(&pairs, settings);
+            let mut merged = (*self.merged).clone();
+            merged.retain_servers(|server| servers.get(server).is_some_and(|s| !s.hidden));
             merged.retain_tools(|server, exposed| {
                 scope.allows_tool(&servers[server].config.name, exposed)
             });
@@ -116,10 +109,11 @@ impl View {
         }
     }
 
+    /// The servers' names by index; a hidden one has none (nothing routes to it).
     pub fn server_names(&self) -> Vec<&str> {
         self.servers
             .iter()
-            .map(|s| s.config.name.as_str())
+            .map(|s| if s.hidden { "" } else { s.config.name.as_str() })
             .collect()
     }
 
@@ -153,6 +147,10 @@ impl View {
     pub fn resource(&self, uri: &str) -> Option<(usize, String)> {
         if let Some(r) = self.merged.route_resource(uri, &self.server_names()) {
             return Some((r.server, r.uri));
+        }
+        // A collision's URI names its server: never another's.
+        if uri.starts_with(super::catalog::COLLISION_SCHEME) {
+            return None;
         }
         let mut with = self.servers.iter().enumerate().filter(|(_, s)| {
             !s.hidden && s.ready() && s.info.as_ref().is_some_and(|i| i.has("resources"))
@@ -260,15 +258,20 @@ mod tests {
     #[test]
     fn a_scoped_view_sees_only_its_servers_and_tools() {
         let v = view();
-        let settings = crate::config::GatewaySettings::default();
         let scope = Scope::new(Some(vec!["a".into(), "c".into()]), vec![]).unwrap();
-        let s = v.scoped(&scope, &settings, None);
+        let s = v.scoped(&scope, None);
         assert_eq!(s.tool("a__echo"), Some((0, "echo".into())));
         assert_eq!(s.tool("b__echo"), None);
         assert_eq!(s.resource("note://7"), None, "b's template is out of scope");
         assert_eq!(s.template("note://{id}"), None);
         assert_eq!(s.owner_by_prefix("b__echo"), None);
         assert_eq!(s.owner_by_prefix("c__echo"), Some(2));
+        assert_eq!(
+            s.resource("mcpgw://b/note://7"),
+            None,
+            "a collision's URI names no hidden server"
+        );
+        assert!(s.servers[1].hidden && s.servers[1].handle.is_none());
         let names: Vec<_> = s
             .merged
             .list(Kind::Tools)
@@ -279,7 +282,7 @@ mod tests {
         assert_eq!(s.visible().count(), 2);
         // Globs limit tools, not prompts; names stay as everyone sees them.
         let globs = Scope::new(None, vec!["b__*".into()]).unwrap();
-        let s = v.scoped(&globs, &settings, None);
+        let s = v.scoped(&globs, None);
         assert_eq!(s.tool("a__echo"), None);
         assert_eq!(s.tool("b__echo"), Some((1, "echo".into())));
         assert_eq!(s.prompt("a__greet"), Some((0, "greet".into())));

@@ -216,6 +216,7 @@ impl Session {
     /// The client is `principal` (a key of the HTTP face): it sees only what its scope
     /// allows, and servers that want to know who calls are told.
     pub fn acting_for(mut self, principal: Arc<Principal>) -> Self {
+        self.hub.principal(self.membership.id, principal.clone());
         self.principal = Some(principal);
         self
     }
@@ -255,7 +256,7 @@ impl Session {
             .as_ref()
             .filter(|m| Arc::ptr_eq(m, &view.merged))
             .map(|_| self.view.merged.clone());
-        let scoped = view.scoped(scope, &self.config.gateway, reuse);
+        let scoped = view.scoped(scope, reuse);
         changed.retain(|k| scoped.merged.list(*k) != self.view.merged.list(*k));
         self.scoped_from = Some(view.merged.clone());
         self.view = Arc::new(scoped);
@@ -1074,6 +1075,15 @@ impl Session {
                 let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
+                let stats = self.hub.stats.clone();
+                let key = self.principal.as_ref().map(|p| p.name.clone());
+                self.calls.end(
+                    &p.request_id,
+                    observe::Ending::Cancelled,
+                    &self.view,
+                    &stats,
+                    key.as_deref(),
+                );
                 if self.stop_listening(&p.request_id)
                     || self.cancel_poll(&p.request_id)
                     || self.cancel_bridge(&p.request_id)
@@ -1086,15 +1096,6 @@ impl Session {
                 if self.deferred.len() < waiting {
                     return;
                 }
-                let stats = self.hub.stats.clone();
-                let key = self.principal.as_ref().map(|p| p.name.clone());
-                self.calls.end(
-                    &p.request_id,
-                    observe::Ending::Cancelled,
-                    &self.view,
-                    &stats,
-                    key.as_deref(),
-                );
                 if let Some(flight) = self.inflight.remove(&p.request_id)
                     && let Some(handle) = self.handle(flight.server)
                 {
@@ -1603,7 +1604,7 @@ impl Session {
             .view
             .servers
             .iter()
-            .filter(|s| s.ready() && s.info.as_ref().is_some_and(|i| i.has("tasks")))
+            .filter(|s| !s.hidden && s.ready() && s.info.as_ref().is_some_and(|i| i.has("tasks")))
             .filter_map(|s| {
                 s.handle
                     .as_ref()
@@ -1663,6 +1664,14 @@ impl Session {
         mut tasks: tasks::Mode,
     ) {
         let view = &self.view.servers[server];
+        if view.hidden {
+            // Nothing routes here; should anything, the client learns nothing of the server.
+            let error = ErrorObject::new(
+                code::INVALID_PARAMS,
+                format!("Invalid params: nothing by that name{}", self.scope_note()),
+            );
+            return self.respond(id, Err(error));
+        }
         // An idle server is started by the request, which its actor holds until it is ready.
         let Some(handle) = view.handle.clone().filter(|_| view.listed()) else {
             let reason = format!(

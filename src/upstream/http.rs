@@ -1059,14 +1059,15 @@ fn with_id(line: &str, id: u64) -> String {
 }
 
 /// The `X-User-*` headers of `identity` a server asked for (`forward_identity`); nothing for a
-/// server that did not ask.
+/// server that did not ask. A value that is not plain ASCII is sent as `=?base64?…?=`.
 fn identity_headers(
     wanted: &[crate::principal::Field],
     identity: &crate::principal::Identity,
 ) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in identity.headers(wanted) {
-        if let Ok(value) = HeaderValue::from_str(value) {
+        // Not plain ASCII ("José"): MCP's own `=?base64?…?=` form.
+        if let Ok(value) = HeaderValue::from_str(&modern::header_value(value)) {
             headers.insert(name, value);
         }
     }
