@@ -513,3 +513,26 @@ async fn a_full_face_makes_room_by_ending_the_session_unused_longest() {
     assert_eq!(status, 200);
     assert!(face.log().contains("to make room"));
 }
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_too_slowly_is_cut_off_and_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let face = Face::start().await;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", face.port))
+        .await
+        .unwrap();
+    slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    // Meanwhile the face serves everyone else.
+    assert!(face.health().await.is_some());
+    let started = std::time::Instant::now();
+    let mut rest = vec![];
+    let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the connection was still open after 20 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(15),
+        "cut off after {waited:?}"
+    );
+}

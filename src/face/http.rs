@@ -62,6 +62,10 @@ pub const IDLE: Duration = Duration::from_secs(60 * 60);
 
 const SESSION_ID: &str = "mcp-session-id";
 
+/// How often a quiet SSE stream gets a comment, so that it is not taken for an idle
+/// connection (here, and by proxies on the way).
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+
 /// How long a request of 2026-07-28 may take to be answered as plain JSON (with its own HTTP
 /// status) before its answer goes on an SSE stream instead.
 const ANSWER_SOON: Duration = Duration::from_millis(500);
@@ -146,19 +150,18 @@ pub async fn run(
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
     let closing = face.clone();
-    let served = axum::serve(incoming, app.into_make_service_with_connect_info::<Peer>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Sessions end (answering what they can), and every stream with them.
-            let _ = stop.send(true);
-            for pool in closing.sessions.lock().expect("sessions").drain() {
-                pool.1.close();
-            }
-            for pool in closing.stateless.lock().expect("pools").values() {
-                pool.close();
-            }
-        })
-        .await;
+    super::tls::serve(incoming, app, async move {
+        shutdown.await;
+        // Sessions end (answering what they can), and every stream with them.
+        let _ = stop.send(true);
+        for pool in closing.sessions.lock().expect("sessions").drain() {
+            pool.1.close();
+        }
+        for pool in closing.stateless.lock().expect("pools").values() {
+            pool.close();
+        }
+    })
+    .await;
     sweeper.abort();
     watcher.abort();
     face.gate.keys.flush();
@@ -168,7 +171,7 @@ pub async fn run(
     drop(face);
     drop(hub);
     let _ = hub_task.await;
-    served
+    Ok(())
 }
 
 /// Whether the face may listen on `addr`: a loopback address, or any once clients must
@@ -639,7 +642,14 @@ async fn post(
             }
             let out = match first.take() {
                 Some(out) => out,
-                None => rx.recv().await?,
+                None => match tokio::time::timeout(KEEP_ALIVE, rx.recv()).await {
+                    Ok(out) => out?,
+                    // A comment, which clients skip: the connection is in use.
+                    Err(_) => {
+                        let ping = Bytes::from_static(b": keep-alive\n\n");
+                        return Some((Ok::<_, Infallible>(ping), (rx, left, guard, first)));
+                    }
+                },
             };
             let left = if out.answers { left - 1 } else { left };
             // An empty line stands for a request cancelled: no answer, nothing to send.
@@ -703,8 +713,10 @@ async fn get(
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
     pool.routes.lock().expect("routes").stream = Some(tx);
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
-        let out = rx.recv().await?;
-        let event = Bytes::from(format!("event: message\ndata: {}\n\n", out.line));
+        let event = match tokio::time::timeout(KEEP_ALIVE, rx.recv()).await {
+            Ok(out) => Bytes::from(format!("event: message\ndata: {}\n\n", out?.line)),
+            Err(_) => Bytes::from_static(b": keep-alive\n\n"),
+        };
         Some((Ok::<_, Infallible>(event), rx))
     });
     sse(Body::from_stream(events))

@@ -1,8 +1,10 @@
 //! The HTTP face's connections: plain TCP, or TLS (`[listen.tls]`) with rustls, where a client
-//! certificate signed by `client_ca` says who its holder is ([`Subject`]).
+//! certificate signed by `client_ca` says who its holder is ([`Subject`]); and [`serve`], which
+//! runs HTTP/1.1 on them.
 //!
-//! TLS handshakes run in tasks of their own (at most [`HANDSHAKE`] each), so that a slow or
-//! silent client never holds up the next connection.
+//! A slow or silent client holds nothing up for long: TLS handshakes run in tasks of their own
+//! (at most [`HANDSHAKE`] each), a request's headers must arrive within [`HEADERS`], and a
+//! connection with no request open is closed after [`IDLE`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +21,10 @@ use crate::config::FaceTls;
 
 /// The longest a TLS handshake may take.
 pub const HANDSHAKE: Duration = Duration::from_secs(10);
+/// The longest a request's headers may take to arrive.
+pub const HEADERS: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may wait for its next request.
+pub const IDLE: Duration = Duration::from_secs(120);
 
 /// Who is at the other end of a connection.
 #[derive(Debug, Clone)]
@@ -141,6 +147,130 @@ impl axum::serve::Listener for Incoming {
 impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Incoming>> for Peer {
     fn connect_info(stream: axum::serve::IncomingStream<'_, Incoming>) -> Peer {
         stream.remote_addr().clone()
+    }
+}
+
+/// Serves `app` on the connections of `incoming` until `shutdown` completes; then every
+/// connection is asked to close once its requests are answered, and waited for. Each request
+/// knows its [`Peer`] (`ConnectInfo<Peer>`).
+pub async fn serve(mut incoming: Incoming, app: axum::Router, shutdown: impl Future<Output = ()>) {
+    use axum::Extension;
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower_service::Service;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADERS)
+        .keep_alive(true);
+    let builder = Arc::new(builder);
+    tokio::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            next = axum::serve::Listener::accept(&mut incoming) => next,
+            () = &mut shutdown => break,
+        };
+        let app = app
+            .clone()
+            .layer(Extension(axum::extract::ConnectInfo(peer)));
+        let service =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let mut app = app.clone();
+                async move { app.call(request.map(axum::body::Body::new)).await }
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(Idle::new(io)), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!("a connection ended: {e}");
+            }
+        });
+    }
+    drop(incoming);
+    graceful.shutdown().await;
+}
+
+/// A connection that ends itself after [`IDLE`] with nothing read or written. (Quiet SSE
+/// streams get comments to stay in use; see `http::KEEP_ALIVE`.)
+struct Idle<T> {
+    io: T,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> Idle<T> {
+    fn new(io: T) -> Idle<T> {
+        Idle {
+            io,
+            timer: Box::pin(tokio::time::sleep(IDLE)),
+        }
+    }
+
+    /// Some bytes moved: the connection is in use.
+    fn used(&mut self) {
+        self.timer
+            .as_mut()
+            .reset(tokio::time::Instant::now() + IDLE);
+    }
+}
+
+fn timed_out() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the connection was idle too long",
+    )
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Idle<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.io).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.used();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.timer.as_mut().poll(cx).is_ready() => {
+                Poll::Ready(Err(timed_out()))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.io).poll_write(cx, data);
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.used();
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
