@@ -208,3 +208,43 @@ async fn admin_reload_needs_an_admin_key_and_says_what_changed() {
         .collect();
     assert_eq!(listed, ["every", "other"]);
 }
+
+#[tokio::test]
+async fn a_subscription_survives_its_server_restarted_by_a_reload() {
+    let gw = Setup::new().server(Server::everything("a")).start().await;
+    let config = gw.dir.path().join("config.toml");
+    let resources = gw.ok(gw.request("resources/list", json!({})).await);
+    let doc = resources["resources"][0]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gw.ok(gw
+        .request("resources/subscribe", json!({ "uri": doc }))
+        .await);
+    // `a` changes (an environment variable more): it starts again, as a new slot.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}env = {{ RELOADED = \"1\" }}\n")).unwrap();
+    wait_for_log(&gw, "config reloaded", 1).await;
+    assert!(gw.log_text().contains("1 restarted"), "{}", gw.log_text());
+    // Its updates (the new process's) still reach the client.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let called = gw
+            .request(
+                "tools/call",
+                json!({ "name": "a__toggle-subscriber-updates", "arguments": {} }),
+            )
+            .await;
+        if called.is_ok() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{called:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let updated = gw
+        .client
+        .wait_for("notifications/resources/updated", Duration::from_secs(15))
+        .await
+        .expect("an update from the restarted server");
+    assert!(updated.params.unwrap().get().contains(&doc));
+}

@@ -353,6 +353,8 @@ struct Hub {
     events: mpsc::UnboundedSender<Event>,
     /// Actors of removed servers, stopping.
     retired: Vec<tokio::task::JoinHandle<()>>,
+    /// During a reload: the subscriptions of servers being restarted, by name.
+    carried: Vec<(String, Vec<(String, BTreeSet<SessionId>)>)>,
     slots: Vec<Slot>,
     view: Arc<View>,
     hello: watch::Sender<Option<Arc<ClientHello>>>,
@@ -441,6 +443,7 @@ pub fn spawn(
         services,
         events: events_tx,
         retired: vec![],
+        carried: vec![],
         fetches: FuturesUnordered::new(),
         subscribing: FuturesUnordered::new(),
     };
@@ -838,7 +841,9 @@ impl Hub {
                 if self.slots[server].fetching == 0 {
                     self.fetched_all(server);
                 }
-                if restarted {
+                // Subscriptions it had before a restart (its own, or a reload's), made again;
+                // servers take a repeated one as one.
+                if restarted || self.subscriptions.keys().any(|(s, _)| *s == server) {
                     let handle = self.slots[server].handle.clone();
                     for (_, uri) in self.subscriptions.keys().filter(|(s, _)| *s == server) {
                         if let Some(handle) = &handle {

@@ -25,7 +25,20 @@ impl Hub {
             match config.servers.iter().find(|s| s.name == name) {
                 Some(same) if *same == *slot.config => done.unchanged += 1,
                 Some(_) => {
+                    // Its subscriptions go with it to the new slot, which makes them again
+                    // once it is ready.
+                    let carried: Vec<_> = self
+                        .subscriptions
+                        .keys()
+                        .filter(|(s, _)| *s == index)
+                        .cloned()
+                        .collect();
+                    let moved: Vec<_> = carried
+                        .into_iter()
+                        .filter_map(|key| Some((key.1.clone(), self.subscriptions.remove(&key)?)))
+                        .collect();
                     self.retire(index);
+                    self.carried.push((name.clone(), moved));
                     done.restarted.push(name);
                 }
                 None => {
@@ -41,11 +54,18 @@ impl Hub {
                 .any(|s| !s.removed && s.config.name == server.name);
             if !running {
                 self.add(server);
+                let index = self.slots.len() - 1;
+                if let Some(at) = self.carried.iter().position(|(n, _)| *n == server.name) {
+                    for (uri, sessions) in self.carried.swap_remove(at).1 {
+                        self.subscriptions.insert((index, uri), sessions);
+                    }
+                }
                 if !done.restarted.contains(&server.name) {
                     done.added.push(server.name.clone());
                 }
             }
         }
+        self.carried.clear();
         self.config = config;
         self.start_unknown_lazy_servers();
         self.publish(true);
