@@ -354,7 +354,7 @@ struct Hub {
     /// Actors of removed servers, stopping.
     retired: Vec<tokio::task::JoinHandle<()>>,
     /// During a reload: the subscriptions of servers being restarted, by name.
-    carried: Vec<(String, Vec<(String, BTreeSet<SessionId>)>)>,
+    carried: Vec<(String, Vec<Subscribers>)>,
     slots: Vec<Slot>,
     view: Arc<View>,
     hello: watch::Sender<Option<Arc<ClientHello>>>,
@@ -374,6 +374,9 @@ struct Hub {
     /// Subscriptions and their ends on their way to a server.
     subscribing: FuturesUnordered<BoxFuture<'static, Subscribed>>,
 }
+
+/// A resource URI and the sessions subscribed to it.
+type Subscribers = (String, BTreeSet<SessionId>);
 
 /// A server's answer to a session's `resources/subscribe` or `unsubscribe`.
 struct Subscribed {
