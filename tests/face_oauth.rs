@@ -172,3 +172,59 @@ async fn access_tokens_of_the_issuer_for_this_face_are_a_way_in() {
     assert!(text.contains(r#""outcome":"insufficient_scope""#), "{text}");
     assert!(!text.contains(&claims[..20]), "no token in the audit log");
 }
+
+/// `mcpgw proxy` is an MCP client that speaks the authorization spec: pointed at the face, it
+/// finds the face's authorization server in its metadata, registers, logs in (the headless
+/// `$BROWSER` follows the redirects; the provider approves at once) and calls a tool.
+#[tokio::test]
+async fn mcpgw_proxy_logs_in_through_the_faces_authorization_server() {
+    let provider = HttpServer::start_script("tests/npm/oidc-provider.mjs", &[]);
+    let issuer = provider.url("");
+    let home = tempfile::tempdir().unwrap();
+    let audit = home.path().join("audit.jsonl");
+    let config = format!(
+        "{}\n[listen.oauth]\nissuer = {issuer:?}\nscopes = [\"mcp\"]\n[audit]\nfile = {audit:?}\n",
+        Setup::new()
+            .server(Server::everything("every"))
+            .config_text(),
+    );
+    let face = Face::launch(&config, None, &[]).await;
+    let mut command = tokio::process::Command::new(mcpgw_bin());
+    command
+        .args(["proxy", &face.url()])
+        .env("BROWSER", root().join("tests/conformance/browser.mjs"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_RUNTIME_DIR", home.path().join("run"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("MCPGW_SECRET_KEY", "c4n4ry-face-oauth-passphrase")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("MCPGW_LOG", "debug")
+        .stderr(std::fs::File::create(home.path().join("proxy.log")).unwrap());
+    let (client, mut child) =
+        mcpgw::client::Client::spawn(&mut command, mcpgw::client::no_handler()).unwrap();
+    let log = || std::fs::read_to_string(home.path().join("proxy.log")).unwrap_or_default();
+    client.initialize(json!({})).await.unwrap_or_else(|e| {
+        panic!(
+            "{e}\n--- proxy ---\n{}\n--- face ---\n{}",
+            log(),
+            face.log()
+        )
+    });
+    let echoed = client
+        .request(
+            "tools/call",
+            json!({ "name": "every__echo", "arguments": { "message": "through" } }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n--- proxy ---\n{}", log()));
+    assert_eq!(echoed["content"][0]["text"], "Echo: through");
+    let audited = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        audited
+            .lines()
+            .any(|l| l.contains(r#""key":"oauth:ana""#) && l.contains(r#""outcome":"allowed""#)),
+        "the face let ana in:\n{audited}"
+    );
+    let _ = child.kill().await;
+}
