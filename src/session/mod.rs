@@ -221,6 +221,11 @@ impl Session {
         self
     }
 
+    /// This session and its principal, for mcpgw's own requests on the client's behalf.
+    fn origin(&self) -> tasks::Origin {
+        (self.membership.id, self.principal.clone())
+    }
+
     fn key(&self) -> Option<&str> {
         self.principal.as_deref().map(|p| p.name.as_str())
     }

@@ -271,15 +271,19 @@ pub fn with_related(result: &RawValue, task: &str) -> Box<RawValue> {
     raw(&map)
 }
 
+/// A session and whom its client is: what mcpgw's own requests about the client's tasks
+/// carry (a server that forwards identity sees the same person polling).
+pub(super) type Origin = (u64, Option<std::sync::Arc<crate::principal::Principal>>);
+
 /// One request of mcpgw's own to a server, its failures as JSON-RPC errors.
 async fn ask(
     handle: UpstreamHandle,
-    session: u64,
+    origin: Origin,
     method: &'static str,
     params: Box<RawValue>,
 ) -> Outcome {
     match handle
-        .request_for(session, method, Some(params))
+        .request_as(origin.0, origin.1, method, Some(params))
         .reply
         .await
     {
@@ -305,7 +309,7 @@ fn object(result: &RawValue) -> Result<Map<String, Value>, ErrorObject> {
 /// sending `update` (a `tasks/update`'s params) first.
 async fn poll(
     handle: UpstreamHandle,
-    session: u64,
+    origin: Origin,
     task: String,
     capabilities: Box<RawValue>,
     update: Option<Box<RawValue>>,
@@ -316,10 +320,10 @@ async fn poll(
         |params: Value| stateless::with_capabilities(Some(&raw(&params)), Some(&capabilities));
     let started = Instant::now();
     let call = |method: &'static str, params: Box<RawValue>| {
-        let handle = handle.clone();
+        let (handle, origin) = (handle.clone(), origin.clone());
         async move {
             match handle
-                .request_for(session, method, Some(params))
+                .request_as(origin.0, origin.1, method, Some(params))
                 .reply
                 .await
             {
@@ -524,11 +528,11 @@ impl Session {
         let Some(handle) = self.handle(server).cloned() else {
             return;
         };
-        let session = self.membership.id;
+        let origin = self.origin();
         let params = raw(&json!({ "taskId": task }));
         self.work.push(
             async move {
-                let outcome = ask(handle, session, "tasks/result", params).await;
+                let outcome = ask(handle, origin, "tasks/result", params).await;
                 Done::Mirrored { task, outcome }
             }
             .boxed(),
@@ -560,7 +564,7 @@ impl Session {
         let capabilities = with_extension(self.capabilities.as_deref());
         let work = poll(
             handle,
-            self.membership.id,
+            self.origin(),
             task.clone(),
             capabilities,
             update,
@@ -672,7 +676,7 @@ impl Session {
                 Some(&raw(&json!({ "taskId": p.task }))),
                 Some(&with_extension(self.capabilities.as_deref())),
             );
-            tokio::spawn(ask(handle, self.membership.id, "tasks/cancel", params));
+            tokio::spawn(ask(handle, self.origin(), "tasks/cancel", params));
         }
         true
     }
@@ -715,7 +719,7 @@ impl Session {
         task: String,
     ) -> Result<(), (RequestId, ErrorObject)> {
         let handle = self.reach(server).map_err(|e| (request.id.clone(), e))?;
-        let session = self.membership.id;
+        let origin = self.origin();
         let capabilities = with_extension(self.capabilities.as_deref());
         let params = stateless::with_capabilities(
             Some(&raw(&json!({ "taskId": task }))),
@@ -734,13 +738,19 @@ impl Session {
                 );
             }
             "tasks/get" => self.answer_later(request.id, async move {
-                let got = ask(handle, session, "tasks/get", params).await?;
+                let got = ask(handle, origin, "tasks/get", params).await?;
                 Ok(raw(&to_handshake(object(&got)?)))
             }),
             "tasks/cancel" => self.answer_later(request.id, async move {
-                ask(handle.clone(), session, "tasks/cancel", params.clone()).await?;
+                ask(
+                    handle.clone(),
+                    origin.clone(),
+                    "tasks/cancel",
+                    params.clone(),
+                )
+                .await?;
                 // This era answers with the task.
-                let got = ask(handle, session, "tasks/get", params).await?;
+                let got = ask(handle, origin, "tasks/get", params).await?;
                 Ok(raw(&to_handshake(object(&got)?)))
             }),
             other => {
@@ -760,7 +770,7 @@ impl Session {
         task: String,
     ) -> Result<(), (RequestId, ErrorObject)> {
         let handle = self.reach(server).map_err(|e| (request.id.clone(), e))?;
-        let session = self.membership.id;
+        let origin = self.origin();
         let params = raw(&json!({ "taskId": task }));
         let Some(Tracked {
             via: Via::Handshake(mirror),
@@ -783,13 +793,14 @@ impl Session {
                     .collect();
                 let known = mirror.outcome.clone();
                 self.answer_later(request.id, async move {
-                    let got = ask(handle.clone(), session, "tasks/get", params.clone()).await?;
+                    let got =
+                        ask(handle.clone(), origin.clone(), "tasks/get", params.clone()).await?;
                     let mut task = to_modern(object(&got)?);
                     match status(&task) {
                         s if is_terminal(s) && s != "cancelled" => {
                             let outcome = match known {
                                 Some(o) => o,
-                                None => ask(handle, session, "tasks/result", params).await,
+                                None => ask(handle, origin, "tasks/result", params).await,
                             };
                             inline(&mut task, &outcome);
                         }
@@ -827,7 +838,7 @@ impl Session {
                     handle.respond(input.theirs, Err(error));
                 }
                 self.answer_later(request.id, async move {
-                    ask(handle, session, "tasks/cancel", params).await?;
+                    ask(handle, origin, "tasks/cancel", params).await?;
                     Ok(raw(&json!({})))
                 });
             }
@@ -1014,10 +1025,10 @@ impl Session {
                     Some(&raw(&json!({ "taskId": task }))),
                     Some(&capabilities),
                 );
-                let session = self.membership.id;
+                let origin = self.origin();
                 Some(
                     async move {
-                        let got = ask(handle, session, "tasks/get", params).await.ok()?;
+                        let got = ask(handle, origin, "tasks/get", params).await.ok()?;
                         Some(Value::Object(to_handshake(object(&got).ok()?)))
                     }
                     .boxed(),
