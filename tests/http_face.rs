@@ -536,3 +536,73 @@ async fn a_client_that_sends_its_headers_too_slowly_is_cut_off_and_others_are_se
         "cut off after {waited:?}"
     );
 }
+
+#[tokio::test]
+async fn a_broken_stream_is_resumed_with_last_event_id() {
+    let face = Face::start().await;
+    let (session, _) = face.open_session(&[]).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {
+        "name": "every__trigger-long-running-operation",
+        "arguments": { "duration": 2, "steps": 4 },
+        "_meta": { "progressToken": "resume-me" } } })
+    .to_string();
+    let response = reqwest::Client::new()
+        .post(face.url())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &session.id)
+        .body(call)
+        .send()
+        .await
+        .unwrap();
+    // The first event, then the connection breaks.
+    let mut response = response;
+    let mut first = String::new();
+    while !first.contains("\n\n") {
+        let chunk = response.chunk().await.unwrap().expect("an event");
+        first.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    drop(response);
+    let id: u64 = first
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap_or_else(|| panic!("events carry ids: {first}"))
+        .parse()
+        .unwrap();
+    assert!(first.contains("resume-me"), "{first}");
+    // Back after the call ended: what was missed, its answer last, and the stream ends.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let resumed = reqwest::Client::new()
+        .get(face.url())
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session.id)
+        .header("last-event-id", id.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status().as_u16(), 200);
+    let body = tokio::time::timeout(Duration::from_secs(10), resumed.text())
+        .await
+        .expect("the resumed stream ends with its answer")
+        .unwrap();
+    let messages = events(&body);
+    let answer = messages.last().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(answer["id"], 41, "{body}");
+    assert!(answer["result"]["content"][0]["text"].is_string(), "{body}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["method"] == "notifications/progress"),
+        "the progress it missed: {body}"
+    );
+    let ids: Vec<u64> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: ")?.parse().ok())
+        .collect();
+    assert!(ids.iter().all(|i| *i > id), "only what came after: {ids:?}");
+    // An id nobody knows: a plain GET stream.
+    let (status, _, _) = session
+        .post_raw(r#"{"jsonrpc":"2.0","id":42,"method":"ping"}"#)
+        .await;
+    assert_eq!(status, 200);
+}

@@ -6,8 +6,9 @@
 //!   404, as the spec says, so that the client starts again). A POST's requests are answered
 //!   on its own response, an SSE stream; `GET /mcp` opens the session's stream for what the
 //!   servers send on their own (notifications, their requests to the client), which otherwise
-//!   goes on the newest POST stream open; `DELETE /mcp` ends the session. Events carry no id:
-//!   nothing is resumed (`Last-Event-ID`).
+//!   goes on the newest POST stream open; `DELETE /mcp` ends the session. Events carry ids:
+//!   a client whose stream broke comes back with `GET` and `Last-Event-ID` for what it
+//!   missed and the rest of that stream ([`super::pool::REPLAY`] events are kept).
 //! - **2026-07-28.** Requests name their version in `_meta` and need no session. They share one
 //!   session on the hub, which keeps what outlives a request (input held for a retry, tasks);
 //!   their ids are made unique on the way in and put back on the way out. Each is answered on
@@ -508,6 +509,7 @@ async fn post(
                 let _ = post.tx.send(Out {
                     line: String::new(),
                     answers: true,
+                    id: None,
                 });
             }
         }
@@ -656,7 +658,7 @@ async fn post(
             let event = if out.line.is_empty() {
                 Bytes::new()
             } else {
-                Bytes::from(format!("event: message\ndata: {}\n\n", out.line))
+                Bytes::from(out.event())
             };
             Some((Ok::<_, Infallible>(event), (rx, left, guard, first)))
         },
@@ -711,15 +713,76 @@ async fn get(
         return refused(StatusCode::NOT_FOUND, format!("Session not found: {id}"));
     };
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
-    pool.routes.lock().expect("routes").stream = Some(tx);
+    // A client back for a stream that broke (`Last-Event-ID`): what it missed, then the rest.
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(resumed) = last.and_then(|last| pool.resume(last, &tx)) {
+        return resume(pool, resumed, rx);
+    }
+    {
+        let mut r = pool.routes.lock().expect("routes");
+        r.stream = Some(tx);
+        r.stream_no = NEXT_POST.fetch_add(1, Ordering::Relaxed);
+    }
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         let event = match tokio::time::timeout(KEEP_ALIVE, rx.recv()).await {
-            Ok(out) => Bytes::from(format!("event: message\ndata: {}\n\n", out?.line)),
+            Ok(out) => Bytes::from(out?.event()),
             Err(_) => Bytes::from_static(b": keep-alive\n\n"),
         };
         Some((Ok::<_, Infallible>(event), rx))
     });
     sse(Body::from_stream(events))
+}
+
+/// A resumed stream: the events missed, then live ones until its requests are answered (the
+/// GET stream's: until the client leaves).
+fn resume(
+    pool: Arc<Pool>,
+    resumed: super::pool::Resumed,
+    rx: mpsc::UnboundedReceiver<Out>,
+) -> Response {
+    let guard = resumed.left.map(|_| PostGuard {
+        pool,
+        no: resumed.no,
+    });
+    tracing::debug!(
+        stream = resumed.no,
+        missed = resumed.missed.len(),
+        "a stream resumed"
+    );
+    let left = resumed.left;
+    let replay = futures_util::stream::iter(
+        resumed
+            .missed
+            .into_iter()
+            .map(|o| Ok::<_, Infallible>(Bytes::from(o.event()))),
+    );
+    let live =
+        futures_util::stream::unfold((rx, left, guard), |(mut rx, left, guard)| async move {
+            if left == Some(0) {
+                return None;
+            }
+            let (event, left) = match tokio::time::timeout(KEEP_ALIVE, rx.recv()).await {
+                Ok(out) => {
+                    let out = out?;
+                    let left = left.map(|l| if out.answers { l - 1 } else { l });
+                    // An empty line stands for a request cancelled: nothing to send.
+                    let event = if out.line.is_empty() {
+                        Bytes::new()
+                    } else {
+                        Bytes::from(out.event())
+                    };
+                    (event, left)
+                }
+                Err(_) => (Bytes::from_static(b": keep-alive\n\n"), left),
+            };
+            Some((Ok::<_, Infallible>(event), (rx, left, guard)))
+        });
+    sse(Body::from_stream(futures_util::StreamExt::chain(
+        replay, live,
+    )))
 }
 
 async fn delete(

@@ -46,6 +46,61 @@ pub struct Routes {
     pub open: Vec<Post>,
     /// The GET stream.
     pub stream: Option<mpsc::UnboundedSender<Out>>,
+    /// The GET stream's number (its events are replayed by it).
+    pub stream_no: u64,
+    /// The last event id given (handshake era: every event on a stream has one).
+    next_event: u64,
+    /// The latest events, for a client that comes back with `Last-Event-ID`.
+    replay: std::collections::VecDeque<Replayed>,
+}
+
+/// An event sent (or due) on stream `no`, kept to be sent again.
+struct Replayed {
+    id: u64,
+    no: u64,
+    line: String,
+    answers: bool,
+}
+
+/// Events kept per session for resumption.
+pub const REPLAY: usize = 256;
+
+impl Routes {
+    /// Sends `line` on stream `no` (through `tx`, when it is open), first giving it an event
+    /// id and keeping it for a client that resumes the stream (handshake era only: the
+    /// shared 2026-07-28 pool resumes nothing).
+    fn deliver(
+        &mut self,
+        no: u64,
+        tx: Option<&mpsc::UnboundedSender<Out>>,
+        line: String,
+        answers: bool,
+    ) {
+        let id = (!self.stateless).then(|| {
+            self.next_event += 1;
+            if self.replay.len() == REPLAY {
+                self.replay.pop_front();
+            }
+            self.replay.push_back(Replayed {
+                id: self.next_event,
+                no,
+                line: line.clone(),
+                answers,
+            });
+            self.next_event
+        });
+        if let Some(tx) = tx {
+            let _ = tx.send(Out { line, answers, id });
+        }
+    }
+}
+
+/// What a client resuming a stream gets: the events it missed, the stream's number, and how
+/// many answers it still waits for (`None`: the GET stream, which never ends by itself).
+pub struct Resumed {
+    pub missed: Vec<Out>,
+    pub no: u64,
+    pub left: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -56,10 +111,22 @@ pub struct Post {
     pub logs: bool,
 }
 
-/// A message for a stream; `answers`: it is the answer to one of the stream's requests.
+/// A message for a stream; `answers`: it is the answer to one of the stream's requests; `id`:
+/// its event id, when the stream can be resumed.
 pub struct Out {
     pub line: String,
     pub answers: bool,
+    pub id: Option<u64>,
+}
+
+impl Out {
+    /// The SSE event.
+    pub fn event(&self) -> String {
+        match self.id {
+            Some(id) => format!("id: {id}\nevent: message\ndata: {}\n\n", self.line),
+            None => format!("event: message\ndata: {}\n\n", self.line),
+        }
+    }
 }
 
 pub static NEXT_POST: AtomicU64 = AtomicU64::new(1);
@@ -119,6 +186,49 @@ impl Pool {
         r.stream = None;
     }
 
+    /// Picks up the stream of event `last` on `tx`: the events after it, and from now on its
+    /// requests' answers. `None`: no such event is kept.
+    pub fn resume(&self, last: u64, tx: &mpsc::UnboundedSender<Out>) -> Option<Resumed> {
+        let mut r = self.routes.lock().expect("routes");
+        let no = r.replay.iter().find(|e| e.id == last)?.no;
+        let missed = r
+            .replay
+            .iter()
+            .filter(|e| e.id > last && e.no == no)
+            .map(|e| Out {
+                line: e.line.clone(),
+                answers: e.answers,
+                id: Some(e.id),
+            })
+            .collect();
+        if no == r.stream_no {
+            r.stream = Some(tx.clone());
+            return Some(Resumed {
+                missed,
+                no,
+                left: None,
+            });
+        }
+        let mut left = 0;
+        for (_, post) in r.pending.values_mut() {
+            if post.no == no {
+                post.tx = tx.clone();
+                left += 1;
+            }
+        }
+        r.open.retain(|p| p.no != no);
+        r.open.push(Post {
+            no,
+            tx: tx.clone(),
+            logs: false,
+        });
+        Some(Resumed {
+            missed,
+            no,
+            left: Some(left),
+        })
+    }
+
     /// Whether nothing is open on it (no POST, no GET stream).
     pub fn quiet(&self) -> bool {
         let r = self.routes.lock().expect("routes");
@@ -129,9 +239,6 @@ impl Pool {
 /// Sends one of the session's messages where it belongs.
 fn route(routes: &Mutex<Routes>, line: String) {
     let mut r = routes.lock().expect("routes");
-    let send = |post: &Post, line: String, answers: bool| {
-        let _ = post.tx.send(Out { line, answers });
-    };
     match Message::parse(line.as_bytes()) {
         Parsed::Message(Message::Response(answer)) => {
             let key = serde_json::to_string(&answer.id).unwrap_or_default();
@@ -142,7 +249,7 @@ fn route(routes: &Mutex<Routes>, line: String) {
                         outcome: answer.outcome,
                     })
                     .to_line();
-                    send(&post, line, true);
+                    r.deliver(post.no, Some(&post.tx), line, true);
                 }
                 // Its stream is gone: nobody may be handed another's answer.
                 None => {
@@ -154,27 +261,29 @@ fn route(routes: &Mutex<Routes>, line: String) {
         Parsed::Message(Message::Notification(mut n)) => {
             // A listen's notification names its subscription: the listen's own id, put back.
             if let Some(sub) = subscription(&n)
-                && let Some((theirs, post)) = r.pending.get(&sub)
+                && let Some((theirs, post)) = r.pending.get(&sub).cloned()
             {
-                return send(post, retagged(&n, theirs), false);
+                return r.deliver(post.no, Some(&post.tx), retagged(&n, &theirs), false);
             }
             if let Some(token) = protocol::progress_token(n.params.as_deref()) {
-                if let Some((theirs, no)) = r.tokens.get(&token)
-                    && let Some(post) = r.open.iter().find(|p| p.no == *no)
-                {
+                if let Some((theirs, no)) = r.tokens.get(&token).map(|(t, no)| (t.clone(), *no)) {
                     n.params = n
                         .params
                         .as_deref()
-                        .and_then(|p| protocol::with_progress_token(p, theirs));
-                    return send(post, Message::Notification(n).to_line(), false);
+                        .and_then(|p| protocol::with_progress_token(p, &theirs));
+                    // A stream that broke still keeps it, for its client's return.
+                    let tx = r.open.iter().find(|p| p.no == no).map(|p| p.tx.clone());
+                    return r.deliver(no, tx.as_ref(), Message::Notification(n).to_line(), false);
                 }
                 return tracing::debug!("progress for a closed stream: dropped");
             }
             if r.stateless {
                 // Log messages go to the one stream that asked for them, if only one did.
-                let asked: Vec<&Post> = r.open.iter().filter(|p| p.logs).collect();
+                let asked: Vec<Post> = r.open.iter().filter(|p| p.logs).cloned().collect();
                 match (n.method.as_str(), asked.as_slice()) {
-                    ("notifications/message", [post]) => send(post, line, false),
+                    ("notifications/message", [post]) => {
+                        r.deliver(post.no, Some(&post.tx), line, false)
+                    }
                     _ => tracing::debug!("`{}` for no one stream in particular: dropped", n.method),
                 }
                 return;
@@ -187,22 +296,13 @@ fn route(routes: &Mutex<Routes>, line: String) {
         _ => {}
     }
     // About nothing in particular (a session's own): the GET stream, else its newest POST.
-    let out = Out {
-        line,
-        answers: false,
-    };
-    let out = match &r.stream {
-        Some(stream) => match stream.send(out) {
-            Ok(()) => return,
-            Err(mpsc::error::SendError(out)) => {
-                r.stream = None;
-                out
-            }
-        },
-        None => out,
-    };
-    match r.open.last() {
-        Some(post) => drop(post.tx.send(out)),
+    if let Some(stream) = r.stream.clone().filter(|s| !s.is_closed()) {
+        let no = r.stream_no;
+        return r.deliver(no, Some(&stream), line, false);
+    }
+    r.stream = None;
+    match r.open.last().cloned() {
+        Some(post) => r.deliver(post.no, Some(&post.tx), line, false),
         None => tracing::debug!("no stream open for a message of the gateway's: dropped"),
     }
 }
@@ -231,7 +331,8 @@ fn retagged(n: &Notification, theirs: &RequestId) -> String {
 
 /// Ends a POST's routes when its stream ends. In 2026-07-28 closing a stream cancels what it
 /// waited for; in the handshake era a broken connection is not a cancellation (the client
-/// sends `notifications/cancelled` for that), and answers with no stream are dropped.
+/// sends `notifications/cancelled` for that): its requests stay, and what is said about them
+/// is kept for the client's return (`Last-Event-ID`).
 pub struct PostGuard {
     pub pool: Arc<Pool>,
     pub no: u64,
@@ -242,6 +343,9 @@ impl Drop for PostGuard {
         let cancelled: Vec<String> = {
             let mut r = self.pool.routes.lock().expect("routes");
             r.open.retain(|p| p.no != self.no);
+            if !self.pool.stateless {
+                return;
+            }
             r.tokens.retain(|_, (_, no)| *no != self.no);
             let ids: Vec<String> = r
                 .pending
@@ -251,9 +355,6 @@ impl Drop for PostGuard {
                 .collect();
             for id in &ids {
                 r.pending.remove(id);
-            }
-            if !self.pool.stateless {
-                return;
             }
             ids
         };
