@@ -1,4 +1,4 @@
-//! The HTTP face's door: a request's key checked ([`keys`]), its rate limited ([`limit`]), and
+//! The HTTP face's door: a request's key checked ([`super::keys`]), its rate limited (`limit`), and
 //! every decision written to the audit log.
 //!
 //! - No key where one is wanted: 401 `{"error":"Unauthorized","message":"API key required"}`.

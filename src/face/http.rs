@@ -8,14 +8,14 @@
 //!   servers send on their own (notifications, their requests to the client), which otherwise
 //!   goes on the newest POST stream open; `DELETE /mcp` ends the session. Events carry ids:
 //!   a client whose stream broke comes back with `GET` and `Last-Event-ID` for what it
-//!   missed and the rest of that stream ([`super::pool::REPLAY`] events are kept).
+//!   missed and the rest of that stream (the latest 256 events are kept).
 //! - **2026-07-28.** Requests name their version in `_meta` and need no session. They share one
 //!   session on the hub, which keeps what outlives a request (input held for a retry, tasks);
 //!   their ids are made unique on the way in and put back on the way out. Each is answered on
 //!   its POST's stream, its progress and log messages before its answer;
 //!   `subscriptions/listen` keeps its stream open until the client closes it, and closing a
 //!   stream cancels what it was waiting for.
-//! - **Keys** ([`keys`]). Once any API key exists, `/mcp` wants one (`Authorization: Bearer`
+//! - **Keys** ([`super::keys`]). Once any API key exists, `/mcp` wants one (`Authorization: Bearer`
 //!   or `X-API-Key`): none gets 401 `{"error":"Unauthorized","message":"API key required"}`,
 //!   a wrong, expired or revoked one 403 `{"error":"Forbidden","message":"Invalid API key"}`.
 //! - **Guards.** Loopback addresses only, unless keys are configured; an `Origin`, when

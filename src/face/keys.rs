@@ -400,7 +400,7 @@ impl Verifier {
         }
     }
 
-    /// Writes down what [`Verifier::touch`] has not yet (at shutdown).
+    /// Writes down what `touch` has not yet (at shutdown).
     pub fn flush(&self) {
         let mut used = self.used.lock().expect("used");
         if !used.1.is_empty() {
