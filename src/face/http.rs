@@ -36,25 +36,25 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::config::{Config, ListenSettings};
-use crate::hub::{self, Control, HubHandle, ServerState, Services};
+use crate::hub::{self, Control, HubHandle, Services};
 use crate::principal::Principal;
 use crate::protocol::{
     self, ErrorObject, Message, Parsed, Request, RequestId, Response as Rpc, code,
 };
 
-use super::gate::{Gate, plain};
-use super::headers;
+use super::gate::Gate;
 use super::keys::{Keys, Verifier};
 use super::oauth;
 use super::pool::{NEXT_POST, Out, Pool, Post, PostGuard};
 use super::reload::Reloader;
 use super::tls::{Incoming, Peer};
+use super::{endpoints, headers};
 
 /// Sessions of the handshake era at once.
 pub const MAX_SESSIONS: usize = 256;
@@ -135,19 +135,7 @@ pub async fn run(
     let sweeper = tokio::spawn(sweep(face.clone()));
     let app = axum::Router::new()
         .route("/mcp", axum::routing::post(post).get(get).delete(delete))
-        .route("/health", axum::routing::get(health))
-        .route("/servers", axum::routing::get(servers))
-        .route("/servers/{name}", axum::routing::get(server))
-        .route("/stats", axum::routing::get(stats))
-        .route(
-            "/.well-known/oauth-protected-resource",
-            axum::routing::get(resource_metadata),
-        )
-        .route(
-            "/.well-known/oauth-protected-resource/{*path}",
-            axum::routing::get(resource_metadata),
-        )
-        .route("/admin/reload", axum::routing::post(admin_reload))
+        .merge(endpoints::routes())
         .layer(DefaultBodyLimit::max(config.gateway.max_message_bytes))
         .with_state(face.clone());
     let closing = face.clone();
@@ -193,25 +181,25 @@ pub fn allowed(addr: &SocketAddr, keys: &Keys, listen: &ListenSettings) -> Resul
     }
 }
 
-struct Face {
+pub(super) struct Face {
     config: Arc<Config>,
-    hub: HubHandle,
-    control: mpsc::UnboundedSender<Control>,
+    pub(super) hub: HubHandle,
+    pub(super) control: mpsc::UnboundedSender<Control>,
     /// Sessions of the handshake era, by `Mcp-Session-Id`.
     sessions: Mutex<HashMap<String, Arc<Pool>>>,
     /// The sessions of the 2026-07-28 requests, one per principal ([`Principal::fingerprint`];
     /// `""`: without keys).
     stateless: Mutex<HashMap<String, Arc<Pool>>>,
     stopped: watch::Receiver<bool>,
-    gate: Gate,
-    reloader: Arc<Reloader>,
+    pub(super) gate: Gate,
+    pub(super) reloader: Arc<Reloader>,
     /// It listens on a loopback address: requests must name this machine as their host.
     loopback: bool,
 }
 
 /// Who a request is from, once it passed the origin and key checks (`None`: the face takes no
 /// keys); a request that does not gets the refusal instead.
-struct Caller(Option<Arc<Principal>>);
+pub(super) struct Caller(pub(super) Option<Arc<Principal>>);
 
 impl axum::extract::FromRequestParts<Arc<Face>> for Caller {
     type Rejection = Response;
@@ -800,134 +788,6 @@ async fn delete(
         // Its input ends: the session answers what it owes, then leaves the hub.
         Some(_) => StatusCode::NO_CONTENT.into_response(),
         None => refused(StatusCode::NOT_FOUND, format!("Session not found: {id}")),
-    }
-}
-
-/// Open to anyone (load balancers): whether mcpgw runs, and how many servers are ready.
-async fn health(State(face): State<Arc<Face>>) -> Response {
-    let statuses = statuses(&face).await;
-    let ready = statuses
-        .iter()
-        .filter(|s| matches!(s.state, ServerState::Ready))
-        .count();
-    let body = json!({
-        "status": "ok",
-        "servers": { "ready": ready, "total": statuses.len() },
-    });
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-async fn statuses(face: &Face) -> Vec<hub::ServerStatus> {
-    let (tx, rx) = oneshot::channel();
-    let _ = face.control.send(Control::Status(tx));
-    rx.await.unwrap_or_default()
-}
-
-fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::to_string_pretty(body).unwrap_or_default(),
-    )
-        .into_response()
-}
-
-/// The servers the key may use, as `mcpgw list --json` shows them.
-async fn servers(State(face): State<Arc<Face>>, Caller(principal): Caller) -> Response {
-    json_response(
-        StatusCode::OK,
-        &visible_statuses(&face, principal.as_deref()).await,
-    )
-}
-
-/// The servers `principal` may see.
-async fn visible_statuses(face: &Face, principal: Option<&Principal>) -> Vec<hub::ServerStatus> {
-    let mut list = statuses(face).await;
-    if let Some(p) = principal {
-        list.retain(|s| p.scope.allows_server(&s.name));
-        if !p.admin {
-            // A command line or URL may hold what only its operator should read.
-            for s in &mut list {
-                s.target = String::new();
-            }
-        }
-        if !p.scope.tools().is_empty() {
-            // How many of a server's tools the globs allow is for its lists to say.
-            for s in &mut list {
-                s.tools = None;
-            }
-        }
-    }
-    list
-}
-
-/// Calls, errors and latency percentiles per server and per key: an admin key's of every
-/// one, another key's of its own servers and itself.
-async fn stats(State(face): State<Arc<Face>>, Caller(principal): Caller) -> Response {
-    let report = match principal.as_deref() {
-        None => face.hub.stats.report(|_| true, |_| true),
-        Some(p) if p.admin => face.hub.stats.report(|_| true, |_| true),
-        Some(p) => face
-            .hub
-            .stats
-            .report(|s| p.scope.allows_server(s), |k| k == p.name),
-    };
-    json_response(StatusCode::OK, &report)
-}
-
-/// One server, as `mcpgw list --json` shows it.
-async fn server(
-    State(face): State<Arc<Face>>,
-    Caller(principal): Caller,
-    axum::extract::Path(name): axum::extract::Path<String>,
-) -> Response {
-    let visible = visible_statuses(&face, principal.as_deref()).await;
-    match visible.into_iter().find(|s| s.name == name) {
-        Some(status) => json_response(StatusCode::OK, &status),
-        None => plain(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            &format!("no server named `{name}`"),
-        ),
-    }
-}
-
-/// The Protected Resource Metadata (RFC 9728), open to anyone, when the face takes access
-/// tokens.
-async fn resource_metadata(State(face): State<Arc<Face>>) -> Response {
-    match &face.gate.oauth {
-        Some(resource) => json_response(StatusCode::OK, &resource.metadata()),
-        None => plain(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            "this gateway takes no access tokens (no [listen.oauth])",
-        ),
-    }
-}
-
-/// Reads the config again (an admin key's, when keys exist): what changed, or why the new
-/// config is refused (the running one stays).
-async fn admin_reload(State(face): State<Arc<Face>>, Caller(principal): Caller) -> Response {
-    if let Some(p) = principal.as_deref().filter(|p| !p.admin) {
-        crate::audit::record(crate::audit::Event::Admin {
-            key: Some(&p.name),
-            action: "reload",
-            outcome: "forbidden",
-        });
-        return plain(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            &format!("key `{}` is not an admin key", p.name),
-        );
-    }
-    let who = principal.as_deref().map(|p| p.name.as_str());
-    match face.reloader.reload("POST /admin/reload", who).await {
-        Ok(done) => json_response(StatusCode::OK, &done),
-        Err(e) => plain(StatusCode::BAD_REQUEST, "Invalid config", &e),
     }
 }
 

@@ -2,6 +2,7 @@
 //! `mcpgw serve` and `mcpgw proxy`, an in-memory pipe for the CLI commands), as one session
 //! on a hub; and many clients over HTTP ([`http`]).
 
+mod endpoints;
 pub mod gate;
 mod headers;
 pub mod http;
