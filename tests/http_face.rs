@@ -515,6 +515,41 @@ async fn a_full_face_makes_room_by_ending_the_session_unused_longest() {
 }
 
 #[tokio::test]
+async fn one_key_filling_the_face_makes_room_from_its_own_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.json");
+    let make = |name: &str| {
+        let out = Cli::new(&["keys", "create", name])
+            .env("MCPGW_KEYS_FILE", keys.to_str().unwrap())
+            .run();
+        assert!(out.status.success(), "{}", all_output(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let (quiet, busy) = (make("quiet"), make("busy"));
+    let face = Face::start_with_keys(Some(&keys)).await;
+    // The quiet key's one session, the oldest of all; then the busy key fills the face.
+    let (kept, _) = face.open_session(&[("x-api-key", &quiet)]).await;
+    let (first_busy, _) = face.open_session(&[("x-api-key", &busy)]).await;
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"many","version":"1"}}}"#;
+    for _ in 0..255 {
+        let (status, _, body) = face.post(&[("x-api-key", &busy)], init).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+    let (status, _, _) = face
+        .post(&[("x-api-key", &quiet), ("mcp-session-id", &kept.id)], list)
+        .await;
+    assert_eq!(status, 200, "the other key's session stays");
+    let (status, _, _) = face
+        .post(
+            &[("x-api-key", &busy), ("mcp-session-id", &first_busy.id)],
+            list,
+        )
+        .await;
+    assert_eq!(status, 404, "the busy key's oldest made room");
+}
+
+#[tokio::test]
 async fn a_client_that_sends_its_headers_too_slowly_is_cut_off_and_others_are_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let face = Face::start().await;

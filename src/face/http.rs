@@ -426,12 +426,22 @@ async fn post(
             let mut sessions = face.sessions.lock().expect("sessions");
             if sessions.len() >= MAX_SESSIONS {
                 // Full: the session unused longest with nothing open makes room (its client,
-                // if it comes back, gets 404 and initializes again, as the spec says).
-                let oldest = sessions
-                    .iter()
-                    .filter(|(_, p)| p.quiet())
-                    .min_by_key(|(_, p)| *p.used.lock().expect("used"))
-                    .map(|(id, _)| id.clone());
+                // if it comes back, gets 404 and initializes again, as the spec says), taken
+                // from the principal holding the most: one key cannot push out the others.
+                let mut held: HashMap<Option<&str>, usize> = HashMap::new();
+                for p in sessions.values() {
+                    *held.entry(p.owner.as_deref()).or_default() += 1;
+                }
+                let oldest = |among: &dyn Fn(&Pool) -> bool| {
+                    sessions
+                        .iter()
+                        .filter(|(_, p)| p.quiet() && among(p))
+                        .min_by_key(|(_, p)| *p.used.lock().expect("used"))
+                        .map(|(id, _)| id.clone())
+                };
+                let most = held.values().copied().max().unwrap_or(0);
+                let oldest = oldest(&|p| held.get(&p.owner.as_deref()) == Some(&most))
+                    .or_else(|| oldest(&|_| true));
                 match oldest {
                     Some(id) => {
                         tracing::info!(
