@@ -144,8 +144,8 @@ pub fn param_mismatch(
                         "Header mismatch: Mcp-Param-{name} value '{sent}' is not valid Base64"
                     ));
                 };
-                let numbers = matches!(value, Some(Value::Number(_)))
-                    && decoded.parse::<f64>().ok() == body.parse::<f64>().ok();
+                let numbers =
+                    matches!(value, Some(Value::Number(_))) && same_number(&decoded, &body);
                 if decoded != body && !numbers {
                     return Some(format!(
                         "Header mismatch: Mcp-Param-{name} header value '{decoded}' does not match body value '{body}'"
@@ -155,6 +155,19 @@ pub fn param_mismatch(
         }
     }
     None
+}
+
+/// Whether two numbers written differently are one (`42.0` and `42`): integers exactly,
+/// others as floats.
+fn same_number(a: &str, b: &str) -> bool {
+    match (a.parse::<i64>(), b.parse::<i64>()) {
+        (Ok(a), Ok(b)) => a == b,
+        // Beyond 2^53 floats cannot tell integers apart: nothing matches there.
+        _ => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(a), Ok(b)) => a == b && a.abs() < 9.0e15,
+            _ => false,
+        },
+    }
 }
 
 /// A header value as sent: plain, or `=?base64?…?=`. `None`: not valid Base64.
