@@ -486,3 +486,45 @@ async fn a_handshake_servers_request_becomes_input_required_and_only_a_true_stat
         Err(e) => panic!("{e}"),
     }
 }
+
+#[tokio::test]
+async fn a_resource_subscription_follows_its_server_restarted_by_a_reload() {
+    let gw = everything().await;
+    ask(&gw, "resources/list", json!({})).await.unwrap();
+    let doc = "demo://resource/static/document/architecture.md";
+    let (listen_id, _) = gw
+        .listen(modern(
+            json!({ "notifications": { "resourceSubscriptions": [doc] } }),
+        ))
+        .await;
+    // `every` changes: a reload starts it again, as a new slot.
+    let config = gw.dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}env = {{ RELOADED = \"1\" }}\n")).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !gw.log_text().contains("config reloaded") {
+        assert!(std::time::Instant::now() < deadline, "{}", gw.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The new process, asked to, updates the resource; the listen hears it.
+    let deadline = std::time::Instant::now() + WAIT;
+    while ask(
+        &gw,
+        "tools/call",
+        json!({ "name": "every__toggle-subscriber-updates", "arguments": {} }),
+    )
+    .await
+    .is_err()
+    {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let updated = gw
+        .client
+        .wait_for("notifications/resources/updated", Duration::from_secs(15))
+        .await
+        .expect("an update from the restarted server");
+    let updated: Value = serde_json::from_str(updated.params.unwrap().get()).unwrap();
+    assert_eq!(updated["uri"], doc);
+    assert_eq!(updated["_meta"][SUBSCRIPTION], json!(listen_id));
+}

@@ -1001,6 +1001,19 @@ impl Session {
 
     /// Subscribes at their servers the resources of subscriptions that no server offered yet.
     fn resolve_listens(&mut self) {
+        // A server gone from the view (a reload restarted it as a new slot): its
+        // subscriptions are found again, at the new one.
+        let view = self.view.clone();
+        for listening in &mut self.listens {
+            for (_, at) in &mut listening.resources {
+                if at
+                    .as_ref()
+                    .is_some_and(|(s, _)| view.servers.get(*s).is_none_or(|v| v.hidden))
+                {
+                    *at = None;
+                }
+            }
+        }
         let mut found = vec![];
         for (l, listening) in self.listens.iter().enumerate() {
             for (r, (uri, at)) in listening.resources.iter().enumerate() {
