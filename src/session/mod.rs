@@ -226,6 +226,12 @@ impl Session {
         (self.membership.id, self.principal.clone())
     }
 
+    /// Request `id` of the client ended: counted in the stats, a tool call audited.
+    fn end_call(&mut self, id: &RequestId, ending: observe::Ending) {
+        let key = self.principal.as_deref().map(|p| p.name.as_str());
+        self.calls.end(id, ending, &self.view, &self.hub.stats, key);
+    }
+
     fn key(&self) -> Option<&str> {
         self.principal.as_deref().map(|p| p.name.as_str())
     }
@@ -414,14 +420,7 @@ impl Session {
 
     fn respond(&mut self, id: RequestId, outcome: Outcome) {
         self.catch_up();
-        let stats = self.hub.stats.clone();
-        self.calls.end(
-            &id,
-            observe::Ending::Answered(&outcome),
-            &self.view,
-            &stats,
-            self.principal.as_deref().map(|p| p.name.as_str()),
-        );
+        self.end_call(&id, observe::Ending::Answered(&outcome));
         let outcome = if self.stateless() {
             match outcome {
                 Ok(result) => Ok(stateless::complete(&result)),
@@ -441,15 +440,7 @@ impl Session {
     fn reject(&mut self, id: Option<RequestId>, error: ErrorObject) {
         self.catch_up();
         if let Some(id) = &id {
-            let stats = self.hub.stats.clone();
-            let outcome = Err(error.clone());
-            self.calls.end(
-                id,
-                observe::Ending::Answered(&outcome),
-                &self.view,
-                &stats,
-                self.principal.as_deref().map(|p| p.name.as_str()),
-            );
+            self.end_call(id, observe::Ending::Answered(&Err(error.clone())));
         }
         let error = if self.stateless() {
             stateless::modern_error(error)
@@ -1093,15 +1084,7 @@ impl Session {
                 let Ok(p) = parse_params::<Cancelled>(n.params.as_deref()) else {
                     return tracing::debug!("ignored a malformed cancellation");
                 };
-                let stats = self.hub.stats.clone();
-                let key = self.principal.as_ref().map(|p| p.name.clone());
-                self.calls.end(
-                    &p.request_id,
-                    observe::Ending::Cancelled,
-                    &self.view,
-                    &stats,
-                    key.as_deref(),
-                );
+                self.end_call(&p.request_id, observe::Ending::Cancelled);
                 if self.stop_listening(&p.request_id)
                     || self.cancel_poll(&p.request_id)
                     || self.cancel_bridge(&p.request_id)
